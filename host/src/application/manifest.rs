@@ -1,0 +1,491 @@
+//! The application manifest (TOML): parsed, validated, with errors that
+//! name the file, the line and the field.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::sandbox::Limits;
+use crate::supervisor::{
+    DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS, DEFAULT_WORKER_SHUTDOWN, Restart, Shutdown,
+    Strategy, SupervisorFlags,
+};
+
+/// A manifest that does not parse or does not make sense: one line that
+/// says where and what, e.g.
+/// `app.toml:12: supervisor.children[2].restart: unknown variant "always", expected one of …`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {field}{sep}{message}", path.display(), sep = if field.is_empty() { "" } else { ": " })]
+pub struct ManifestError {
+    /// The manifest file.
+    pub path: PathBuf,
+    /// The 1-based line the problem is on (0 when unknown).
+    pub line: usize,
+    /// The field, as a path (`supervisor.children[2].restart`).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A validated manifest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The manifest file.
+    pub path: PathBuf,
+    /// `app.name`.
+    pub name: String,
+    /// The plugin folder, resolved against the manifest's folder.
+    pub plugins_dir: PathBuf,
+    /// `[app.env]`, as JSON.
+    pub env: serde_json::Map<String, serde_json::Value>,
+    /// The root supervisor.
+    pub root: SupervisorDecl,
+}
+
+/// A supervisor as the manifest declares it.
+#[derive(Debug, Clone)]
+pub struct SupervisorDecl {
+    /// Its id (`root` for the top one).
+    pub id: String,
+    /// Strategy and intensity.
+    pub flags: SupervisorFlags,
+    /// Its children in start order.
+    pub children: Vec<ChildDecl>,
+}
+
+/// A child as the manifest declares it.
+#[derive(Debug, Clone)]
+pub struct ChildDecl {
+    /// Its id.
+    pub id: String,
+    /// permanent, transient or temporary.
+    pub restart: Restart,
+    /// How it is stopped.
+    pub shutdown: Shutdown,
+    /// What it is.
+    pub kind: ChildKind,
+}
+
+/// A worker or a nested supervisor.
+#[derive(Debug, Clone)]
+pub enum ChildKind {
+    /// A GenServer plugin.
+    Worker(WorkerDecl),
+    /// A nested supervisor.
+    Supervisor(SupervisorDecl),
+}
+
+/// A worker's plugin, args, name and limits.
+#[derive(Debug, Clone)]
+pub struct WorkerDecl {
+    /// The plugin file, resolved against the plugin folder.
+    pub plugin: PathBuf,
+    /// The registered name.
+    pub name: Option<String>,
+    /// `init` args, as JSON (`null` when absent).
+    pub args: Vec<u8>,
+    /// Memory and CPU limits.
+    pub limits: Limits,
+}
+
+// ===== The file's shape =====
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    app: AppSection,
+    supervisor: SupervisorSection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppSection {
+    name: String,
+    #[serde(default = "default_plugins")]
+    plugins: String,
+    #[serde(default)]
+    env: toml::Table,
+}
+
+fn default_plugins() -> String {
+    "plugins".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SupervisorSection {
+    #[serde(default)]
+    strategy: StrategyName,
+    max_restarts: Option<u32>,
+    max_seconds: Option<u32>,
+    #[serde(default)]
+    children: Vec<Spanned<ChildSection>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChildSection {
+    id: String,
+    #[serde(rename = "type", default)]
+    child_type: ChildTypeName,
+    plugin: Option<String>,
+    name: Option<String>,
+    args: Option<toml::Value>,
+    #[serde(default)]
+    restart: RestartName,
+    shutdown: Option<ShutdownValue>,
+    limits: Option<LimitsSection>,
+    // A child supervisor's own flags and children.
+    strategy: Option<StrategyName>,
+    max_restarts: Option<u32>,
+    max_seconds: Option<u32>,
+    children: Option<Vec<Spanned<ChildSection>>>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum StrategyName {
+    #[default]
+    OneForOne,
+    OneForAll,
+    RestForOne,
+}
+
+#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum ChildTypeName {
+    #[default]
+    Worker,
+    Supervisor,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum RestartName {
+    #[default]
+    Permanent,
+    Transient,
+    Temporary,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ShutdownValue {
+    Ms(i64),
+    Word(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsSection {
+    /// Largest linear memory, in MiB.
+    memory_mb: Option<u64>,
+    /// CPU deadline per callback, in ms.
+    cpu_ms: Option<u64>,
+}
+
+// ===== Loading =====
+
+/// Read and validate the manifest at `path`.
+///
+/// # Errors
+///
+/// A [`ManifestError`] naming the file, line and field.
+pub fn load_manifest(path: &Path) -> Result<Manifest, ManifestError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+        path: path.to_path_buf(),
+        line: 0,
+        field: String::new(),
+        message: format!("cannot read manifest: {e}"),
+    })?;
+    parse_manifest(path, &text)
+}
+
+/// Validate manifest `text`, read from `path`.
+///
+/// # Errors
+///
+/// A [`ManifestError`] naming the file, line and field.
+pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+    let ctx = Context { path, text };
+    let file: File = {
+        let de = toml::de::Deserializer::parse(text).map_err(|e| ctx.toml_error("", &e))?;
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| ctx.toml_error(&e.path().to_string(), e.inner()))?
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    let plugins_dir = base.join(&file.app.plugins);
+    let env = match serde_json::to_value(&file.app.env) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let root = ctx.supervisor(
+        "root".into(),
+        "supervisor",
+        file.supervisor.strategy,
+        file.supervisor.max_restarts,
+        file.supervisor.max_seconds,
+        &file.supervisor.children,
+        &plugins_dir,
+    )?;
+    Ok(Manifest {
+        path: path.to_path_buf(),
+        name: file.app.name,
+        plugins_dir,
+        env,
+        root,
+    })
+}
+
+struct Context<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Context<'_> {
+    fn line_of(&self, span: Option<Range<usize>>) -> usize {
+        match span {
+            Some(span) => {
+                self.text[..span.start.min(self.text.len())]
+                    .matches('\n')
+                    .count()
+                    + 1
+            }
+            None => 0,
+        }
+    }
+
+    fn error(
+        &self,
+        span: Option<Range<usize>>,
+        field: &str,
+        message: impl fmt::Display,
+    ) -> ManifestError {
+        ManifestError {
+            path: self.path.to_path_buf(),
+            line: self.line_of(span),
+            field: field.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    fn toml_error(&self, field: &str, err: &toml::de::Error) -> ManifestError {
+        let field = if field == "." { "" } else { field };
+        self.error(err.span(), field, err.message().trim().replace('\n', " "))
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site per level of the tree"
+    )]
+    fn supervisor(
+        &self,
+        id: String,
+        field: &str,
+        strategy: StrategyName,
+        max_restarts: Option<u32>,
+        max_seconds: Option<u32>,
+        children: &[Spanned<ChildSection>],
+        plugins_dir: &Path,
+    ) -> Result<SupervisorDecl, ManifestError> {
+        let flags = SupervisorFlags {
+            strategy: match strategy {
+                StrategyName::OneForOne => Strategy::OneForOne,
+                StrategyName::OneForAll => Strategy::OneForAll,
+                StrategyName::RestForOne => Strategy::RestForOne,
+            },
+            max_restarts: max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
+            max_seconds: max_seconds.unwrap_or(DEFAULT_MAX_SECONDS),
+        };
+        if flags.max_seconds == 0 {
+            return Err(self.error(None, &format!("{field}.max_seconds"), "must be at least 1"));
+        }
+        let mut seen = HashSet::new();
+        let mut decls = Vec::with_capacity(children.len());
+        for (i, child) in children.iter().enumerate() {
+            let field = format!("{field}.children[{i}]");
+            let span = Some(child.span());
+            let child = child.get_ref();
+            if !seen.insert(child.id.clone()) {
+                return Err(self.error(
+                    span,
+                    &format!("{field}.id"),
+                    format!("duplicate child id '{}'", child.id),
+                ));
+            }
+            decls.push(self.child(child, span, &field, plugins_dir)?);
+        }
+        Ok(SupervisorDecl {
+            id,
+            flags,
+            children: decls,
+        })
+    }
+
+    fn child(
+        &self,
+        child: &ChildSection,
+        span: Option<Range<usize>>,
+        field: &str,
+        plugins_dir: &Path,
+    ) -> Result<ChildDecl, ManifestError> {
+        let restart = match child.restart {
+            RestartName::Permanent => Restart::Permanent,
+            RestartName::Transient => Restart::Transient,
+            RestartName::Temporary => Restart::Temporary,
+        };
+        let is_supervisor = child.child_type == ChildTypeName::Supervisor;
+        let shutdown = match &child.shutdown {
+            None if is_supervisor => Shutdown::Infinity,
+            None => Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN),
+            Some(ShutdownValue::Ms(ms)) if *ms >= 0 => {
+                Shutdown::Timeout(Duration::from_millis(*ms as u64))
+            }
+            Some(ShutdownValue::Word(w)) if w == "brutal_kill" => Shutdown::BrutalKill,
+            Some(ShutdownValue::Word(w)) if w == "infinity" => Shutdown::Infinity,
+            Some(ShutdownValue::Ms(ms)) => {
+                return Err(self.error(
+                    span,
+                    &format!("{field}.shutdown"),
+                    format!(
+                        "expected milliseconds ≥ 0, \"brutal_kill\" or \"infinity\", found {ms}"
+                    ),
+                ));
+            }
+            Some(ShutdownValue::Word(w)) => {
+                return Err(self.error(
+                    span,
+                    &format!("{field}.shutdown"),
+                    format!(
+                        "expected milliseconds ≥ 0, \"brutal_kill\" or \"infinity\", found \"{w}\""
+                    ),
+                ));
+            }
+        };
+        let kind = if is_supervisor {
+            if child.plugin.is_some() || child.args.is_some() || child.name.is_some() {
+                return Err(self.error(span, field, "a supervisor takes no plugin, args or name"));
+            }
+            ChildKind::Supervisor(self.supervisor(
+                child.id.clone(),
+                field,
+                child.strategy.unwrap_or_default(),
+                child.max_restarts,
+                child.max_seconds,
+                child.children.as_deref().unwrap_or_default(),
+                plugins_dir,
+            )?)
+        } else {
+            if child.children.is_some() || child.strategy.is_some() {
+                return Err(self.error(
+                    span,
+                    field,
+                    "a worker has no children or strategy (did you mean type = \"supervisor\"?)",
+                ));
+            }
+            let Some(plugin) = &child.plugin else {
+                return Err(self.error(
+                    span,
+                    &format!("{field}.plugin"),
+                    "missing: a worker needs a plugin file",
+                ));
+            };
+            let args = match &child.args {
+                None => b"null".to_vec(),
+                Some(args) => serde_json::to_vec(args)
+                    .map_err(|e| self.error(span.clone(), &format!("{field}.args"), e))?,
+            };
+            let mut limits = Limits::default();
+            if let Some(l) = &child.limits {
+                if let Some(mb) = l.memory_mb {
+                    limits.memory_bytes = mb << 20;
+                }
+                if let Some(ms) = l.cpu_ms {
+                    limits.cpu_deadline = Duration::from_millis(ms);
+                }
+            }
+            ChildKind::Worker(WorkerDecl {
+                plugin: plugins_dir.join(plugin),
+                name: child.name.clone(),
+                args,
+                limits,
+            })
+        };
+        Ok(ChildDecl {
+            id: child.id.clone(),
+            restart,
+            shutdown,
+            kind,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        parse_manifest(Path::new("app.toml"), text)
+    }
+
+    const HEAD: &str = "[app]\nname = \"t\"\n[supervisor]\n";
+
+    #[test]
+    fn a_bad_restart_names_line_and_field() {
+        let text = format!(
+            "{HEAD}[[supervisor.children]]\nid = \"a\"\nplugin = \"a.wasm\"\nrestart = \"always\"\n"
+        );
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.line, 7, "{err}");
+        assert_eq!(err.field, "supervisor.children[0].restart");
+        assert!(
+            err.to_string()
+                .starts_with("app.toml:7: supervisor.children[0].restart: "),
+            "{err}"
+        );
+        assert!(err.message.contains("always"), "{err}");
+    }
+
+    #[test]
+    fn a_duplicate_id_is_refused() {
+        let text = format!(
+            "{HEAD}[[supervisor.children]]\nid = \"a\"\nplugin = \"a.wasm\"\n[[supervisor.children]]\nid = \"a\"\nplugin = \"b.wasm\"\n"
+        );
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.field, "supervisor.children[1].id");
+        assert_eq!(err.line, 7, "{err}");
+    }
+
+    #[test]
+    fn a_worker_needs_a_plugin() {
+        let text = format!("{HEAD}[[supervisor.children]]\nid = \"a\"\n");
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.field, "supervisor.children[0].plugin");
+    }
+
+    #[test]
+    fn nested_supervisors_and_defaults() {
+        let text = format!(
+            "{HEAD}strategy = \"rest_for_one\"\n[[supervisor.children]]\nid = \"db\"\ntype = \"supervisor\"\nchildren = [{{ id = \"c1\", plugin = \"c.wasm\", shutdown = \"brutal_kill\" }}]\n"
+        );
+        let m = parse(&text).unwrap();
+        assert_eq!(m.root.flags.strategy, Strategy::RestForOne);
+        assert_eq!(m.root.flags.max_restarts, 3);
+        let ChildKind::Supervisor(db) = &m.root.children[0].kind else {
+            panic!("not a supervisor")
+        };
+        assert_eq!(m.root.children[0].shutdown, Shutdown::Infinity);
+        assert_eq!(db.children[0].shutdown, Shutdown::BrutalKill);
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let err = parse("[app]\nname = \n").unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+    }
+}

@@ -1,0 +1,6 @@
+//! Overseer: OTP for WebAssembly.
+pub mod application;
+pub mod process;
+pub mod runtime;
+pub mod sandbox;
+pub mod supervisor;

@@ -1,0 +1,47 @@
+//! What can go wrong when starting or talking to a process.
+
+use super::{ExitReason, Target};
+use crate::runtime::Crash;
+
+/// A call, cast, send or state request that did not get through.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallError {
+    /// No live process has this pid or name.
+    #[error("no such process: {0}")]
+    NoProc(Target),
+    /// The target is a supervisor, which takes no GenServer messages.
+    #[error("{0} is a supervisor, not a GenServer")]
+    NotAServer(Target),
+    /// No reply came within the timeout. The server carries on; its late
+    /// reply is dropped.
+    #[error("timed out after {0} ms")]
+    Timeout(u64),
+    /// The server exited before replying.
+    #[error("the process exited before replying: {0}")]
+    Exited(ExitReason),
+}
+
+/// A process could not be started.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpawnError {
+    /// The host's process cap is reached.
+    #[error("too many processes: the host's cap of {0} live processes is reached")]
+    TooManyProcesses(u32),
+    /// The registered name is held by a live process.
+    #[error("name '{name}' is already registered to pid {holder}")]
+    NameTaken {
+        /// The name.
+        name: String,
+        /// Its holder.
+        holder: super::Pid,
+    },
+    /// The instance could not be created.
+    #[error("cannot instantiate: {0}")]
+    Instantiate(Crash),
+    /// `init` returned stop.
+    #[error("init stopped: {0}")]
+    InitStopped(ExitReason),
+    /// `init` crashed.
+    #[error("init crashed: {0}")]
+    InitCrashed(Crash),
+}

@@ -1,0 +1,216 @@
+//! What happens in a host, as events: logged in one place, and broadcast to
+//! whoever listens (tests, the control API).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use super::{ExitReason, Pid};
+
+/// Something that happened to a process or a supervisor.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A worker process finished `init` and is running.
+    ProcessStarted {
+        /// Its pid.
+        pid: Pid,
+        /// Its child id.
+        id: String,
+        /// The plugin it runs.
+        plugin: String,
+        /// The plugin's vsn.
+        vsn: String,
+    },
+    /// A worker process exited.
+    ProcessExited {
+        /// Its pid.
+        pid: Pid,
+        /// Its child id.
+        id: String,
+        /// Why.
+        reason: ExitReason,
+    },
+    /// A worker exited abnormally: everything known about why.
+    CrashReport {
+        /// Its pid.
+        pid: Pid,
+        /// Its child id.
+        id: String,
+        /// The plugin it ran.
+        plugin: String,
+        /// The plugin's vsn.
+        vsn: String,
+        /// Why it exited.
+        reason: ExitReason,
+        /// Guest function names, innermost first.
+        backtrace: Vec<String>,
+        /// The message it was handling, if any (truncated).
+        message: Option<String>,
+        /// The tail of the guest's stdout/stderr.
+        output: String,
+    },
+    /// A guest wrote a log line through the `log` import.
+    GuestLog {
+        /// Its pid.
+        pid: Pid,
+        /// Its child id.
+        id: String,
+        /// trace, debug, info, warn or error.
+        level: &'static str,
+        /// The line.
+        message: String,
+    },
+    /// A supervisor started, with all its children.
+    SupervisorStarted {
+        /// Its pid.
+        pid: Pid,
+        /// Its id.
+        id: String,
+    },
+    /// A supervisor exited.
+    SupervisorExited {
+        /// Its pid.
+        pid: Pid,
+        /// Its id.
+        id: String,
+        /// Why.
+        reason: ExitReason,
+    },
+    /// A supervisor restarted a child.
+    ChildRestarted {
+        /// The supervisor's id.
+        supervisor: String,
+        /// The child's id.
+        id: String,
+        /// The child's previous pid.
+        old_pid: Option<Pid>,
+        /// Its new pid (none if it returned ignore).
+        new_pid: Option<Pid>,
+    },
+    /// A supervisor could not start (or restart) a child.
+    ChildStartFailed {
+        /// The supervisor's id.
+        supervisor: String,
+        /// The child's id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// A supervisor saw more restarts than `max_restarts` within
+    /// `max_seconds`, and is shutting down.
+    RestartIntensityReached {
+        /// The supervisor's id.
+        supervisor: String,
+        /// The child whose exit went over the limit.
+        child: String,
+    },
+}
+
+/// A broadcast of [`Event`]s. Every event is also written to the log
+/// (`tracing`), so `overseer run` shows them without a subscriber.
+#[derive(Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+/// How many events a slow subscriber may fall behind before it misses some.
+const EVENT_BACKLOG: usize = 1 << 16;
+
+impl Default for EventBus {
+    fn default() -> Self {
+        EventBus {
+            tx: broadcast::channel(EVENT_BACKLOG).0,
+        }
+    }
+}
+
+impl EventBus {
+    /// Log `event` and send it to every subscriber.
+    pub fn publish(&self, event: Event) {
+        log(&event);
+        if self.tx.receiver_count() > 0 {
+            let _ = self.tx.send(Arc::new(event));
+        }
+    }
+
+    /// Events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}
+
+fn log(event: &Event) {
+    match event {
+        Event::ProcessStarted {
+            pid,
+            id,
+            plugin,
+            vsn,
+        } => {
+            tracing::info!(%pid, %id, %plugin, %vsn, "started")
+        }
+        Event::ProcessExited { pid, id, reason } => {
+            tracing::info!(%pid, %id, %reason, "exited")
+        }
+        Event::CrashReport {
+            pid,
+            id,
+            plugin,
+            vsn,
+            reason,
+            backtrace,
+            message,
+            output,
+        } => tracing::error!(
+            %pid,
+            %id,
+            %plugin,
+            %vsn,
+            %reason,
+            backtrace = %backtrace.join(" <- "),
+            message = message.as_deref().unwrap_or("-"),
+            output = output.trim_end(),
+            "crash report"
+        ),
+        Event::GuestLog {
+            pid,
+            id,
+            level,
+            message,
+        } => match *level {
+            "error" => tracing::error!(%pid, %id, "{message}"),
+            "warn" => tracing::warn!(%pid, %id, "{message}"),
+            "info" => tracing::info!(%pid, %id, "{message}"),
+            "debug" => tracing::debug!(%pid, %id, "{message}"),
+            _ => tracing::trace!(%pid, %id, "{message}"),
+        },
+        Event::SupervisorStarted { pid, id } => tracing::info!(%pid, %id, "supervisor started"),
+        Event::SupervisorExited { pid, id, reason } => {
+            tracing::info!(%pid, %id, %reason, "supervisor exited")
+        }
+        Event::ChildRestarted {
+            supervisor,
+            id,
+            old_pid,
+            new_pid,
+        } => tracing::info!(
+            %supervisor,
+            %id,
+            old_pid = ?old_pid.map(|p| p.0),
+            new_pid = ?new_pid.map(|p| p.0),
+            "restarted"
+        ),
+        Event::ChildStartFailed {
+            supervisor,
+            id,
+            reason,
+        } => tracing::error!(%supervisor, %id, %reason, "child failed to start"),
+        Event::RestartIntensityReached { supervisor, child } => tracing::error!(
+            %supervisor,
+            %child,
+            "reached max restart intensity; shutting down"
+        ),
+    }
+}

@@ -1,0 +1,153 @@
+//! The host side of one process: what its guest's imports do.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::task::AbortHandle;
+
+use super::mailbox::{Envelope, Mailbox, ReplySender};
+use super::node::{Node, Shared};
+use super::{CallError, Event};
+use crate::runtime::{Caller, HostCalls, LogLevel};
+
+/// The process-side state a guest reaches through its imports: timers,
+/// calls awaiting a reply, the trap-exit flag.
+pub(crate) struct ProcessHost {
+    node: Node,
+    shared: Arc<Shared>,
+    mailbox: Mailbox,
+    timers: HashMap<u64, AbortHandle>,
+    next_timer: u64,
+    /// The call being handled right now: answered by the reply of
+    /// `handle-call`, or moved to `deferred` on `noreply`.
+    current: Option<(u64, ReplySender)>,
+    deferred: HashMap<u64, ReplySender>,
+    next_tag: u64,
+}
+
+impl ProcessHost {
+    pub(crate) fn new(node: Node, shared: Arc<Shared>, mailbox: Mailbox) -> Self {
+        ProcessHost {
+            node,
+            shared,
+            mailbox,
+            timers: HashMap::new(),
+            next_timer: 0,
+            current: None,
+            deferred: HashMap::new(),
+            next_tag: 0,
+        }
+    }
+
+    /// Make `reply` the call being handled; returns its caller handle.
+    pub(crate) fn begin_call(&mut self, reply: ReplySender) -> Caller {
+        self.next_tag += 1;
+        self.current = Some((self.next_tag, reply));
+        Caller {
+            pid: None,
+            tag: self.next_tag,
+        }
+    }
+
+    /// The call being handled, if the guest has not answered it already.
+    pub(crate) fn take_current(&mut self) -> Option<ReplySender> {
+        self.current.take().map(|(_, reply)| reply)
+    }
+
+    /// `handle-call` returned noreply: keep the caller for a later `reply`.
+    pub(crate) fn defer_current(&mut self) {
+        if let Some((tag, reply)) = self.current.take() {
+            self.deferred.insert(tag, reply);
+        }
+    }
+
+    /// A `send-after` timer fired: true if it was still live.
+    pub(crate) fn timer_fired(&mut self, timer: u64) -> bool {
+        self.timers.remove(&timer).is_some()
+    }
+
+    /// The process is exiting: tell every waiting caller why.
+    pub(crate) fn fail_callers(&mut self, error: CallError) {
+        let current = self.current.take().map(|(_, reply)| reply);
+        for reply in current
+            .into_iter()
+            .chain(self.deferred.drain().map(|(_, r)| r))
+        {
+            let _ = reply.send(Err(error.clone()));
+        }
+    }
+}
+
+impl Drop for ProcessHost {
+    fn drop(&mut self) {
+        for timer in self.timers.values() {
+            timer.abort();
+        }
+    }
+}
+
+impl HostCalls for ProcessHost {
+    fn self_pid(&mut self) -> u64 {
+        self.shared.pid.0
+    }
+
+    fn send_after(&mut self, msg: Vec<u8>, ms: u32) -> u64 {
+        self.next_timer += 1;
+        let timer = self.next_timer;
+        let mailbox = self.mailbox.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
+            let _ = mailbox.send(Envelope::Timer { timer, msg });
+        });
+        self.timers.insert(timer, task.abort_handle());
+        timer
+    }
+
+    fn cancel_timer(&mut self, timer: u64) -> bool {
+        match self.timers.remove(&timer) {
+            Some(task) => {
+                task.abort();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn reply(&mut self, to: Caller, msg: Vec<u8>) {
+        let reply = match &self.current {
+            Some((tag, _)) if *tag == to.tag => self.current.take().map(|(_, r)| r),
+            _ => self.deferred.remove(&to.tag),
+        };
+        // A caller that gave up has dropped its receiver: the reply is lost,
+        // as a late reply in OTP is.
+        if let Some(reply) = reply {
+            let _ = reply.send(Ok(msg));
+        }
+    }
+
+    fn trap_exit(&mut self, enabled: bool) {
+        self.shared.trap_exit.store(enabled, Ordering::Relaxed);
+    }
+
+    fn log(&mut self, level: LogLevel, msg: String) {
+        let level = match level {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        };
+        self.node.events().publish(Event::GuestLog {
+            pid: self.shared.pid,
+            id: self.shared.id.clone(),
+            level,
+            message: msg,
+        });
+    }
+
+    fn config(&mut self, key: String) -> Option<Vec<u8>> {
+        self.node.env_value(&key)
+    }
+}

@@ -1,0 +1,563 @@
+//! A running host: the runtime, the table of live processes, their names,
+//! the application env and the event bus.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
+
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry as MapEntry;
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+
+use super::events::{Event, EventBus};
+use super::host_calls::ProcessHost;
+use super::mailbox::{Envelope, Mailbox};
+use super::server::Server;
+use super::{CallError, ExitNotice, ExitReason, ExitSender, Pid, SpawnError, Target};
+use crate::runtime::bindings::server::InitResult;
+use crate::runtime::{Crash, Instance, PluginVersion, Runtime};
+use crate::sandbox::Limits;
+
+/// A running Overseer host. Cheap to clone: every clone is the same host.
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<NodeInner>,
+}
+
+struct NodeInner {
+    runtime: Runtime,
+    processes: DashMap<Pid, Entry>,
+    names: DashMap<String, Pid>,
+    next_pid: AtomicU64,
+    live: AtomicUsize,
+    events: EventBus,
+    env: RwLock<Arc<serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// What the table knows of a live process.
+#[derive(Clone)]
+struct Entry {
+    /// None for a supervisor.
+    mailbox: Option<Mailbox>,
+    shared: Arc<Shared>,
+}
+
+/// What a process shares with the rest of the host.
+pub(crate) struct Shared {
+    pub(crate) pid: Pid,
+    pub(crate) id: String,
+    pub(crate) plugin: String,
+    pub(crate) vsn: String,
+    pub(crate) name: Option<String>,
+    pub(crate) parent: Option<Pid>,
+    pub(crate) trap_exit: AtomicBool,
+    /// Why the process is being killed, read when its task is aborted.
+    kill_reason: Mutex<Option<ExitReason>>,
+    abort: OnceLock<AbortHandle>,
+}
+
+/// What to start: a plugin, its init args, its identity and limits.
+#[derive(Clone, Debug)]
+pub struct ProcessSpec {
+    /// The child id (for logs, crash reports and the tree).
+    pub id: String,
+    /// The compiled plugin version to run.
+    pub plugin: Arc<PluginVersion>,
+    /// The payload passed to `init` (JSON; `null` when none).
+    pub args: Vec<u8>,
+    /// A name to register the process under while it lives.
+    pub name: Option<String>,
+    /// Memory and CPU limits.
+    pub limits: Limits,
+}
+
+/// A process started by [`Node::spawn`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spawned {
+    /// `init` returned ok: the process runs.
+    Started(Pid),
+    /// `init` returned ignore: there is no process.
+    Ignored,
+}
+
+/// Public facts about a live process or supervisor.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// Its pid.
+    pub pid: Pid,
+    /// Its child id.
+    pub id: String,
+    /// True for a supervisor.
+    pub supervisor: bool,
+    /// Its plugin's name (empty for a supervisor).
+    pub plugin: String,
+    /// Its plugin's vsn (empty for a supervisor).
+    pub vsn: String,
+    /// Its registered name.
+    pub name: Option<String>,
+}
+
+impl Node {
+    /// A host on `runtime`, with no processes.
+    pub fn new(runtime: Runtime) -> Node {
+        Node {
+            inner: Arc::new(NodeInner {
+                runtime,
+                processes: DashMap::new(),
+                names: DashMap::new(),
+                next_pid: AtomicU64::new(1),
+                live: AtomicUsize::new(0),
+                events: EventBus::default(),
+                env: RwLock::new(Arc::new(serde_json::Map::new())),
+            }),
+        }
+    }
+
+    /// The wasm runtime.
+    pub fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+
+    /// The event bus.
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
+    }
+
+    /// Replace the application env that guests read through `config`.
+    pub fn set_env(&self, env: serde_json::Map<String, serde_json::Value>) {
+        let mut slot = self.inner.env.write().unwrap_or_else(|p| p.into_inner());
+        *slot = Arc::new(env);
+    }
+
+    /// The env value under `key`, as JSON bytes.
+    pub fn env_value(&self, key: &str) -> Option<Vec<u8>> {
+        let env = self
+            .inner
+            .env
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        env.get(key).and_then(|v| serde_json::to_vec(v).ok())
+    }
+
+    /// How many processes (workers) are alive.
+    pub fn live_processes(&self) -> usize {
+        self.inner.live.load(Ordering::Relaxed)
+    }
+
+    /// A fresh pid.
+    pub fn alloc_pid(&self) -> Pid {
+        Pid(self.inner.next_pid.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Start a process: instantiate `spec.plugin`, run `init`, and on
+    /// success serve its mailbox on a task of its own. Returns once `init`
+    /// has returned, as OTP's `start_link` does. When the process exits,
+    /// every sender in `watchers` receives an [`ExitNotice`].
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError`]: the process cap, a name held by a live process, an
+    /// instantiation failure, or an `init` that stops or crashes. In every
+    /// error case nothing is left registered.
+    pub async fn spawn(
+        &self,
+        spec: &ProcessSpec,
+        parent: Option<Pid>,
+        watchers: Vec<ExitSender>,
+    ) -> Result<Spawned, SpawnError> {
+        let max = self.inner.runtime.config().max_processes;
+        if self.inner.live.fetch_add(1, Ordering::Relaxed) >= max as usize {
+            self.inner.live.fetch_sub(1, Ordering::Relaxed);
+            return Err(SpawnError::TooManyProcesses(max));
+        }
+        let pid = self.alloc_pid();
+        let shared = Arc::new(Shared {
+            pid,
+            id: spec.id.clone(),
+            plugin: spec.plugin.name().to_string(),
+            vsn: spec.plugin.vsn().to_string(),
+            name: spec.name.clone(),
+            parent,
+            trap_exit: AtomicBool::new(false),
+            kill_reason: Mutex::new(None),
+            abort: OnceLock::new(),
+        });
+        if let Err(err) = self.register_name(spec.name.as_deref(), pid) {
+            self.inner.live.fetch_sub(1, Ordering::Relaxed);
+            return Err(err);
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.inner.processes.insert(
+            pid,
+            Entry {
+                mailbox: Some(tx.clone()),
+                shared: shared.clone(),
+            },
+        );
+        let host = ProcessHost::new(self.clone(), shared.clone(), tx);
+        let started = async {
+            let mut instance = Instance::new(&spec.plugin, Box::new(host), &spec.limits)
+                .await
+                .map_err(SpawnError::Instantiate)?;
+            match instance.init(&spec.args).await {
+                Ok(InitResult::Ok(timeout)) => Ok(Some((instance, timeout))),
+                Ok(InitResult::Ignore) => Ok(None),
+                Ok(InitResult::Stop(reason)) => {
+                    Err(SpawnError::InitStopped(ExitReason::from_wit(reason)))
+                }
+                Err(crash) => {
+                    self.report_init_crash(&shared, &crash, &spec.args);
+                    Err(SpawnError::InitCrashed(crash))
+                }
+            }
+        }
+        .await;
+        let (instance, timeout) = match started {
+            Ok(Some(ready)) => ready,
+            Ok(None) => {
+                self.forget(&shared);
+                return Ok(Spawned::Ignored);
+            }
+            Err(err) => {
+                self.forget(&shared);
+                return Err(err);
+            }
+        };
+        let server = Server {
+            node: self.clone(),
+            shared: shared.clone(),
+            instance,
+            mailbox: rx,
+            timeout: Server::deadline(timeout),
+        };
+        let guard = ExitGuard {
+            node: self.clone(),
+            shared: shared.clone(),
+            watchers,
+            reason: None,
+        };
+        let task = tokio::spawn(async move {
+            let mut guard = guard;
+            guard.reason = Some(server.run().await);
+        });
+        let _ = shared.abort.set(task.abort_handle());
+        self.inner.events.publish(Event::ProcessStarted {
+            pid,
+            id: spec.id.clone(),
+            plugin: shared.plugin.clone(),
+            vsn: shared.vsn.clone(),
+        });
+        Ok(Spawned::Started(pid))
+    }
+
+    fn report_init_crash(&self, shared: &Shared, crash: &Crash, args: &[u8]) {
+        self.inner.events.publish(Event::CrashReport {
+            pid: shared.pid,
+            id: shared.id.clone(),
+            plugin: shared.plugin.clone(),
+            vsn: shared.vsn.clone(),
+            reason: ExitReason::Crash(crash.cause.clone()),
+            backtrace: crash.backtrace.clone(),
+            message: Some(super::server::describe("init", args)),
+            output: crash.output.clone(),
+        });
+    }
+
+    fn register_name(&self, name: Option<&str>, pid: Pid) -> Result<(), SpawnError> {
+        let Some(name) = name else { return Ok(()) };
+        match self.inner.names.entry(name.to_string()) {
+            MapEntry::Occupied(mut held) => {
+                let holder = *held.get();
+                if self.inner.processes.contains_key(&holder) {
+                    return Err(SpawnError::NameTaken {
+                        name: name.to_string(),
+                        holder,
+                    });
+                }
+                held.insert(pid);
+            }
+            MapEntry::Vacant(free) => {
+                free.insert(pid);
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove a process that is gone (or never started) from the table.
+    fn forget(&self, shared: &Shared) {
+        self.inner.processes.remove(&shared.pid);
+        if let Some(name) = &shared.name {
+            self.inner
+                .names
+                .remove_if(name, |_, holder| *holder == shared.pid);
+        }
+        self.inner.live.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Enter a supervisor in the table, so that its pid resolves and is
+    /// never reused.
+    pub fn register_supervisor(&self, pid: Pid, id: &str) {
+        let shared = Arc::new(Shared {
+            pid,
+            id: id.to_string(),
+            plugin: String::new(),
+            vsn: String::new(),
+            name: None,
+            parent: None,
+            trap_exit: AtomicBool::new(true),
+            kill_reason: Mutex::new(None),
+            abort: OnceLock::new(),
+        });
+        self.inner.processes.insert(
+            pid,
+            Entry {
+                mailbox: None,
+                shared,
+            },
+        );
+    }
+
+    /// Remove a supervisor that has exited from the table.
+    pub fn unregister_supervisor(&self, pid: Pid) {
+        self.inner.processes.remove(&pid);
+    }
+
+    /// Facts about a live process or supervisor.
+    pub fn process_info(&self, pid: Pid) -> Option<ProcessInfo> {
+        let entry = self.inner.processes.get(&pid)?;
+        let s = &entry.shared;
+        Some(ProcessInfo {
+            pid,
+            id: s.id.clone(),
+            supervisor: entry.mailbox.is_none(),
+            plugin: s.plugin.clone(),
+            vsn: s.vsn.clone(),
+            name: s.name.clone(),
+        })
+    }
+
+    /// The pid behind a target, if it is alive.
+    pub fn whereis(&self, target: &Target) -> Option<Pid> {
+        let pid = match target {
+            Target::Pid(pid) => *pid,
+            Target::Name(name) => *self.inner.names.get(name)?,
+        };
+        self.inner.processes.contains_key(&pid).then_some(pid)
+    }
+
+    /// A handle for sending to a live GenServer, resolved once.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoProc`] or [`CallError::NotAServer`].
+    pub fn lookup(&self, target: &Target) -> Result<ProcessRef, CallError> {
+        let pid = self
+            .whereis(target)
+            .ok_or_else(|| CallError::NoProc(target.clone()))?;
+        let entry = self
+            .inner
+            .processes
+            .get(&pid)
+            .map(|e| e.clone())
+            .ok_or_else(|| CallError::NoProc(target.clone()))?;
+        let mailbox = entry
+            .mailbox
+            .ok_or_else(|| CallError::NotAServer(target.clone()))?;
+        Ok(ProcessRef { pid, mailbox })
+    }
+
+    /// `GenServer.call(target, request, timeout)`.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError`]: no such process, a timeout (the server carries on), or
+    /// the server exited before replying.
+    pub async fn call(
+        &self,
+        target: &Target,
+        request: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, CallError> {
+        self.lookup(target)?.call(request, timeout).await
+    }
+
+    /// `GenServer.cast(target, msg)`.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoProc`] when nothing answers to `target` (OTP's cast
+    /// would drop it silently; a user at a terminal wants to know).
+    pub fn cast(&self, target: &Target, msg: Vec<u8>) -> Result<(), CallError> {
+        self.lookup(target)?.cast(msg)
+    }
+
+    /// `send(target, msg)`: a plain message, delivered to `handle-info`.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoProc`] when nothing answers to `target`.
+    pub fn send(&self, target: &Target, msg: Vec<u8>) -> Result<(), CallError> {
+        self.lookup(target)?.send(msg)
+    }
+
+    /// The process's state, through its `get-state` (`sys:get_state`).
+    ///
+    /// # Errors
+    ///
+    /// As for [`Node::call`].
+    pub async fn get_state(
+        &self,
+        target: &Target,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, CallError> {
+        self.lookup(target)?.get_state(timeout).await
+    }
+
+    /// Send an exit signal, as OTP's `exit(Pid, Reason)`: a process that
+    /// traps exits gets it as a message (its parent's signal makes it
+    /// terminate); any other process ends at once with `reason`, without
+    /// running `terminate`. Does nothing if the process is gone.
+    pub fn exit_signal(&self, pid: Pid, from: Pid, reason: ExitReason) {
+        let Some(entry) = self.inner.processes.get(&pid).map(|e| e.clone()) else {
+            return;
+        };
+        match &entry.mailbox {
+            Some(mailbox) if entry.shared.trap_exit.load(Ordering::Relaxed) => {
+                let _ = mailbox.send(Envelope::Exit { from, reason });
+            }
+            _ => kill_task(&entry.shared, reason),
+        }
+    }
+
+    /// End a process at once with `reason` (`killed` for a brutal kill). Its
+    /// `terminate` does not run. Does nothing if the process is gone.
+    pub fn kill(&self, pid: Pid, reason: ExitReason) {
+        if let Some(entry) = self.inner.processes.get(&pid).map(|e| e.clone()) {
+            kill_task(&entry.shared, reason);
+        }
+    }
+}
+
+fn kill_task(shared: &Shared, reason: ExitReason) {
+    let mut slot = shared.kill_reason.lock().unwrap_or_else(|p| p.into_inner());
+    slot.get_or_insert(reason);
+    drop(slot);
+    if let Some(abort) = shared.abort.get() {
+        abort.abort();
+    }
+}
+
+/// A resolved handle to a live GenServer's mailbox: the fast path for
+/// repeated calls (no name or table lookup per message).
+#[derive(Clone, Debug)]
+pub struct ProcessRef {
+    pid: Pid,
+    mailbox: Mailbox,
+}
+
+impl ProcessRef {
+    /// The process's pid.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// A call with a timeout. A timed-out caller's late reply is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError`]: gone, timed out, or exited before replying.
+    pub async fn call(&self, request: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, CallError> {
+        let (reply, answer) = oneshot::channel();
+        self.mailbox
+            .send(Envelope::Call { request, reply })
+            .map_err(|_| CallError::NoProc(Target::Pid(self.pid)))?;
+        self.await_answer(answer, timeout).await
+    }
+
+    /// A cast.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoProc`] if the process has exited.
+    pub fn cast(&self, msg: Vec<u8>) -> Result<(), CallError> {
+        self.mailbox
+            .send(Envelope::Cast(msg))
+            .map_err(|_| CallError::NoProc(Target::Pid(self.pid)))
+    }
+
+    /// A plain message to `handle-info`.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoProc`] if the process has exited.
+    pub fn send(&self, msg: Vec<u8>) -> Result<(), CallError> {
+        self.mailbox
+            .send(Envelope::Info(msg))
+            .map_err(|_| CallError::NoProc(Target::Pid(self.pid)))
+    }
+
+    /// The state, through `get-state`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`ProcessRef::call`].
+    pub async fn get_state(&self, timeout: Duration) -> Result<Vec<u8>, CallError> {
+        let (reply, answer) = oneshot::channel();
+        self.mailbox
+            .send(Envelope::GetState(reply))
+            .map_err(|_| CallError::NoProc(Target::Pid(self.pid)))?;
+        self.await_answer(answer, timeout).await
+    }
+
+    async fn await_answer(
+        &self,
+        answer: oneshot::Receiver<Result<Vec<u8>, CallError>>,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, CallError> {
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(result)) => result,
+            // Dropped without an answer: the process was killed.
+            Ok(Err(_)) => Err(CallError::Exited(ExitReason::Killed)),
+            Err(_) => Err(CallError::Timeout(timeout.as_millis() as u64)),
+        }
+    }
+}
+
+/// Tells the table and the watchers when a process's task ends, however it
+/// ends: a return, a crash, or an abort (kill).
+struct ExitGuard {
+    node: Node,
+    shared: Arc<Shared>,
+    watchers: Vec<ExitSender>,
+    reason: Option<ExitReason>,
+}
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        let reason = self.reason.take().unwrap_or_else(|| {
+            self.shared
+                .kill_reason
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take()
+                .unwrap_or(ExitReason::Killed)
+        });
+        self.node.forget(&self.shared);
+        // Watchers first: whoever sees the event can then rely on the
+        // supervisor having the notice in its mailbox.
+        for watcher in &self.watchers {
+            let _ = watcher.send(ExitNotice {
+                pid: self.shared.pid,
+                reason: reason.clone(),
+            });
+        }
+        self.node.inner.events.publish(Event::ProcessExited {
+            pid: self.shared.pid,
+            id: self.shared.id.clone(),
+            reason,
+        });
+    }
+}

@@ -1,0 +1,60 @@
+//! Process identifiers and how a process is addressed.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A process identifier: unique within one host run, never reused. Copy it
+/// freely; it is a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Pid(pub u64);
+
+impl fmt::Display for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Who a message is for: a pid, or a registered name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A process by pid.
+    Pid(Pid),
+    /// A process by registered name.
+    Name(String),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Pid(pid) => write!(f, "pid {pid}"),
+            Target::Name(name) => write!(f, "'{name}'"),
+        }
+    }
+}
+
+impl FromStr for Target {
+    type Err = std::convert::Infallible;
+
+    /// All digits: a pid; anything else: a name.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.parse::<u64>() {
+            Ok(n) => Target::Pid(Pid(n)),
+            Err(_) => Target::Name(s.to_string()),
+        })
+    }
+}
+
+impl From<Pid> for Target {
+    fn from(pid: Pid) -> Self {
+        Target::Pid(pid)
+    }
+}
+
+impl From<&str> for Target {
+    fn from(name: &str) -> Self {
+        Target::Name(name.to_string())
+    }
+}

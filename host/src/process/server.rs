@@ -1,0 +1,225 @@
+//! The GenServer loop: one message at a time, timeouts, stop and crash.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::host_calls::ProcessHost;
+use super::mailbox::Envelope;
+use super::node::{Node, Shared};
+use super::{CallError, Event, ExitReason};
+use crate::runtime::bindings::server::{CallResult, CastResult};
+use crate::runtime::bindings::types::{ExitSignal, Info, Timeout};
+use crate::runtime::{Crash, Instance};
+
+/// Longest message text quoted in a crash report.
+const MESSAGE_QUOTE_BYTES: usize = 1024;
+
+/// A live GenServer: its instance, its mailbox, and the timeout the last
+/// callback asked for.
+pub(crate) struct Server {
+    pub(crate) node: Node,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) instance: Instance,
+    pub(crate) mailbox: mpsc::UnboundedReceiver<Envelope>,
+    pub(crate) timeout: Option<Instant>,
+}
+
+/// How handling one message ended.
+enum Step {
+    Continue,
+    Exit(ExitReason),
+}
+
+impl Server {
+    /// Turn a GenServer timeout into a deadline.
+    pub(crate) fn deadline(timeout: Timeout) -> Option<Instant> {
+        match timeout {
+            Timeout::Infinity => None,
+            Timeout::AfterMs(ms) => Some(Instant::now() + Duration::from_millis(u64::from(ms))),
+        }
+    }
+
+    /// Serve until the process exits; returns why.
+    pub(crate) async fn run(mut self) -> ExitReason {
+        loop {
+            let envelope = match self.timeout {
+                None => self.mailbox.recv().await,
+                Some(at) => tokio::select! {
+                    biased;
+                    envelope = self.mailbox.recv() => envelope,
+                    () = tokio::time::sleep_until(at) => None,
+                },
+            };
+            let step = match envelope {
+                Some(envelope) => self.handle(envelope).await,
+                None => {
+                    self.timeout = None;
+                    self.info(Info::Timeout, || "timeout".to_string()).await
+                }
+            };
+            if let Step::Exit(reason) = step {
+                self.host().fail_callers(CallError::Exited(reason.clone()));
+                return reason;
+            }
+        }
+    }
+
+    fn host(&mut self) -> &mut ProcessHost {
+        self.instance
+            .host_mut::<ProcessHost>()
+            .expect("a process instance is always built with a ProcessHost")
+    }
+
+    async fn handle(&mut self, envelope: Envelope) -> Step {
+        if !matches!(envelope, Envelope::GetState(_)) {
+            // Any message but a system one cancels the timeout.
+            self.timeout = None;
+        }
+        match envelope {
+            Envelope::Call { request, reply } => self.call(request, reply).await,
+            Envelope::Cast(msg) => match self.instance.handle_cast(&msg).await {
+                Ok(result) => self.after_cast(result).await,
+                Err(crash) => self.crashed(crash, Some(describe("cast", &msg))),
+            },
+            Envelope::Info(msg) => {
+                let text = describe("info", &msg);
+                self.info(Info::Message(msg), || text).await
+            }
+            Envelope::Timer { timer, msg } => {
+                if !self.host().timer_fired(timer) {
+                    return Step::Continue; // cancelled after it was sent
+                }
+                let text = describe("info", &msg);
+                self.info(Info::Message(msg), || text).await
+            }
+            Envelope::Exit { from, reason } => {
+                if self.shared.parent == Some(from) {
+                    // The parent's exit signal ends a trapping process, after
+                    // its terminate.
+                    self.terminate(&reason).await;
+                    return Step::Exit(reason);
+                }
+                let signal = Info::Exit(ExitSignal {
+                    from: from.0,
+                    reason: reason.to_wit(),
+                });
+                self.info(signal, || format!("exit signal from {from}: {reason}"))
+                    .await
+            }
+            Envelope::GetState(reply) => match self.instance.get_state().await {
+                Ok(state) => {
+                    let _ = reply.send(Ok(state));
+                    Step::Continue
+                }
+                Err(crash) => self.crashed(crash, Some("get-state".into())),
+            },
+        }
+    }
+
+    async fn call(&mut self, request: Vec<u8>, reply: super::mailbox::ReplySender) -> Step {
+        let from = self.host().begin_call(reply);
+        match self.instance.handle_call(&request, from).await {
+            Ok(CallResult::Reply((payload, timeout))) => {
+                if let Some(reply) = self.host().take_current() {
+                    let _ = reply.send(Ok(payload));
+                }
+                self.timeout = Self::deadline(timeout);
+                Step::Continue
+            }
+            Ok(CallResult::Noreply(timeout)) => {
+                self.host().defer_current();
+                self.timeout = Self::deadline(timeout);
+                Step::Continue
+            }
+            Ok(CallResult::Stop((reason, payload))) => {
+                let reason = ExitReason::from_wit(reason);
+                // OTP: terminate runs first, then the reply is sent.
+                let reply = self.host().take_current();
+                self.terminate(&reason).await;
+                if let (Some(reply), Some(payload)) = (reply, payload) {
+                    let _ = reply.send(Ok(payload));
+                }
+                self.report_stop(&reason, Some(describe("call", &request)));
+                Step::Exit(reason)
+            }
+            Err(crash) => self.crashed(crash, Some(describe("call", &request))),
+        }
+    }
+
+    async fn info(&mut self, info: Info, text: impl FnOnce() -> String) -> Step {
+        match self.instance.handle_info(&info).await {
+            Ok(result) => self.after_cast(result).await,
+            Err(crash) => self.crashed(crash, Some(text())),
+        }
+    }
+
+    async fn after_cast(&mut self, result: CastResult) -> Step {
+        match result {
+            CastResult::Noreply(timeout) => {
+                self.timeout = Self::deadline(timeout);
+                Step::Continue
+            }
+            CastResult::Stop(reason) => {
+                let reason = ExitReason::from_wit(reason);
+                self.terminate(&reason).await;
+                self.report_stop(&reason, None);
+                Step::Exit(reason)
+            }
+        }
+    }
+
+    /// Run the guest's `terminate`. A crash in it is reported, but the exit
+    /// reason stays the one that caused the stop.
+    async fn terminate(&mut self, reason: &ExitReason) {
+        if let Err(crash) = self.instance.terminate(&reason.to_wit()).await {
+            self.report_crash(
+                &ExitReason::Crash(crash.cause.clone()),
+                &crash,
+                Some("terminate".into()),
+            );
+        }
+    }
+
+    fn crashed(&mut self, crash: Crash, message: Option<String>) -> Step {
+        let reason = ExitReason::Crash(crash.cause.clone());
+        self.report_crash(&reason, &crash, message);
+        Step::Exit(reason)
+    }
+
+    /// A guest-chosen stop with an abnormal reason is reported like a crash,
+    /// without a stack.
+    fn report_stop(&self, reason: &ExitReason, message: Option<String>) {
+        if !reason.is_normal() {
+            self.report_crash(reason, &Crash::host(reason.to_string()), message);
+        }
+    }
+
+    fn report_crash(&self, reason: &ExitReason, crash: &Crash, message: Option<String>) {
+        self.node.events().publish(Event::CrashReport {
+            pid: self.shared.pid,
+            id: self.shared.id.clone(),
+            plugin: self.shared.plugin.clone(),
+            vsn: self.shared.vsn.clone(),
+            reason: reason.clone(),
+            backtrace: crash.backtrace.clone(),
+            message,
+            output: crash.output.clone(),
+        });
+    }
+}
+
+/// `call "increment"`: a message for a crash report, cut to a sane length.
+pub(crate) fn describe(kind: &str, payload: &[u8]) -> String {
+    let text = String::from_utf8_lossy(payload);
+    if text.len() <= MESSAGE_QUOTE_BYTES {
+        return format!("{kind} {text}");
+    }
+    let mut end = MESSAGE_QUOTE_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{kind} {}… ({} bytes)", &text[..end], payload.len())
+}

@@ -1,0 +1,162 @@
+//! Why a guest crashed: a wasmtime error turned into a reason people can read.
+
+use std::fmt;
+use std::time::Duration;
+
+use wasmtime::{Trap, WasmBacktrace};
+
+use crate::sandbox::{DeadlineExceeded, MemoryLimitExceeded};
+
+/// A guest crash: the cause, the guest's call stack when it happened, and the
+/// tail of what it printed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Crash {
+    /// What went wrong.
+    pub cause: CrashCause,
+    /// Guest function names, innermost first (empty when unknown).
+    pub backtrace: Vec<String>,
+    /// The last few KiB of the guest's stdout and stderr.
+    pub output: String,
+}
+
+/// What ended a guest. Its `Display` is the exit reason a supervisor, a log
+/// and a test see, e.g. `panic: faulty: asked to panic`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CrashCause {
+    /// A WebAssembly trap (unreachable, out-of-bounds access, bad cast, ...).
+    Trap(String),
+    /// The guest panicked (a Rust panic aborts through `unreachable`; its
+    /// message is read from the guest's stderr).
+    Panic(String),
+    /// A callback ran past its CPU deadline.
+    CpuDeadline(Duration),
+    /// The guest tried to grow its memory past its limit.
+    MemoryLimit {
+        /// The limit, in bytes.
+        limit_bytes: u64,
+        /// What the guest asked for, in bytes.
+        requested_bytes: u64,
+    },
+    /// The guest's call stack overflowed.
+    StackOverflow,
+    /// The host could not run the guest (instantiation failed, a host import
+    /// failed).
+    Host(String),
+}
+
+impl fmt::Display for CrashCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CrashCause::Trap(what) => write!(f, "trap: {what}"),
+            CrashCause::Panic(message) => write!(f, "panic: {message}"),
+            CrashCause::CpuDeadline(deadline) => write!(
+                f,
+                "cpu deadline: callback ran past its {} ms deadline",
+                deadline.as_millis()
+            ),
+            CrashCause::MemoryLimit {
+                limit_bytes,
+                requested_bytes,
+            } => write!(
+                f,
+                "memory limit: guest tried to grow its memory to {requested_bytes} bytes, limit {limit_bytes} bytes"
+            ),
+            CrashCause::StackOverflow => write!(f, "stack overflow: guest call stack exhausted"),
+            CrashCause::Host(what) => write!(f, "host error: {what}"),
+        }
+    }
+}
+
+impl fmt::Display for Crash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.cause.fmt(f)
+    }
+}
+
+impl Crash {
+    /// Classify a wasmtime error from a guest call. `output` is the guest's
+    /// output tail, read for a panic message.
+    pub fn from_wasmtime(err: &wasmtime::Error, output: String) -> Crash {
+        let cause = classify(err, &output);
+        let backtrace = err
+            .downcast_ref::<WasmBacktrace>()
+            .map(|bt| {
+                bt.frames()
+                    .iter()
+                    .map(|frame| match frame.func_name() {
+                        Some(name) => name.to_string(),
+                        None => format!("<wasm function {}>", frame.func_index()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Crash {
+            cause,
+            backtrace,
+            output,
+        }
+    }
+
+    /// A crash the host itself decided on, with no guest stack.
+    pub fn host(what: impl Into<String>) -> Crash {
+        Crash {
+            cause: CrashCause::Host(what.into()),
+            backtrace: Vec::new(),
+            output: String::new(),
+        }
+    }
+}
+
+fn classify(err: &wasmtime::Error, output: &str) -> CrashCause {
+    if let Some(limit) = err.downcast_ref::<MemoryLimitExceeded>() {
+        return CrashCause::MemoryLimit {
+            limit_bytes: limit.limit_bytes,
+            requested_bytes: limit.requested_bytes,
+        };
+    }
+    if let Some(deadline) = err.downcast_ref::<DeadlineExceeded>() {
+        return CrashCause::CpuDeadline(deadline.deadline);
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => CrashCause::StackOverflow,
+        Some(Trap::UnreachableCodeReached) => match panic_message(output) {
+            Some(message) => CrashCause::Panic(message),
+            None => CrashCause::Trap("wasm `unreachable` instruction executed".into()),
+        },
+        Some(trap) => CrashCause::Trap(trap.to_string()),
+        None => CrashCause::Host(format!("{err:#}").lines().next().unwrap_or("").to_string()),
+    }
+}
+
+/// The message of the last Rust panic in `output`, if any.
+///
+/// Rust prints `thread '…' panicked at FILE:LINE:COL:\nMESSAGE\nnote: …`.
+fn panic_message(output: &str) -> Option<String> {
+    let start = output.rfind("panicked at ")?;
+    let rest = &output[start + "panicked at ".len()..];
+    let (location, message) = rest.split_once(":\n")?;
+    let message: Vec<&str> = message
+        .lines()
+        .take_while(|line| !line.starts_with("note: "))
+        .collect();
+    Some(format!("{} (at {location})", message.join(" ").trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_rust_panic_message() {
+        let out = "\nthread '<unnamed>' panicked at src/lib.rs:10:5:\nfaulty: asked to panic\nnote: run with `RUST_BACKTRACE=1`\n";
+        assert_eq!(
+            panic_message(out).as_deref(),
+            Some("faulty: asked to panic (at src/lib.rs:10:5)")
+        );
+    }
+
+    #[test]
+    fn no_panic_without_the_marker() {
+        assert_eq!(panic_message("hello\n"), None);
+    }
+}

@@ -1,0 +1,150 @@
+//! The one wasmtime `Engine` of a host, its knobs, and its epoch ticker.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use super::RuntimeError;
+use super::bindings::GenServer;
+use super::instance::StoreData;
+
+/// Host-wide knobs, fixed when the host starts. Each says what it costs.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// How many processes may be alive at once. The pooling allocator
+    /// reserves a slot (memory, tables, fiber stack) per process up front;
+    /// past this number a new process is refused with
+    /// [`ProcessError::TooManyProcesses`](crate::process::ProcessError).
+    /// Default 10,000. What caps it is the kernel's `vm.max_map_count`
+    /// (each live instance costs a few memory mappings), not RAM.
+    pub max_processes: u32,
+    /// The largest linear memory any one process may have, in bytes: the
+    /// size of a pool slot. A child's own limit may only be lower.
+    /// Default 64 MiB; address space reserved is this times `max_processes`.
+    pub max_memory_bytes: u64,
+    /// How often the epoch advances. A running callback yields to other
+    /// processes at every tick and its CPU deadline is checked then, so this
+    /// is the scheduling quantum and the deadline's resolution. Default 10 ms.
+    pub epoch_tick: Duration,
+    /// The deepest wasm stack a guest may use before it traps with a stack
+    /// overflow. Default 512 KiB.
+    pub max_wasm_stack: usize,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            max_processes: 10_000,
+            max_memory_bytes: 64 << 20,
+            epoch_tick: Duration::from_millis(10),
+            max_wasm_stack: 512 << 10,
+        }
+    }
+}
+
+/// The compiled-code side of a host: one `Engine`, one `Linker` with the
+/// host imports, and the thread that advances the epoch.
+///
+/// Cloning is cheap (reference counted). The epoch thread stops when the
+/// last clone is dropped.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<RuntimeInner>,
+}
+
+struct RuntimeInner {
+    engine: Engine,
+    linker: Linker<StoreData>,
+    config: HostConfig,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for RuntimeInner {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Runtime {
+    /// Build the engine for `config`.
+    ///
+    /// # Errors
+    ///
+    /// [`RuntimeError::Engine`] if wasmtime refuses the configuration, e.g.
+    /// when the pool cannot be reserved.
+    pub fn new(config: HostConfig) -> Result<Self, RuntimeError> {
+        let engine = Engine::new(&wasmtime_config(&config)).map_err(RuntimeError::engine)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(RuntimeError::engine)?;
+        GenServer::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
+            .map_err(RuntimeError::engine)?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_epoch_ticker(engine.clone(), config.epoch_tick, ticker_stop.clone());
+        Ok(Runtime {
+            inner: Arc::new(RuntimeInner {
+                engine,
+                linker,
+                config,
+                ticker_stop,
+            }),
+        })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The linker holding WASI and the Overseer host imports.
+    pub(crate) fn linker(&self) -> &Linker<StoreData> {
+        &self.inner.linker
+    }
+
+    /// The configuration this runtime was built with.
+    pub fn config(&self) -> &HostConfig {
+        &self.inner.config
+    }
+}
+
+fn wasmtime_config(config: &HostConfig) -> Config {
+    let mut pool = PoolingAllocationConfig::default();
+    let n = config.max_processes;
+    // A Rust wasm32-wasip2 component needs three core instances and two
+    // tables per component instance (WASMTIME-NOTES.md); leave headroom for
+    // guests built by other toolchains.
+    pool.total_component_instances(n)
+        .total_core_instances(n.saturating_mul(4))
+        .total_memories(n)
+        .total_tables(n.saturating_mul(4))
+        .total_stacks(n)
+        .max_memories_per_module(1)
+        .max_memory_size(config.max_memory_bytes as usize);
+
+    let mut c = Config::new();
+    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .epoch_interruption(true)
+        .max_wasm_stack(config.max_wasm_stack)
+        .memory_init_cow(true)
+        // Slot size = the largest memory allowed, so that the address space
+        // reserved is bounded by max_processes × max_memory_bytes.
+        .memory_reservation(config.max_memory_bytes);
+    c
+}
+
+fn spawn_epoch_ticker(engine: Engine, tick: Duration, stop: Arc<AtomicBool>) {
+    let spawned = std::thread::Builder::new()
+        .name("overseer-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                engine.increment_epoch();
+            }
+        });
+    if let Err(err) = spawned {
+        // Without the ticker CPU deadlines never fire; say so loudly.
+        tracing::error!("could not start the epoch thread: {err}; CPU deadlines are off");
+    }
+}

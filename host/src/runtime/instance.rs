@@ -1,0 +1,213 @@
+//! One live instance of a plugin in its own Store, and typed calls into it.
+
+use std::any::Any;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::bindings::GenServer;
+use super::bindings::server::{CallResult, CastResult, InitResult};
+use super::bindings::types::{Caller, ExitReason, Info, Payload};
+use super::crash::Crash;
+use super::host::HostCalls;
+use super::output::GuestOutput;
+use super::plugin::PluginVersion;
+use crate::sandbox::{DeadlineExceeded, Limits, MemoryLimiter};
+
+/// The data of one Store: the process's host side, WASI, limits.
+pub struct StoreData {
+    pub(crate) host: Box<dyn HostCallsAny>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: MemoryLimiter,
+    output: GuestOutput,
+    callback_started: Instant,
+    cpu_deadline: Duration,
+}
+
+/// [`HostCalls`] that can be downcast back to the process's own type.
+pub trait HostCallsAny: HostCalls {
+    /// `self` as `Any`, to reach the concrete host state.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<T: HostCalls> HostCallsAny for T {
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+impl WasiView for StoreData {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+// Payloads are passed as `&Vec<u8>` (the bindings' `&Payload`) so that the
+// bindings take them without a copy.
+/// A running instance of a plugin version: one Store, one component
+/// instance. Every call runs under the process's CPU deadline; any error is
+/// returned as a [`Crash`], after which the instance must not be called
+/// again (a trapped component instance refuses re-entry).
+pub struct Instance {
+    store: Store<StoreData>,
+    guest: GenServer,
+}
+
+impl Instance {
+    /// Instantiate `plugin` in a new Store with `host` answering its imports.
+    ///
+    /// # Errors
+    ///
+    /// A [`Crash`] if instantiation fails: the pool is exhausted, the
+    /// guest's start function traps, or its initial memory exceeds `limits`.
+    pub async fn new(
+        plugin: &PluginVersion,
+        host: Box<dyn HostCallsAny>,
+        limits: &Limits,
+    ) -> Result<Instance, Crash> {
+        let output = GuestOutput::default();
+        let wasi = WasiCtxBuilder::new()
+            .stdout(output.clone())
+            .stderr(output.clone())
+            .build();
+        let data = StoreData {
+            host,
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(limits),
+            output,
+            callback_started: Instant::now(),
+            cpu_deadline: limits.cpu_deadline,
+        };
+        let mut store = Store::new(plugin.engine(), data);
+        store.limiter(|data| &mut data.limiter);
+        store.epoch_deadline_callback(|ctx| {
+            let data = ctx.data();
+            if data.callback_started.elapsed() > data.cpu_deadline {
+                Err(wasmtime::Error::new(DeadlineExceeded {
+                    deadline: data.cpu_deadline,
+                }))
+            } else {
+                // Let other processes run, then keep going.
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store.set_epoch_deadline(1);
+        match plugin.pre().instantiate_async(&mut store).await {
+            Ok(guest) => Ok(Instance { store, guest }),
+            Err(err) => {
+                let output = store.data().output.tail();
+                Err(Crash::from_wasmtime(&err, output))
+            }
+        }
+    }
+
+    /// The host side of this process, as the concrete type it was made with.
+    pub fn host_mut<H: 'static>(&mut self) -> Option<&mut H> {
+        self.store.data_mut().host.as_any_mut().downcast_mut::<H>()
+    }
+
+    fn arm(&mut self) {
+        self.store.data_mut().callback_started = Instant::now();
+        self.store.set_epoch_deadline(1);
+    }
+
+    fn crash(&self, err: wasmtime::Error) -> Crash {
+        Crash::from_wasmtime(&err, self.store.data().output.tail())
+    }
+
+    /// `vsn()`.
+    pub async fn vsn(&mut self) -> Result<String, Crash> {
+        self.arm();
+        let server = self.guest.overseer_plugin_server();
+        server
+            .call_vsn(&mut self.store)
+            .await
+            .map_err(|e| self.crash(e))
+    }
+
+    /// `init(args)`.
+    pub async fn init(&mut self, args: &Payload) -> Result<InitResult, Crash> {
+        self.arm();
+        let server = self.guest.overseer_plugin_server();
+        server
+            .call_init(&mut self.store, args)
+            .await
+            .map_err(|e| self.crash(e))
+    }
+
+    /// `handle-call(request, from)`.
+    pub async fn handle_call(
+        &mut self,
+        request: &Payload,
+        from: Caller,
+    ) -> Result<CallResult, Crash> {
+        self.arm();
+        let server = self.guest.overseer_plugin_server();
+        server
+            .call_handle_call(&mut self.store, request, from)
+            .await
+            .map_err(|e| self.crash(e))
+    }
+
+    /// `handle-cast(msg)`.
+    pub async fn handle_cast(&mut self, msg: &Payload) -> Result<CastResult, Crash> {
+        self.arm();
+        let server = self.guest.overseer_plugin_server();
+        server
+            .call_handle_cast(&mut self.store, msg)
+            .await
+            .map_err(|e| self.crash(e))
+    }
+
+    /// `handle-info(info)`.
+    pub async fn handle_info(&mut self, info: &Info) -> Result<CastResult, Crash> {
+        self.arm();
+        let server = self.guest.overseer_plugin_server();
+        server
+            .call_handle_info(&mut self.store, info)
+            .await
+            .map_err(|e| self.crash(e))
+    }
+
+    /// `terminate(reason)`.
+    pub async fn terminate(&mut self, reason: &ExitReason) -> Result<(), Crash> {
+        self.arm();
+        let server = self.guest.overseer_plugin_server();
+        server
+            .call_terminate(&mut self.store, reason)
+            .await
+            .map_err(|e| self.crash(e))
+    }
+
+    /// `get-state()`.
+    pub async fn get_state(&mut self) -> Result<Vec<u8>, Crash> {
+        self.arm();
+        let server = self.guest.overseer_plugin_server();
+        server
+            .call_get_state(&mut self.store)
+            .await
+            .map_err(|e| self.crash(e))
+    }
+
+    /// `code-change(old-vsn, old-state, extra)`.
+    pub async fn code_change(
+        &mut self,
+        old_vsn: &str,
+        old_state: &Payload,
+        extra: &Payload,
+    ) -> Result<Result<(), String>, Crash> {
+        self.arm();
+        let server = self.guest.overseer_plugin_server();
+        server
+            .call_code_change(&mut self.store, old_vsn, old_state, extra)
+            .await
+            .map_err(|e| self.crash(e))
+    }
+}

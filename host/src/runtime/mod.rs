@@ -1,0 +1,97 @@
+//! How bytes become a running instance, and how to call into it.
+//!
+//! - [`Runtime`]: the one wasmtime `Engine` of a host, with the pooling
+//!   allocator, epoch interruption and the linker of host imports.
+//! - [`PluginVersion`]: a compiled plugin build and its `InstancePre`,
+//!   shared by every process that runs it.
+//! - [`Instance`]: one Store and one component instance; typed calls to the
+//!   GenServer exports, whose failures come back as a [`Crash`].
+//!
+//! The runtime knows nothing about pids or mailboxes: host imports go to a
+//! [`HostCalls`] implementation that the `process` module provides.
+
+pub mod bindings;
+mod crash;
+mod engine;
+mod host;
+mod instance;
+mod output;
+mod plugin;
+
+use std::path::PathBuf;
+
+pub use crash::{Crash, CrashCause};
+pub use engine::{HostConfig, Runtime};
+pub use host::{Caller, HostCalls, LogLevel};
+pub use instance::{HostCallsAny, Instance, StoreData};
+pub use output::GuestOutput;
+pub use plugin::PluginVersion;
+
+/// The engine could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// wasmtime refused the configuration.
+    #[error("cannot start the wasm engine: {0}")]
+    Engine(String),
+}
+
+impl RuntimeError {
+    fn engine(err: wasmtime::Error) -> Self {
+        RuntimeError::Engine(format!("{err:#}"))
+    }
+}
+
+/// A plugin file could not be loaded. Each variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    /// The file could not be read (missing, unreadable).
+    #[error("{}: cannot read plugin: {source}", path.display())]
+    Read {
+        /// The plugin file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file does not start with the WebAssembly magic number.
+    #[error("{}: not a WebAssembly file ({len} bytes, no \\0asm header)", path.display())]
+    NotWasm {
+        /// The plugin file.
+        path: PathBuf,
+        /// Its length.
+        len: usize,
+    },
+    /// The file is a core module; plugins must be components.
+    #[error(
+        "{}: a core WebAssembly module, not a component: build the plugin for wasm32-wasip2",
+        path.display()
+    )]
+    CoreModule {
+        /// The plugin file.
+        path: PathBuf,
+    },
+    /// wasmtime could not compile the component (truncated, corrupt).
+    #[error("{}: invalid component: {message}", path.display())]
+    Compile {
+        /// The plugin file.
+        path: PathBuf,
+        /// wasmtime's reason.
+        message: String,
+    },
+    /// The component does not implement the `overseer:plugin/gen-server`
+    /// world (a missing export, an import the host does not provide).
+    #[error("{}: not a component of the overseer:plugin/gen-server world: {message}", path.display())]
+    WrongWorld {
+        /// The plugin file.
+        path: PathBuf,
+        /// What does not match.
+        message: String,
+    },
+    /// Instantiating the plugin or calling its `vsn` failed.
+    #[error("{}: cannot read the plugin's vsn: {reason}", path.display())]
+    Vsn {
+        /// The plugin file.
+        path: PathBuf,
+        /// The crash reason.
+        reason: String,
+    },
+}

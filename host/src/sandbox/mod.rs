@@ -1,0 +1,26 @@
+//! What a guest may use, and how much.
+//!
+//! Every process runs in its own wasmtime `Store` with two limits:
+//!
+//! - **memory**: the most linear memory the instance may grow to
+//!   ([`Limits::memory_bytes`], default 64 MiB). Growing past it traps at
+//!   once, so the process exits with a reason that names the limit instead of
+//!   failing an allocation somewhere deep in the guest.
+//! - **CPU time per callback**: [`Limits::cpu_deadline`] (default 5 s). A
+//!   callback that runs longer is interrupted through wasmtime's epoch
+//!   interruption and the process exits as crashed.
+//!
+//! Guests get an empty WASI context: no files, no environment, no sockets,
+//! no inherited stdio. Their stdout and stderr go to a small per-process
+//! buffer whose tail appears in crash reports.
+//!
+//! # What is not contained
+//!
+//! - Host memory spent on a guest's behalf outside its Store (mailbox
+//!   messages, timers) is not counted against its memory limit.
+//! - Time spent in host calls counts toward the CPU deadline, since the
+//!   deadline is measured in wall-clock time per callback.
+
+mod limits;
+
+pub use limits::{DeadlineExceeded, Limits, MemoryLimitExceeded, MemoryLimiter};

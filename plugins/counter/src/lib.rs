@@ -1,0 +1,76 @@
+//! `counter`: the seed's `MyApp.Counter`, a number behind a GenServer.
+//!
+//! Protocol (JSON):
+//! - init args `{"initial_value": N}`; the value starts at 0 when the key is
+//!   absent or the args are `null`.
+//! - call `"increment"` → the new value; call `"get"` → the value;
+//!   call `{"add": N}` → the new value.
+//! - cast `"increment"`.
+//! - get-state → `{"value": N}`.
+//! - terminate logs (info) `terminate: <reason>`.
+
+use overseer_guest::{
+    CallResult, Caller, CastResult, ExitReason, GenServer, IgnoredAny, Init, log,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+struct Counter {
+    value: i64,
+}
+
+#[derive(Deserialize)]
+struct Args {
+    #[serde(default)]
+    initial_value: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Call {
+    Increment,
+    Get,
+    Add(i64),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Cast {
+    Increment,
+}
+
+impl GenServer for Counter {
+    const VSN: &'static str = "1.0.0";
+    type Args = Option<Args>;
+    type Call = Call;
+    type Reply = i64;
+    type Cast = Cast;
+    type Info = IgnoredAny;
+
+    fn init(args: Option<Args>) -> Init<Self> {
+        let initial_value = args.map_or(0, |args| args.initial_value);
+        Init::ok(Counter {
+            value: initial_value,
+        })
+    }
+
+    fn handle_call(&mut self, request: Call, _from: Caller) -> CallResult<i64> {
+        match request {
+            Call::Increment => self.value += 1,
+            Call::Get => {}
+            Call::Add(n) => self.value += n,
+        }
+        CallResult::reply(self.value)
+    }
+
+    fn handle_cast(&mut self, Cast::Increment: Cast) -> CastResult {
+        self.value += 1;
+        CastResult::noreply()
+    }
+
+    fn terminate(&mut self, reason: ExitReason) {
+        log::info(format!("terminate: {reason}"));
+    }
+}
+
+overseer_guest::export!(Counter);

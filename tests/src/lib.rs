@@ -1,0 +1,192 @@
+//! Shared helpers for Overseer's end-to-end tests: a real host on real
+//! compiled plugins, and ways to wait for what happens in it.
+//!
+//! The plugins must be built first (`cargo xtask test` does it): they are
+//! read from `target/wasm32-wasip2/release/`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use overseer::application::{Application, parse_manifest};
+use overseer::process::{CallError, Event, Node, Pid, Target};
+use overseer::runtime::{HostConfig, Runtime};
+use tokio::sync::broadcast;
+
+/// How long any test waits for an event before it fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Where the compiled plugins are.
+pub fn plugins_dir() -> PathBuf {
+    let dir = workspace_root().join("target/wasm32-wasip2/release");
+    for plugin in ["counter", "faulty", "rate_limiter", "session"] {
+        let path = dir.join(format!("{plugin}.wasm"));
+        assert!(
+            path.exists(),
+            "{} is missing: build the plugins first with `cargo xtask test` (or `cargo xtask build-plugins`)",
+            path.display()
+        );
+    }
+    dir
+}
+
+/// A host with a small process pool, as tests run several hosts at once.
+pub fn node() -> Node {
+    let config = HostConfig {
+        max_processes: 64,
+        ..HostConfig::default()
+    };
+    Node::new(Runtime::new(config).expect("the engine starts"))
+}
+
+/// A running test application and a subscription to its events, taken
+/// before it started, so that no event is missed.
+pub struct TestApp {
+    /// The host.
+    pub node: Node,
+    /// The application.
+    pub app: Application,
+    /// Every event since before the start.
+    pub events: broadcast::Receiver<Arc<Event>>,
+}
+
+/// The manifest text for a root supervisor with `supervisor` (its flags and
+/// children as TOML under `[supervisor]`), with the plugins folder set.
+pub fn manifest_text(supervisor: &str) -> String {
+    format!(
+        "[app]\nname = \"test\"\nplugins = {:?}\n[app.env]\ngreeting = \"hello\"\nlimits = {{ rps = 10 }}\n\n[supervisor]\n{supervisor}",
+        plugins_dir().display().to_string()
+    )
+}
+
+/// Start an application whose `[supervisor]` section is `supervisor`.
+pub async fn start(supervisor: &str) -> TestApp {
+    try_start(supervisor)
+        .await
+        .unwrap_or_else(|e| panic!("the application should start: {e}"))
+}
+
+/// Start an application, or return its start error.
+pub async fn try_start(supervisor: &str) -> Result<TestApp, overseer::application::AppError> {
+    let node = node();
+    let events = node.events().subscribe();
+    let manifest = parse_manifest(Path::new("test.toml"), &manifest_text(supervisor))?;
+    let app = Application::start(&node, &manifest).await?;
+    Ok(TestApp { node, app, events })
+}
+
+impl TestApp {
+    /// Wait for the first event (from now on, or still unread) that
+    /// `pick` maps to a value.
+    pub async fn wait_for<T>(
+        &mut self,
+        what: &str,
+        mut pick: impl FnMut(&Event) -> Option<T>,
+    ) -> T {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Ok(event)) => {
+                    if let Some(found) = pick(&event) {
+                        return found;
+                    }
+                }
+                Ok(Err(broadcast::error::RecvError::Lagged(n))) => {
+                    panic!("missed {n} events while waiting for {what}")
+                }
+                Ok(Err(broadcast::error::RecvError::Closed)) => panic!("event bus closed"),
+                Err(_) => panic!("timed out after {WAIT:?} waiting for {what}"),
+            }
+        }
+    }
+
+    /// Wait for process `pid` to exit; returns its reason.
+    pub async fn wait_exit(&mut self, pid: Pid) -> String {
+        self.wait_for(&format!("pid {pid} to exit"), |e| match e {
+            Event::ProcessExited { pid: p, reason, .. } if *p == pid => Some(reason.to_string()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Wait for child `id` to be restarted; returns its new pid.
+    pub async fn wait_restart(&mut self, id: &str) -> Pid {
+        self.wait_for(&format!("child '{id}' to restart"), |e| match e {
+            Event::ChildRestarted {
+                id: child,
+                new_pid: Some(pid),
+                ..
+            } if child == id => Some(*pid),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The live pid registered under `name`.
+    pub fn pid(&self, name: &str) -> Pid {
+        self.node
+            .whereis(&Target::Name(name.into()))
+            .unwrap_or_else(|| panic!("no process is registered as '{name}'"))
+    }
+
+    /// Call `target` with `request` (JSON), default 5 s timeout.
+    pub async fn call(
+        &self,
+        target: impl Into<Target>,
+        request: serde_json::Value,
+    ) -> Result<serde_json::Value, CallError> {
+        self.call_timeout(target, request, Duration::from_secs(5))
+            .await
+    }
+
+    /// Call with a timeout.
+    pub async fn call_timeout(
+        &self,
+        target: impl Into<Target>,
+        request: serde_json::Value,
+        timeout: Duration,
+    ) -> Result<serde_json::Value, CallError> {
+        let reply = self
+            .node
+            .call(&target.into(), request.to_string().into_bytes(), timeout)
+            .await?;
+        Ok(serde_json::from_slice(&reply).expect("the reply is JSON"))
+    }
+
+    /// The state of `target`, as JSON.
+    pub async fn state(&self, target: impl Into<Target>) -> serde_json::Value {
+        let state = self
+            .node
+            .get_state(&target.into(), Duration::from_secs(5))
+            .await
+            .expect("get-state answers");
+        serde_json::from_slice(&state).expect("the state is JSON")
+    }
+
+    /// Poll `check` until it holds, or fail after [`WAIT`].
+    pub async fn eventually(&self, what: &str, mut check: impl AsyncFnMut() -> bool) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !check().await {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting until {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+/// `[[supervisor.children]]` for a worker.
+pub fn worker(id: &str, plugin: &str, extra: &str) -> String {
+    format!(
+        "[[supervisor.children]]\nid = \"{id}\"\nplugin = \"{plugin}.wasm\"\nname = \"{id}\"\n{extra}\n"
+    )
+}
