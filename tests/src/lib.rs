@@ -11,6 +11,7 @@ use std::time::Duration;
 use overseer::application::{Application, parse_manifest};
 use overseer::process::{CallError, Event, Node, Pid, Target};
 use overseer::runtime::{HostConfig, Runtime};
+use overseer::supervisor::ChildInfo;
 use tokio::sync::broadcast;
 
 /// How long any test waits for an event before it fails.
@@ -169,6 +170,32 @@ impl TestApp {
             .await
             .expect("get-state answers");
         serde_json::from_slice(&state).expect("the state is JSON")
+    }
+
+    /// Poll the root's children until `check` holds on them; returns them.
+    /// (A supervisor reacts to an exit right after the exit's event.)
+    pub async fn children_when(
+        &self,
+        what: &str,
+        check: impl Fn(&[ChildInfo]) -> bool,
+    ) -> Vec<ChildInfo> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let children = self
+                .app
+                .root()
+                .which_children()
+                .await
+                .expect("the root runs");
+            if check(&children) {
+                return children;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting until {what}: {children:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
     }
 
     /// Poll `check` until it holds, or fail after [`WAIT`].

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use overseer::process::{CallError, Event};
+use overseer::supervisor::ChildStatus;
 use overseer_tests::{start, worker};
 use serde_json::json;
 
@@ -84,19 +85,23 @@ async fn terminate_runs_on_a_stop_return_before_the_reply() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stop_without_reply_gives_the_caller_the_reason() {
-    let t = start(&worker("faulty", "faulty", "restart = \"temporary\"")).await;
+async fn a_stop_from_a_cast_exits_with_its_reason_after_terminate() {
+    let mut t = start(&worker("faulty", "faulty", "restart = \"temporary\"")).await;
+    let pid = t.pid("faulty");
     t.node
         .cast(&"faulty".into(), br#"{"stop": "going away"}"#.to_vec())
         .unwrap();
-    let pid = t.pid("faulty");
-    let _ = pid;
-    // The cast stops the process; a call that follows finds it gone or
-    // exiting.
-    let after = t.call("faulty", json!("ping")).await;
-    assert!(
-        matches!(after, Err(CallError::NoProc(_)) | Err(CallError::Exited(_))),
-        "{after:?}"
+    let logged = t
+        .wait_for("terminate's log line", |e| match e {
+            Event::GuestLog { pid: p, message, .. } if *p == pid => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(logged, "terminate: going away");
+    assert_eq!(t.wait_exit(pid).await, "going away");
+    assert_eq!(
+        t.call("faulty", json!("ping")).await,
+        Err(CallError::NoProc("faulty".into()))
     );
 }
 
@@ -140,8 +145,10 @@ async fn the_session_stops_normally_after_its_idle_timeout() {
     );
     assert_eq!(t.wait_exit(pid).await, "normal");
     // transient + normal: not restarted.
-    let children = t.app.root().which_children().await.unwrap();
-    assert_eq!(children[0].pid, None);
+    t.children_when("the session is left stopped", |c| {
+        c[0].pid.is_none() && c[0].status == ChildStatus::Stopped
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -546,18 +546,18 @@ impl Drop for ExitGuard {
                 .unwrap_or(ExitReason::Killed)
         });
         self.node.forget(&self.shared);
-        // Watchers first: whoever sees the event can then rely on the
-        // supervisor having the notice in its mailbox.
+        // The event before the notices: a supervisor reacts to a notice by
+        // stopping or starting others, whose events must come after this one.
+        self.node.inner.events.publish(Event::ProcessExited {
+            pid: self.shared.pid,
+            id: self.shared.id.clone(),
+            reason: reason.clone(),
+        });
         for watcher in &self.watchers {
             let _ = watcher.send(ExitNotice {
                 pid: self.shared.pid,
                 reason: reason.clone(),
             });
         }
-        self.node.inner.events.publish(Event::ProcessExited {
-            pid: self.shared.pid,
-            id: self.shared.id.clone(),
-            reason,
-        });
     }
 }

@@ -270,13 +270,13 @@ impl Drop for SupGuard {
             return; // never started: the starter got an error instead
         };
         let reason = self.reason.take().unwrap_or(ExitReason::Killed);
-        let _ = parent.send(ExitNotice {
-            pid: self.pid,
-            reason: reason.clone(),
-        });
         self.node.events().publish(Event::SupervisorExited {
             pid: self.pid,
             id: self.id.clone(),
+            reason: reason.clone(),
+        });
+        let _ = parent.send(ExitNotice {
+            pid: self.pid,
             reason,
         });
     }

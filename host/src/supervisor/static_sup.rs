@@ -91,8 +91,8 @@ impl Sup {
         loop {
             let notice = match self.stash.pop_front() {
                 Some(notice) => Some(notice),
-                // Exits first: a request sent after a child's exit was
-                // published sees the supervisor's reaction to it.
+                // Exits first, so that a burst of requests cannot hold up
+                // a restart.
                 None => tokio::select! {
                     biased;
                     Some(notice) = self.exits_rx.recv() => Some(notice),
