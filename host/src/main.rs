@@ -1,1 +1,58 @@
-fn main() {}
+//! The `overseer` binary: parse the command line, run the subcommand, and
+//! print its failure, the one place errors are printed (see [`cli`] for
+//! the exit statuses).
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return clap_exit(&err),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&anyhow::anyhow!("cannot start the async runtime: {err}")),
+    };
+    let result = runtime.block_on(cli.command.execute());
+    // Everything that needs cleaning up (the socket file, the tree) has
+    // been by now; don't wait on tasks that outlived it.
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&err),
+    }
+}
+
+/// Print `err` as one line and return its exit status. Only the outermost
+/// message is printed, not the `source()` chain: our errors already
+/// include their cause in their message, and printing the chain would
+/// repeat it.
+fn fail(err: &anyhow::Error) -> ExitCode {
+    let message = err.to_string();
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    eprintln!("overseer: {message}");
+    ExitCode::from(cli::exit_code(err))
+}
+
+/// `--help` and `--version` print as clap renders them and succeed; any
+/// other parse error is a usage error, printed as one line.
+fn clap_exit(err: &clap::Error) -> ExitCode {
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("overseer: {}", cli::clap_error_line(err));
+            ExitCode::from(cli::EXIT_USAGE)
+        }
+    }
+}

@@ -93,7 +93,9 @@ async fn a_stop_from_a_cast_exits_with_its_reason_after_terminate() {
         .unwrap();
     let logged = t
         .wait_for("terminate's log line", |e| match e {
-            Event::GuestLog { pid: p, message, .. } if *p == pid => Some(message.clone()),
+            Event::GuestLog {
+                pid: p, message, ..
+            } if *p == pid => Some(message.clone()),
             _ => None,
         })
         .await;

@@ -1,1 +1,133 @@
-fn main() {}
+//! `cargo xtask …`: set-up, plugin builds, the demo, the tests, the bench.
+//!
+//! - `cargo xtask run`: build everything, then run the demo application in
+//!   the foreground.
+//! - `cargo xtask test`: build everything, then run every test.
+//! - `cargo xtask bench`: build in release mode and print benchmark JSON.
+//! - `cargo xtask build-plugins`: only build the plugins (wasm32-wasip2).
+
+mod bench;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// The plugin crates under `plugins/`, built for wasm32-wasip2.
+const PLUGINS: &[&str] = &["counter", "faulty", "rate_limiter", "session"];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    match task {
+        "build-plugins" => build_plugins(),
+        "run" => run_demo(&args[1..]),
+        "test" => test(&args[1..]),
+        "bench" => bench_in_release(&args[1..]),
+        // The bench itself, run by `bench` from a release build.
+        "bench-run" => bench::run(&args[1..]),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\n  run            build plugins and host, run examples/demo.toml\n  test           build plugins and host, run every test\n  bench          print benchmark figures as JSON (release build)\n  build-plugins  build the plugins for wasm32-wasip2"
+            );
+            if task == "help" {
+                Ok(())
+            } else {
+                bail!("unknown task '{task}'")
+            }
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Add the wasm32-wasip2 target if rustup does not have it yet.
+fn ensure_wasm_target() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed to add the wasm32-wasip2 target")?;
+    if !String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|t| t.trim() == "wasm32-wasip2")
+    {
+        run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"]))?;
+    }
+    Ok(())
+}
+
+/// Build every plugin; they land in target/wasm32-wasip2/release/.
+fn build_plugins() -> Result<()> {
+    ensure_wasm_target()?;
+    let mut cmd = cargo();
+    cmd.args(["build", "--release", "--target", "wasm32-wasip2"]);
+    for plugin in PLUGINS {
+        cmd.args(["-p", plugin]);
+    }
+    run(&mut cmd)
+}
+
+fn build_host() -> Result<()> {
+    run(cargo().args(["build", "-p", "overseer"]))
+}
+
+fn run_demo(extra: &[String]) -> Result<()> {
+    build_plugins()?;
+    build_host()?;
+    let root = root();
+    let manifest = root.join("examples/demo.toml");
+    let socket = root.join("examples/.overseer/control.sock");
+    let overseer = root.join("target/debug/overseer");
+    eprintln!(
+        "\nRunning the demo. From a second terminal, in {}:\n\n  export OVERSEER_CONTROL={}\n  target/debug/overseer tree\n  target/debug/overseer call counter '\"increment\"'\n  target/debug/overseer call limiter '\"check\"'\n  target/debug/overseer call session '\"get_user\"'\n  target/debug/overseer state counter\n  target/debug/overseer stop\n\nPress Ctrl-C here to stop it.\n",
+        root.display(),
+        socket.display()
+    );
+    run(Command::new(overseer).arg("run").arg(manifest).args(extra))
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    build_plugins()?;
+    build_host()?;
+    run(cargo()
+        .args(["test", "--workspace", "--exclude", "xtask"])
+        .args(PLUGINS.iter().flat_map(|p| ["--exclude", p]))
+        .args(extra))
+}
+
+fn bench_in_release(extra: &[String]) -> Result<()> {
+    build_plugins()?;
+    run(cargo()
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "xtask",
+            "--",
+            "bench-run",
+        ])
+        .args(extra)
+        .env("RUST_LIB_BACKTRACE", "0"))
+}

@@ -20,7 +20,6 @@ use crate::supervisor::{
 /// says where and what, e.g.
 /// `app.toml:12: supervisor.children[2].restart: unknown variant "always", expected one of …`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}: {field}{sep}{message}", path.display(), sep = if field.is_empty() { "" } else { ": " })]
 pub struct ManifestError {
     /// The manifest file.
     pub path: PathBuf,
@@ -30,6 +29,20 @@ pub struct ManifestError {
     pub field: String,
     /// What is wrong.
     pub message: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        f.write_str(": ")?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)
+    }
 }
 
 /// A validated manifest.
@@ -275,7 +288,9 @@ impl Context<'_> {
     }
 
     fn toml_error(&self, field: &str, err: &toml::de::Error) -> ManifestError {
-        let field = if field == "." { "" } else { field };
+        // `Spanned` shows up in serde's path as a private field; hide it.
+        let field = field.replace(".$__serde_spanned_private_value", "");
+        let field = if field == "." { "" } else { field.as_str() };
         self.error(err.span(), field, err.message().trim().replace('\n', " "))
     }
 

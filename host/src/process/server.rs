@@ -139,8 +139,11 @@ impl Server {
                 // OTP: terminate runs first, then the reply is sent.
                 let reply = self.host().take_current();
                 self.terminate(&reason).await;
-                if let (Some(reply), Some(payload)) = (reply, payload) {
-                    let _ = reply.send(Ok(payload));
+                if let Some(reply) = reply {
+                    let _ = reply.send(match payload {
+                        Some(payload) => Ok(payload),
+                        None => Err(CallError::Exited(reason.clone())),
+                    });
                 }
                 self.report_stop(&reason, Some(describe("call", &request)));
                 Step::Exit(reason)

@@ -10,5 +10,5 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use exports::overseer::plugin::server;
-pub use overseer::plugin::types;
+pub use self::exports::overseer::plugin::server;
+pub use self::overseer::plugin::types;

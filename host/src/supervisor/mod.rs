@@ -75,7 +75,7 @@ pub enum StartError {
 pub struct NoSupervisor(pub Pid);
 
 /// Where a child stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChildStatus {
     /// Alive.

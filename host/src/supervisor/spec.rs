@@ -59,7 +59,7 @@ impl fmt::Display for Shutdown {
 }
 
 /// A worker or a supervisor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChildType {
     /// A GenServer process.

@@ -1,13 +1,13 @@
 //! The supervision tree as data, for `overseer tree`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ChildStatus, ChildType, NoSupervisor, SupervisorRef};
 use crate::process::{Node, Pid};
 
 /// One node of the supervision tree: a supervisor with its children, or a
 /// worker. Serialises to the JSON of `overseer tree --json`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TreeNode {
     /// The child id.
     pub id: String,
@@ -21,21 +21,17 @@ pub struct TreeNode {
     /// How many times it has been restarted.
     pub restarts: u32,
     /// Workers: the plugin's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin: Option<String>,
     /// Workers: the plugin's vsn.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vsn: Option<String>,
-    /// Workers: the registered name, or null.
-    #[serde(skip_serializing_if = "is_supervisor")]
+    /// The registered name, or null.
+    #[serde(default)]
     pub name: Option<String>,
     /// Supervisors: their children, in start order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<TreeNode>,
-}
-
-fn is_supervisor(_: &Option<String>) -> bool {
-    false
 }
 
 pub(super) async fn tree(sup: &SupervisorRef, node: &Node) -> Result<TreeNode, NoSupervisor> {

@@ -1,0 +1,138 @@
+//! `overseer run MANIFEST [--control PATH]`: host an application until
+//! told to stop.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::anyhow;
+use clap::Args;
+use overseer::application::{Application, load_manifest};
+use overseer::control::{self, ControlSocket};
+use overseer::process::Node;
+use overseer::runtime::{HostConfig, Runtime};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::Notify;
+use tracing_subscriber::EnvFilter;
+
+use super::ControlArg;
+
+/// Arguments of `overseer run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The application manifest (TOML).
+    #[arg(value_name = "MANIFEST")]
+    manifest: PathBuf,
+    #[command(flatten)]
+    control: ControlArg,
+}
+
+/// Why the host is stopping.
+enum StopCause {
+    Signal(&'static str),
+    Requested,
+}
+
+/// Start the application, serve its control socket, and wait. On SIGINT,
+/// SIGTERM or `overseer stop`: stop the tree in order, remove the socket,
+/// succeed. If the root supervisor gives up (its restart intensity was
+/// reached), fail.
+pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
+    init_logging();
+    let manifest = load_manifest(&args.manifest)?;
+    let socket_path = args.control.path().unwrap_or_else(|| {
+        control::default_socket(manifest.path.parent().unwrap_or(Path::new("")))
+    });
+    // Absolute, so that the path printed below works from any folder.
+    let socket_path = std::path::absolute(&socket_path).unwrap_or(socket_path);
+    // Listen for signals before anything starts, so that one received
+    // while the tree starts stops it cleanly instead of killing the host.
+    let mut signals = Signals::new()?;
+    let socket = ControlSocket::bind(&socket_path).await?;
+    let runtime = Runtime::new(HostConfig::default())?;
+    let node = Node::new(runtime);
+    let mut app = Application::start(&node, &manifest).await?;
+    let stop_requested = Arc::new(Notify::new());
+    let server = control::serve(
+        socket,
+        node.clone(),
+        app.root().clone(),
+        stop_requested.clone(),
+    );
+    let shown = socket_path.display();
+    let processes = match node.live_processes() {
+        1 => "1 process".to_string(),
+        n => format!("{n} processes"),
+    };
+    eprintln!(
+        "overseer: running '{}' ({processes}); control socket {shown} — try: OVERSEER_CONTROL={shown} overseer tree",
+        app.name(),
+    );
+
+    let cause = tokio::select! {
+        name = signals.next() => StopCause::Signal(name),
+        () = stop_requested.notified() => StopCause::Requested,
+        notice = app.exited() => {
+            let reason = notice.map_or_else(|| "unknown".to_string(), |n| n.reason.to_string());
+            tracing::error!(app = app.name(), %reason, "the root supervisor gave up");
+            server.shutdown().await;
+            return Err(anyhow!(
+                "application '{}' stopped: its root supervisor gave up after too many restarts (reason: {reason})",
+                app.name()
+            ));
+        }
+    };
+    match cause {
+        StopCause::Signal(name) => tracing::info!(app = app.name(), "{name}: stopping"),
+        StopCause::Requested => tracing::info!(app = app.name(), "stop requested: stopping"),
+    }
+    tokio::select! {
+        () = app.stop() => {}
+        name = signals.next() => {
+            // The socket file is removed when `server` is dropped.
+            return Err(anyhow!(
+                "{name} while stopping '{}': exited without waiting for the tree",
+                app.name()
+            ));
+        }
+    }
+    server.shutdown().await;
+    tracing::info!(app = app.name(), "stopped");
+    Ok(())
+}
+
+/// Events to stderr; `RUST_LOG` filters, `info` by default.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Fails only if a subscriber is already set, which then logs for us.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// SIGINT and SIGTERM, as one stream.
+struct Signals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Signals {
+    fn new() -> anyhow::Result<Self> {
+        let listen =
+            |kind, name| signal(kind).map_err(|e| anyhow!("cannot listen for {name}: {e}"));
+        Ok(Signals {
+            interrupt: listen(SignalKind::interrupt(), "SIGINT")?,
+            terminate: listen(SignalKind::terminate(), "SIGTERM")?,
+        })
+    }
+
+    /// The name of the next signal received.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The control API's wire format: each route, and the JSON of its request
+//! and reply. The server and the [`Client`](super::Client) both use these
+//! types, so the two ends cannot drift apart.
+//!
+//! | route | request | reply (200) |
+//! | --- | --- | --- |
+//! | `POST /call` | [`CallRequest`] | [`CallReply`] |
+//! | `POST /cast` | [`MessageRequest`] | [`Ack`] |
+//! | `POST /send` | [`MessageRequest`] | [`Ack`] |
+//! | `POST /state` | [`StateRequest`] | [`StateReply`] |
+//! | `GET /tree` | none | the root's [`TreeNode`](crate::supervisor::TreeNode) |
+//! | `POST /stop` | none | [`Ack`], then the host shuts down |
+//!
+//! Any failure is a non-2xx status with an [`ErrorReply`]: one line that
+//! says what went wrong (`no such process: 'foo'`, `timed out after 100 ms`).
+//!
+//! # Payloads
+//!
+//! Guests speak JSON by convention, so requests and messages are sent to
+//! them as the bytes of the JSON value given here. A guest's reply or state
+//! is parsed back into JSON; bytes that are not JSON come back as a JSON
+//! string (lossy UTF-8) rather than as an error, so that a guest that breaks
+//! the convention can still be inspected.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The paths of the routes.
+pub mod route {
+    /// `POST`: a GenServer call.
+    pub const CALL: &str = "/call";
+    /// `POST`: a GenServer cast.
+    pub const CAST: &str = "/cast";
+    /// `POST`: a plain message, for `handle-info`.
+    pub const SEND: &str = "/send";
+    /// `POST`: a process's state, through `get-state`.
+    pub const STATE: &str = "/state";
+    /// `GET`: the supervision tree.
+    pub const TREE: &str = "/tree";
+    /// `POST`: a graceful shutdown of the host.
+    pub const STOP: &str = "/stop";
+}
+
+/// How long a call or a state request waits for its reply when the request
+/// does not say: 5 s, as `GenServer.call`'s default.
+pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
+
+fn default_timeout_ms() -> u64 {
+    DEFAULT_TIMEOUT_MS
+}
+
+/// `POST /call`: call `target` with `request` and wait for the reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRequest {
+    /// A pid (all digits) or a registered name.
+    pub target: String,
+    /// The request, sent to the guest as JSON bytes.
+    pub request: Value,
+    /// How long to wait for the reply, in milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+/// The reply to a call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallReply {
+    /// The guest's reply (see [Payloads](self#payloads)).
+    pub reply: Value,
+}
+
+/// `POST /cast` and `POST /send`: a message that gets no reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageRequest {
+    /// A pid (all digits) or a registered name.
+    pub target: String,
+    /// The message, sent to the guest as JSON bytes.
+    pub msg: Value,
+}
+
+/// `POST /state`: the process's state, through its `get-state`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateRequest {
+    /// A pid (all digits) or a registered name.
+    pub target: String,
+    /// How long to wait for the state, in milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+/// The state of a process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateReply {
+    /// The guest's state (see [Payloads](self#payloads)).
+    pub state: Value,
+}
+
+/// "Done": the reply to a cast, a send or a stop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    /// Always true.
+    pub ok: bool,
+}
+
+/// The body of every failed request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    /// What went wrong, in one line.
+    pub error: String,
+}
+
+/// One node of `GET /tree`, as a client reads it. The server sends a
+/// [`TreeNode`](crate::supervisor::TreeNode); this mirror lets a client
+/// render it without the library's internals, and ignores fields it does
+/// not know, so a newer host still renders.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TreeView {
+    /// The child id.
+    pub id: String,
+    /// `supervisor` or `worker`.
+    #[serde(rename = "type")]
+    pub node_type: String,
+    /// Its pid while it runs.
+    #[serde(default)]
+    pub pid: Option<u64>,
+    /// running, restarting, stopped or undefined.
+    pub status: String,
+    /// How many times it has been restarted.
+    #[serde(default)]
+    pub restarts: u32,
+    /// Workers: the plugin's name.
+    #[serde(default)]
+    pub plugin: Option<String>,
+    /// Workers: the plugin's vsn.
+    #[serde(default)]
+    pub vsn: Option<String>,
+    /// Workers: the registered name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Supervisors: their children, in start order.
+    #[serde(default)]
+    pub children: Vec<TreeView>,
+}
+
+/// The bytes a guest receives for `value`: its compact JSON text.
+pub fn json_to_payload(value: &Value) -> Vec<u8> {
+    value.to_string().into_bytes()
+}
+
+/// A guest's reply or state as JSON: parsed when it is JSON, else the bytes
+/// as a (lossy UTF-8) JSON string.
+pub fn payload_to_json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip_json() {
+        let value = serde_json::json!({"add": 2});
+        assert_eq!(payload_to_json(&json_to_payload(&value)), value);
+    }
+
+    #[test]
+    fn a_payload_that_is_not_json_becomes_a_string() {
+        assert_eq!(payload_to_json(b"hello"), Value::String("hello".into()));
+    }
+
+    #[test]
+    fn timeout_defaults_when_absent() {
+        let req: CallRequest =
+            serde_json::from_str(r#"{"target":"c","request":1}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(req.timeout_ms, DEFAULT_TIMEOUT_MS);
+    }
+}

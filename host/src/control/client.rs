@@ -1,0 +1,294 @@
+//! The client side of the control API: one connection per request.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{CONTENT_TYPE, HOST};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::net::UnixStream;
+
+use super::api::{
+    Ack, CallReply, CallRequest, ErrorReply, MessageRequest, StateReply, StateRequest, route,
+};
+
+/// How long a request without a timeout of its own (cast, send, tree,
+/// stop) may take before the client gives up on the host.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+
+/// How much longer than the guest's own timeout a call or state request
+/// waits, so that the host's "timed out after N ms" arrives first.
+const DEADLINE_SLACK: Duration = Duration::from_secs(5);
+
+/// A request through the control socket that failed. Each Display is one
+/// line.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Nothing exists at the socket's path: no host runs there.
+    #[error("no control socket at {}", path.display())]
+    NoSocket {
+        /// The path tried.
+        path: PathBuf,
+    },
+    /// The socket exists but could not be connected to: typically a host
+    /// that died without removing it.
+    #[error("cannot connect to the control socket {}: {source}; is its overseer still running?", path.display())]
+    Connect {
+        /// The socket.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The connection broke, or the answer was not HTTP.
+    #[error("the control socket {} failed: {message}", path.display())]
+    Transport {
+        /// The socket.
+        path: PathBuf,
+        /// What happened.
+        message: String,
+    },
+    /// The host did not answer in time.
+    #[error("the host did not answer within {} ms", after.as_millis())]
+    NoAnswer {
+        /// How long the client waited.
+        after: Duration,
+    },
+    /// The host answered with an error: its message, as is (`no such
+    /// process: 'foo'`, `timed out after 100 ms`).
+    #[error("{message}")]
+    Failed {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The host's one-line message.
+        message: String,
+    },
+    /// The host answered 2xx with a body this client does not understand
+    /// (a host of another version?).
+    #[error("unexpected answer from the host: {0}")]
+    BadAnswer(String),
+}
+
+/// A client of one host's control socket.
+#[derive(Debug, Clone)]
+pub struct Client {
+    socket: PathBuf,
+}
+
+impl Client {
+    /// A client for the socket at `socket`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::NoSocket`] when nothing exists at `socket`, so that
+    /// the user hears about a wrong path before anything is sent.
+    pub fn new(socket: &Path) -> Result<Client, ClientError> {
+        if std::fs::symlink_metadata(socket).is_err() {
+            return Err(ClientError::NoSocket {
+                path: socket.to_path_buf(),
+            });
+        }
+        Ok(Client {
+            socket: socket.to_path_buf(),
+        })
+    }
+
+    /// The socket's path.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// Call `target` with `request`; its reply.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`]; [`ClientError::Failed`] carries the host's reason
+    /// (no such process, timed out, exited before replying).
+    pub async fn call(
+        &self,
+        target: &str,
+        request: Value,
+        timeout: Duration,
+    ) -> Result<Value, ClientError> {
+        let body = CallRequest {
+            target: target.to_string(),
+            request,
+            timeout_ms: millis(timeout),
+        };
+        let reply: CallReply = self
+            .request(
+                Method::POST,
+                route::CALL,
+                Some(&body),
+                timeout.saturating_add(DEADLINE_SLACK),
+            )
+            .await?;
+        Ok(reply.reply)
+    }
+
+    /// Cast `msg` to `target`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`], e.g. no such process.
+    pub async fn cast(&self, target: &str, msg: Value) -> Result<(), ClientError> {
+        self.message(route::CAST, target, msg).await
+    }
+
+    /// Send `msg` to `target` as a plain message (its `handle-info`).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`], e.g. no such process.
+    pub async fn send(&self, target: &str, msg: Value) -> Result<(), ClientError> {
+        self.message(route::SEND, target, msg).await
+    }
+
+    /// The state of `target`, through its `get-state`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Client::call`].
+    pub async fn state(&self, target: &str, timeout: Duration) -> Result<Value, ClientError> {
+        let body = StateRequest {
+            target: target.to_string(),
+            timeout_ms: millis(timeout),
+        };
+        let reply: StateReply = self
+            .request(
+                Method::POST,
+                route::STATE,
+                Some(&body),
+                timeout.saturating_add(DEADLINE_SLACK),
+            )
+            .await?;
+        Ok(reply.state)
+    }
+
+    /// The supervision tree, as the host's JSON (see
+    /// [`TreeView`](super::api::TreeView) to read it).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`].
+    pub async fn tree(&self) -> Result<Value, ClientError> {
+        self.request::<(), Value>(Method::GET, route::TREE, None, REQUEST_DEADLINE)
+            .await
+    }
+
+    /// Ask the host to shut down gracefully. Returns once the host has
+    /// accepted; see [`Client::answers`] to wait until it is gone.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`].
+    pub async fn stop(&self) -> Result<(), ClientError> {
+        let _: Ack = self
+            .request::<(), _>(Method::POST, route::STOP, None, REQUEST_DEADLINE)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a host still answers on the socket: false once it has
+    /// closed its listener or removed the file.
+    pub async fn answers(&self) -> bool {
+        UnixStream::connect(&self.socket).await.is_ok()
+    }
+
+    async fn message(&self, path: &str, target: &str, msg: Value) -> Result<(), ClientError> {
+        let body = MessageRequest {
+            target: target.to_string(),
+            msg,
+        };
+        let _: Ack = self
+            .request(Method::POST, path, Some(&body), REQUEST_DEADLINE)
+            .await?;
+        Ok(())
+    }
+
+    /// One request on a fresh connection, with a deadline for all of it.
+    async fn request<B: Serialize, R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        deadline: Duration,
+    ) -> Result<R, ClientError> {
+        let exchange = self.exchange(method, path, body);
+        let (status, bytes) = tokio::time::timeout(deadline, exchange)
+            .await
+            .map_err(|_| ClientError::NoAnswer { after: deadline })??;
+        if !status.is_success() {
+            let message = match serde_json::from_slice::<ErrorReply>(&bytes) {
+                Ok(reply) => reply.error,
+                Err(_) => format!("the host answered {status}"),
+            };
+            return Err(ClientError::Failed { status, message });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::BadAnswer(e.to_string()))
+    }
+
+    async fn exchange<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<(StatusCode, Bytes), ClientError> {
+        let stream =
+            UnixStream::connect(&self.socket)
+                .await
+                .map_err(|source| match source.kind() {
+                    io::ErrorKind::NotFound => ClientError::NoSocket {
+                        path: self.socket.clone(),
+                    },
+                    _ => ClientError::Connect {
+                        path: self.socket.clone(),
+                        source,
+                    },
+                })?;
+        let transport = |e: &dyn std::fmt::Display| ClientError::Transport {
+            path: self.socket.clone(),
+            message: e.to_string(),
+        };
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| transport(&e))?;
+        // The connection is driven on its own task and ends when the
+        // response has been read and `sender` is dropped.
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let body = match body {
+            Some(body) => serde_json::to_vec(body).map_err(|e| transport(&e))?,
+            None => Vec::new(),
+        };
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(HOST, "overseer")
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| transport(&e))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| transport(&e))?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| transport(&e))?
+            .to_bytes();
+        Ok((status, bytes))
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
