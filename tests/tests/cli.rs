@@ -1,0 +1,231 @@
+//! The command line round trip: `overseer run` in one process, the client
+//! subcommands in others, talking over the control socket.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use overseer_tests::{WAIT, manifest_text, worker, workspace_root};
+
+fn overseer_bin() -> PathBuf {
+    let bin = workspace_root().join("target/debug/overseer");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p overseer` (cargo xtask test does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running `overseer run`, stopped (or killed) when dropped.
+struct Host {
+    child: Child,
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Host {
+    fn start(supervisor: &str) -> Host {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("app.toml");
+        std::fs::write(&manifest, manifest_text(supervisor)).unwrap();
+        let child = Command::new(overseer_bin())
+            .arg("run")
+            .arg(&manifest)
+            .env_remove("OVERSEER_CONTROL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let socket = dir.path().join(".overseer/control.sock");
+        let host = Host {
+            child,
+            socket,
+            _dir: dir,
+        };
+        poll_until("the control socket appears", || host.socket.exists());
+        host
+    }
+
+    fn client(&self, args: &[&str]) -> Output {
+        Command::new(overseer_bin())
+            .args(args)
+            .env("OVERSEER_CONTROL", &self.socket)
+            .output()
+            .unwrap()
+    }
+
+    fn wait(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "overseer run did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn poll_until(what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// The one line of stderr of a failed command, and its exit code.
+fn failure(out: &Output) -> (i32, String) {
+    let err = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "one line on stderr: {err:?}");
+    (out.status.code().unwrap_or(-1), err.trim_end().to_string())
+}
+
+#[test]
+fn round_trip_through_the_control_socket() {
+    let mut host = Host::start(&format!(
+        "{}{}",
+        worker("counter", "counter", ""),
+        worker("faulty", "faulty", "")
+    ));
+    let mode = std::fs::metadata(&host.socket)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the socket is private");
+
+    assert_eq!(
+        stdout(&host.client(&["call", "counter", "\"increment\""])),
+        "1\n"
+    );
+    assert_eq!(
+        stdout(&host.client(&["cast", "counter", "\"increment\""])),
+        ""
+    );
+    assert_eq!(stdout(&host.client(&["send", "counter", "\"hello\""])), "");
+    assert_eq!(
+        stdout(&host.client(&["call", "counter", r#"{"add": 10}"#])),
+        "12\n"
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&stdout(&host.client(&["state", "counter"]))).unwrap();
+    assert_eq!(state, serde_json::json!({"value": 12}));
+
+    let tree: serde_json::Value =
+        serde_json::from_str(&stdout(&host.client(&["tree", "--json"]))).unwrap();
+    assert_eq!(tree["id"], "root");
+    assert_eq!(tree["children"][0]["id"], "counter");
+    assert_eq!(tree["children"][0]["plugin"], "counter");
+    assert_eq!(tree["children"][0]["status"], "running");
+    let pid = tree["children"][1]["pid"].as_u64().unwrap();
+    assert_eq!(
+        stdout(&host.client(&["call", &pid.to_string(), "\"ping\""])),
+        "\"pong\"\n"
+    );
+    let human = stdout(&host.client(&["tree"]));
+    assert!(
+        human.contains("counter") && human.contains("faulty@1.0.0"),
+        "{human}"
+    );
+
+    let (code, err) = failure(&host.client(&["call", "counter", "{bad"]));
+    assert_eq!(code, 2);
+    assert!(err.starts_with("overseer: invalid JSON"), "{err}");
+    let (code, err) = failure(&host.client(&["call", "nobody", "1"]));
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "overseer: no such process: 'nobody'")
+    );
+    let (code, err) = failure(&host.client(&[
+        "call",
+        "faulty",
+        r#"{"sleep_ms": 3000}"#,
+        "--timeout",
+        "100",
+    ]));
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "overseer: timed out after 100 ms")
+    );
+    let (code, err) = failure(&host.client(&["call", "faulty", r#"{"crash": "panic"}"#]));
+    assert_eq!(code, 1);
+    assert!(err.contains("panic: faulty: asked to panic"), "{err}");
+    // The crashed child was restarted and answers again.
+    poll_until("faulty answers again", || {
+        host.client(&["call", "faulty", "\"ping\""])
+            .status
+            .success()
+    });
+
+    assert_eq!(stdout(&host.client(&["stop"])), "");
+    assert!(host.wait().success(), "run exits 0 after stop");
+    assert!(!host.socket.exists(), "the socket is removed");
+}
+
+#[test]
+fn sigterm_shuts_the_tree_down_and_exits_zero() {
+    let mut host = Host::start(&worker("counter", "counter", ""));
+    assert_eq!(stdout(&host.client(&["call", "counter", "\"get\""])), "0\n");
+    let status = Command::new("kill")
+        .args(["-TERM", &host.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(host.wait().success());
+    assert!(!host.socket.exists());
+}
+
+#[test]
+fn run_refuses_a_bad_manifest_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("bad.toml");
+    std::fs::write(
+        &manifest,
+        manifest_text(&worker("a", "counter", "restart = \"always\"")),
+    )
+    .unwrap();
+    let out = Command::new(overseer_bin())
+        .arg("run")
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    let last = err.lines().last().unwrap_or_default();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        last.starts_with(&format!("overseer: {}:", manifest.display()))
+            && last.contains("supervisor.children[0].restart"),
+        "{err}"
+    );
+}
+
+#[test]
+fn clients_without_a_host_say_so() {
+    let out = Command::new(overseer_bin())
+        .args(["tree"])
+        .env("OVERSEER_CONTROL", Path::new("/nonexistent/control.sock"))
+        .output()
+        .unwrap();
+    let (code, err) = failure(&out);
+    assert_eq!(code, 1);
+    assert!(err.contains("/nonexistent/control.sock"), "{err}");
+}
