@@ -118,6 +118,17 @@ impl TestApp {
         .await
     }
 
+    /// Wait for the next log line from process `pid`.
+    pub async fn wait_log(&mut self, pid: Pid) -> String {
+        self.wait_for(&format!("a log line from pid {pid}"), |e| match e {
+            Event::GuestLog {
+                pid: p, message, ..
+            } if *p == pid => Some(message.clone()),
+            _ => None,
+        })
+        .await
+    }
+
     /// Wait for child `id` to be restarted; returns its new pid.
     pub async fn wait_restart(&mut self, id: &str) -> Pid {
         self.wait_for(&format!("child '{id}' to restart"), |e| match e {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use overseer::process::{CallError, Event};
+use overseer::process::CallError;
 use overseer::supervisor::ChildStatus;
 use overseer_tests::{start, worker};
 use serde_json::json;
@@ -72,14 +72,7 @@ async fn terminate_runs_on_a_stop_return_before_the_reply() {
         t.call("faulty", json!({"stop": "normal"})).await,
         Ok(json!("stopping"))
     );
-    let logged = t
-        .wait_for("terminate's log line", |e| match e {
-            Event::GuestLog {
-                pid: p, message, ..
-            } if *p == pid => Some(message.clone()),
-            _ => None,
-        })
-        .await;
+    let logged = t.wait_log(pid).await;
     assert_eq!(logged, "terminate: normal");
     assert_eq!(t.wait_exit(pid).await, "normal");
 }
@@ -91,14 +84,7 @@ async fn a_stop_from_a_cast_exits_with_its_reason_after_terminate() {
     t.node
         .cast(&"faulty".into(), br#"{"stop": "going away"}"#.to_vec())
         .unwrap();
-    let logged = t
-        .wait_for("terminate's log line", |e| match e {
-            Event::GuestLog {
-                pid: p, message, ..
-            } if *p == pid => Some(message.clone()),
-            _ => None,
-        })
-        .await;
+    let logged = t.wait_log(pid).await;
     assert_eq!(logged, "terminate: going away");
     assert_eq!(t.wait_exit(pid).await, "going away");
     assert_eq!(
