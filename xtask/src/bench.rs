@@ -34,7 +34,10 @@ pub fn run(args: &[String]) -> Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let report = rt.block_on(async move {
+    // Clients run in a task on the runtime's workers, as processes do, not
+    // on the thread blocked in `block_on`: otherwise every reply costs a
+    // cross-thread wake-up that no process-to-process call pays.
+    let report = rt.block_on(async move { tokio::spawn(async move {
         let plugins = super::root().join("target/wasm32-wasip2/release");
         let n = if quick { 10_000 } else { 100_000 };
         let call = bench_call(&plugins, n).await?;
@@ -46,7 +49,7 @@ pub fn run(args: &[String]) -> Result<()> {
             "beam": beam(),
             "machine": { "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
         }))
-    })?;
+    }).await })??;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
