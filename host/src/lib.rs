@@ -1,7 +1,60 @@
 //! Overseer: OTP for WebAssembly.
-pub mod application;
-pub mod control;
-pub mod process;
-pub mod runtime;
+//!
+//! Overseer runs workers written in any language that compiles to a
+//! WebAssembly component of the `overseer:plugin/gen-server` world (see
+//! `wit/`), supervises them as Erlang/OTP supervises processes, and keeps
+//! each one in its own sandbox. A trap, a panic, a runaway loop or a memory
+//! limit is a crash: the process exits, its supervisor decides what happens
+//! next, and the host carries on.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use std::time::Duration;
+//! use overseer::application::{Application, load_manifest};
+//! use overseer::process::{Node, Target};
+//! use overseer::runtime::{HostConfig, Runtime};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let node = Node::new(Runtime::new(HostConfig::default())?);
+//! let manifest = load_manifest(Path::new("examples/demo.toml"))?;
+//! let app = Application::start(&node, &manifest).await?;
+//! let reply = node
+//!     .call(&Target::Name("counter".into()), br#""increment""#.to_vec(), Duration::from_secs(5))
+//!     .await?;
+//! assert_eq!(reply, b"101");
+//! app.stop().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Core concepts
+//!
+//! - [`Runtime`](runtime::Runtime): one wasmtime `Engine` per host, with the
+//!   pooling allocator (a slot per live process, reserved up front) and the
+//!   epoch thread that enforces CPU deadlines.
+//! - [`PluginVersion`](runtime::PluginVersion): a plugin build, compiled
+//!   once (tens of milliseconds) and pre-linked; every process of it
+//!   instantiates from it (tens of microseconds).
+//! - [`Node`](process::Node): the table of live processes; starts them,
+//!   resolves pids and names, routes calls, casts and messages.
+//! - A process: one Store, one tokio task, one mailbox; about 75 KB of RSS.
+//!   Addressed by [`Pid`](process::Pid), a `Copy` u64 never reused.
+//! - [`SupervisorRef`](supervisor::SupervisorRef): a supervisor task with
+//!   OTP's strategies, restart types, intensity and ordered shutdown.
+//! - [`Application`](application::Application): a manifest's tree, started.
+//! - [`control`]: the HTTP + JSON control socket the `overseer` CLI uses.
+//!
+//! Modules are floors, each using only those below it:
+//! `sandbox → runtime → process → supervisor → application → control`.
+
 pub mod sandbox;
+
+pub mod runtime;
+
+pub mod process;
+
 pub mod supervisor;
+
+pub mod application;
+
+pub mod control;
