@@ -170,7 +170,7 @@ fn log(event: &Event) {
             %vsn,
             %reason,
             backtrace = %backtrace.join(" <- "),
-            message = message.as_deref().unwrap_or("-"),
+            handling = message.as_deref().unwrap_or("-"),
             output = output.trim_end(),
             "crash report"
         ),
@@ -198,8 +198,8 @@ fn log(event: &Event) {
         } => tracing::info!(
             %supervisor,
             %id,
-            old_pid = ?old_pid.map(|p| p.0),
-            new_pid = ?new_pid.map(|p| p.0),
+            old_pid = %old_pid.map_or("-".to_string(), |p| p.to_string()),
+            new_pid = %new_pid.map_or("-".to_string(), |p| p.to_string()),
             "restarted"
         ),
         Event::ChildStartFailed {

@@ -84,7 +84,8 @@ impl Crash {
                 bt.frames()
                     .iter()
                     .map(|frame| match frame.func_name() {
-                        Some(name) => name.to_string(),
+                        // Rust guests' names are mangled; `{:#}` drops the hash.
+                        Some(name) => format!("{:#}", rustc_demangle::demangle(name)),
                         None => format!("<wasm function {}>", frame.func_index()),
                     })
                     .collect()

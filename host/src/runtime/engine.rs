@@ -17,7 +17,7 @@ pub struct HostConfig {
     /// How many processes may be alive at once. The pooling allocator
     /// reserves a slot (memory, tables, fiber stack) per process up front;
     /// past this number a new process is refused with
-    /// [`ProcessError::TooManyProcesses`](crate::process::ProcessError).
+    /// [`SpawnError::TooManyProcesses`](crate::process::SpawnError).
     /// Default 10,000. What caps it is the kernel's `vm.max_map_count`
     /// (each live instance costs a few memory mappings), not RAM.
     pub max_processes: u32,
