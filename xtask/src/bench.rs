@@ -30,6 +30,12 @@ fn beam() -> Value {
 
 pub fn run(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
+    // `--only call|cast|restart|processes`: one section, e.g. under perf.
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -40,10 +46,19 @@ pub fn run(args: &[String]) -> Result<()> {
     let report = rt.block_on(async move { tokio::spawn(async move {
         let plugins = super::root().join("target/wasm32-wasip2/release");
         let n = if quick { 10_000 } else { 100_000 };
-        let call = bench_call(&plugins, n).await?;
-        let cast = bench_cast(&plugins, n * 10).await?;
-        let restart = bench_restart(&plugins, if quick { 500 } else { 5_000 }).await?;
-        let start = bench_start_and_memory(&plugins, if quick { 2_000 } else { 10_000 }).await?;
+        let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
+        let call = if wanted("call") { bench_call(&plugins, n).await? } else { Value::Null };
+        let cast = if wanted("cast") { bench_cast(&plugins, n * 10).await? } else { Value::Null };
+        let restart = if wanted("restart") {
+            bench_restart(&plugins, if quick { 500 } else { 5_000 }).await?
+        } else {
+            Value::Null
+        };
+        let start = if wanted("processes") {
+            bench_start_and_memory(&plugins, if quick { 2_000 } else { 10_000 }).await?
+        } else {
+            Value::Null
+        };
         Ok::<_, anyhow::Error>(json!({
             "overseer": { "call": call, "cast": cast, "restart": restart, "processes": start },
             "beam": beam(),
