@@ -186,11 +186,11 @@ impl<T: GenServer> Guest for Adapter<T> {
     }
 
     fn code_change(
-        old_vsn: String,
+        from: wit::VsnChange,
         old_state: wit::Payload,
         extra: wit::Payload,
     ) -> Result<(), String> {
-        let state = T::code_change(&old_vsn, &old_state, &extra)?;
+        let state = T::code_change(&from.into(), &old_state, &extra)?;
         put_state(Some(state));
         Ok(())
     }
@@ -408,7 +408,7 @@ mod tests {
         assert_eq!(A::vsn(), "9.9.9");
         assert_eq!(
             A::code_change(
-                "1.0.0".into(),
+                wit::VsnChange::Upgrade("1.0.0".into()),
                 br#"{"value": 41}"#.to_vec(),
                 b"null".to_vec()
             ),
@@ -416,7 +416,7 @@ mod tests {
         );
         assert_eq!(state(), r#"{"value":41}"#);
         let err = A::code_change(
-            "1.0.0".into(),
+            wit::VsnChange::Upgrade("1.0.0".into()),
             br#"{"count": 1}"#.to_vec(),
             b"null".to_vec(),
         )

@@ -105,7 +105,7 @@ pub mod bindings {
 pub use host::{
     Pid, TimerRef, cancel_timer, config, reply, self_pid, send_after, trap_exit, try_config,
 };
-pub use results::{CallResult, Caller, CastResult, ExitReason, Info, Init};
+pub use results::{CallResult, Caller, CastResult, ExitReason, Info, Init, VsnChange};
 /// serde's "accept anything, keep nothing": use it as a message type whose
 /// content does not matter (`type Info = IgnoredAny;`), so that no message of
 /// that kind stops the process for failing to decode.

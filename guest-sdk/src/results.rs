@@ -261,6 +261,40 @@ impl Caller {
 
 // ===== conversions to and from the WIT types =====
 
+/// Where the state handed to [`GenServer::code_change`](crate::GenServer::code_change)
+/// comes from: OTP's `OldVsn` on an upgrade, `{down, Vsn}` on a downgrade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VsnChange {
+    /// An upgrade: the state was made by this (older) vsn.
+    Upgrade(String),
+    /// A downgrade: an older build was put back in place, and the state was
+    /// made by this newer vsn. Drop what the newer version added.
+    Downgrade(String),
+}
+
+impl VsnChange {
+    /// The vsn that made the state.
+    pub fn vsn(&self) -> &str {
+        match self {
+            VsnChange::Upgrade(vsn) | VsnChange::Downgrade(vsn) => vsn,
+        }
+    }
+
+    /// True on a downgrade.
+    pub fn is_downgrade(&self) -> bool {
+        matches!(self, VsnChange::Downgrade(_))
+    }
+}
+
+impl fmt::Display for VsnChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VsnChange::Upgrade(vsn) => write!(f, "{vsn}"),
+            VsnChange::Downgrade(vsn) => write!(f, "{{down, {vsn}}}"),
+        }
+    }
+}
+
 use crate::bindings::overseer::plugin::types as wit;
 
 impl From<wit::Caller> for Caller {
@@ -308,5 +342,14 @@ pub(crate) fn wit_timeout(timeout: Option<u32>) -> wit::Timeout {
     match timeout {
         None => wit::Timeout::Infinity,
         Some(ms) => wit::Timeout::AfterMs(ms),
+    }
+}
+
+impl From<wit::VsnChange> for VsnChange {
+    fn from(change: wit::VsnChange) -> Self {
+        match change {
+            wit::VsnChange::Upgrade(vsn) => VsnChange::Upgrade(vsn),
+            wit::VsnChange::Downgrade(vsn) => VsnChange::Downgrade(vsn),
+        }
     }
 }

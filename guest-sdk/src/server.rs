@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::results::{CallResult, Caller, CastResult, ExitReason, Info, Init};
+use crate::results::{CallResult, Caller, CastResult, ExitReason, Info, Init, VsnChange};
 
 /// A GenServer, as in Elixir's `use GenServer`: the implementing type is the
 /// process's state, and each callback gets it as `&mut self`.
@@ -69,17 +69,19 @@ pub trait GenServer: Serialize + DeserializeOwned + Sized + 'static {
         let _ = reason;
     }
 
-    /// A hot upgrade: build this version's state from `old_state`, the JSON
-    /// that version `old_vsn` serialised; `extra` is the upgrade's extra
-    /// argument (JSON). An `Err` leaves the old version serving, and its
-    /// message is reported.
+    /// A hot code change: build this version's state from `old_state`, the
+    /// JSON that the version named in `from` serialised. `from` says whether
+    /// this is an upgrade or a downgrade (an older build put back in place,
+    /// OTP's `{down, Vsn}`); `extra` is the change's extra argument (JSON).
+    /// An `Err` leaves the old version serving, and its message is reported.
     ///
     /// The default decodes `old_state` as `Self`, which is right whenever the
-    /// state's JSON shape has not changed (or changed only by fields with
-    /// `#[serde(default)]`).
-    fn code_change(old_vsn: &str, old_state: &[u8], extra: &[u8]) -> Result<Self, String> {
+    /// state's JSON shape has not changed, or changed only by fields with
+    /// `#[serde(default)]` (an upgrade) or by fields this version does not
+    /// know (a downgrade: serde skips them).
+    fn code_change(from: &VsnChange, old_state: &[u8], extra: &[u8]) -> Result<Self, String> {
         let _ = extra;
         serde_json::from_slice(old_state)
-            .map_err(|err| format!("cannot decode the state of version {old_vsn}: {err}"))
+            .map_err(|err| format!("cannot decode the state of version {from}: {err}"))
     }
 }

@@ -41,11 +41,16 @@
 //!   Addressed by [`Pid`](process::Pid), a `Copy` u64 never reused.
 //! - [`SupervisorRef`](supervisor::SupervisorRef): a supervisor task with
 //!   OTP's strategies, restart types, intensity and ordered shutdown.
+//! - [`Plugin`](runtime::Plugin): a plugin by name and the build its
+//!   processes start now; [`Reloader`](reload::Reloader) moves every process
+//!   of a plugin to a new build through `code-change`, and the
+//!   [`Watcher`](reload::Watcher) does it when a file in the plugin folder
+//!   changes.
 //! - [`Application`](application::Application): a manifest's tree, started.
 //! - [`control`]: the HTTP + JSON control socket the `overseer` CLI uses.
 //!
 //! Modules are floors, each using only those below it:
-//! `sandbox → runtime → process → supervisor → application → control`.
+//! `sandbox → runtime → process → supervisor → reload → application → control`.
 
 pub mod sandbox;
 
@@ -54,6 +59,8 @@ pub mod runtime;
 pub mod process;
 
 pub mod supervisor;
+
+pub mod reload;
 
 pub mod application;
 

@@ -41,11 +41,84 @@ pub fn plugins_dir() -> PathBuf {
 
 /// A host with a small process pool, as tests run several hosts at once.
 pub fn node() -> Node {
+    node_for(64)
+}
+
+/// A host for up to `max_processes` processes.
+pub fn node_for(max_processes: u32) -> Node {
     let config = HostConfig {
-        max_processes: 64,
+        max_processes,
+        spare_slots: 64,
         ..HostConfig::default()
     };
     Node::new(Runtime::new(config).expect("the engine starts"))
+}
+
+/// A compiled plugin build in the shared build folder, e.g. `counter_v2`.
+pub fn build(name: &str) -> PathBuf {
+    let path = workspace_root()
+        .join("target/wasm32-wasip2/release")
+        .join(format!("{name}.wasm"));
+    assert!(
+        path.exists(),
+        "{} is missing: build the plugins first with `cargo xtask build-plugins`",
+        path.display()
+    );
+    path
+}
+
+/// A plugin folder of a test's own, for tests that drop new builds in
+/// place: starts with copies of the named builds.
+pub struct PluginDir {
+    dir: tempfile::TempDir,
+}
+
+impl PluginDir {
+    /// A folder holding `NAME.wasm` for each name, copied from the build
+    /// folder.
+    pub fn with(plugins: &[&str]) -> PluginDir {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        for plugin in plugins {
+            std::fs::copy(build(plugin), dir.path().join(format!("{plugin}.wasm")))
+                .expect("copy a plugin");
+        }
+        PluginDir { dir }
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The file of plugin `plugin` in it.
+    pub fn file(&self, plugin: &str) -> PathBuf {
+        self.dir.path().join(format!("{plugin}.wasm"))
+    }
+
+    /// Put `bytes` in place of `plugin`'s file as a deployment tool does:
+    /// written aside, then renamed over it.
+    pub fn rename_over(&self, plugin: &str, bytes: &[u8]) {
+        let aside = self.dir.path().join(format!(".{plugin}.wasm.partial"));
+        std::fs::write(&aside, bytes).expect("write the new build aside");
+        std::fs::rename(&aside, self.file(plugin)).expect("rename it over the old one");
+    }
+
+    /// Start an application on this folder: `upgrade` is the body of
+    /// `[app.upgrade]`, `supervisor` that of `[supervisor]`.
+    pub async fn start(&self, upgrade: &str, supervisor: &str, max_processes: u32) -> TestApp {
+        let node = node_for(max_processes);
+        let events = node.events().subscribe();
+        let text = format!(
+            "[app]\nname = \"hot\"\nplugins = {:?}\n[app.upgrade]\n{upgrade}\n\n[supervisor]\n{supervisor}",
+            self.path().display().to_string()
+        );
+        let manifest = parse_manifest(Path::new("hot.toml"), &text)
+            .unwrap_or_else(|e| panic!("the manifest parses: {e}"));
+        let app = Application::start(&node, &manifest)
+            .await
+            .unwrap_or_else(|e| panic!("the application should start: {e}"));
+        TestApp { node, app, events }
+    }
 }
 
 /// A running test application and a subscription to its events, taken

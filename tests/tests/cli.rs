@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use overseer_tests::{WAIT, manifest_text, worker, workspace_root};
+use overseer_tests::{WAIT, build, manifest_text, worker, workspace_root};
 
 fn overseer_bin() -> PathBuf {
     let bin = workspace_root().join("target/debug/overseer");
@@ -28,8 +28,13 @@ struct Host {
 impl Host {
     fn start(supervisor: &str) -> Host {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.toml"), manifest_text(supervisor)).unwrap();
+        Self::start_in(dir)
+    }
+
+    /// `overseer run` on the `app.toml` already written in `dir`.
+    fn start_in(dir: tempfile::TempDir) -> Host {
         let manifest = dir.path().join("app.toml");
-        std::fs::write(&manifest, manifest_text(supervisor)).unwrap();
         let child = Command::new(overseer_bin())
             .arg("run")
             .arg(&manifest)
@@ -228,4 +233,90 @@ fn clients_without_a_host_say_so() {
     let (code, err) = failure(&out);
     assert_eq!(code, 1);
     assert!(err.contains("/nonexistent/control.sock"), "{err}");
+}
+
+#[test]
+fn upgrades_through_the_cli_and_the_watched_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::copy(build("counter"), plugins.join("counter.wasm")).unwrap();
+    std::fs::write(
+        dir.path().join("app.toml"),
+        format!(
+            "[app]\nname = \"hot\"\nplugins = \"plugins\"\n[supervisor]\n{}",
+            worker("counter", "counter", "")
+        ),
+    )
+    .unwrap();
+    let host = Host::start_in(dir);
+    assert_eq!(
+        stdout(&host.client(&["call", "counter", "{\"add\": 5}"])),
+        "5\n"
+    );
+
+    // By hand, from a build elsewhere.
+    let v2 = build("counter_v2");
+    let out = stdout(&host.client(&["reload", "counter", "--file", &v2.display().to_string()]));
+    assert!(out.starts_with("counter: upgraded 1.0.0 -> 2.0.0"), "{out}");
+    assert!(out.contains("1 processes changed code, 0 failed"), "{out}");
+    assert_eq!(
+        stdout(&host.client(&["call", "counter", "\"history\""])),
+        "[]\n"
+    );
+    let tree = stdout(&host.client(&["tree", "--json"]));
+    assert!(tree.contains("\"vsn\":\"2.0.0\""), "{tree}");
+    let versions: serde_json::Value =
+        serde_json::from_str(&stdout(&host.client(&["versions", "--json"]))).unwrap();
+    let counter = &versions[0];
+    assert_eq!(counter["plugin"], "counter");
+    assert_eq!(counter["versions"][0]["vsn"], "1.0.0");
+    assert_eq!(counter["versions"][0]["current"], false);
+    assert_eq!(counter["versions"][1]["vsn"], "2.0.0");
+    assert_eq!(counter["versions"][1]["current"], true);
+    assert_eq!(
+        counter["versions"][1]["processes"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // The folder still holds v1: reading it again goes back, as a downgrade.
+    let out = stdout(&host.client(&["reload", "counter"]));
+    assert!(
+        out.starts_with("counter: downgraded 2.0.0 -> 1.0.0 (loaded)"),
+        "{out}"
+    );
+
+    // Dropped in place: the watcher upgrades, and the event is on the API.
+    let plugins = host
+        .socket
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("plugins");
+    let aside = plugins.join(".counter.wasm.new");
+    std::fs::copy(&v2, &aside).unwrap();
+    std::fs::rename(&aside, plugins.join("counter.wasm")).unwrap();
+    poll_until("the watcher's upgrade shows in `overseer events`", || {
+        let events = stdout(&host.client(&["events"]));
+        events
+            .lines()
+            .filter(|l| l.contains("\"event\":\"upgraded\""))
+            .count()
+            == 3
+    });
+    assert_eq!(stdout(&host.client(&["call", "counter", "\"get\""])), "5\n");
+
+    // Failures are one line.
+    let (code, err) = failure(&host.client(&["reload", "nosuch"]));
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "overseer: no plugin named 'nosuch'")
+    );
+    let (code, err) = failure(&host.client(&["reload", "counter", "--file", "/nonexistent.wasm"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("/nonexistent.wasm: cannot read plugin"),
+        "{err}"
+    );
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use overseer::process::{Event, ExitReason, ProcessSpec, Target};
-use overseer::runtime::PluginVersion;
+use overseer::runtime::{Plugin, PluginVersion};
 use overseer::sandbox::Limits;
 use overseer::supervisor::{
     BoxFuture, ChildSpec, StartChild, StartContext, Started, SupervisorFlags, SupervisorSpec,
@@ -43,7 +43,7 @@ async fn failed_restart_attempts_count_toward_intensity() {
         node.clone(),
         ProcessSpec {
             id: "w".into(),
-            plugin,
+            plugin: Plugin::new(plugin),
             args: b"null".to_vec(),
             name: Some("w".into()),
             limits: Limits::default(),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use overseer::application::{Application, parse_manifest};
 use overseer::process::{Event, Node, ProcessSpec, Spawned, Target};
-use overseer::runtime::{HostConfig, PluginVersion, Runtime};
+use overseer::runtime::{HostConfig, Plugin, PluginVersion, Runtime};
 use overseer::sandbox::Limits;
 use serde_json::{Value, json};
 
@@ -209,7 +209,7 @@ async fn bench_start_and_memory(plugins: &Path, n: usize) -> Result<Value> {
         PluginVersion::load(node.runtime(), &plugins.join("counter.wasm")).await?;
     let spec = ProcessSpec {
         id: "counter".into(),
-        plugin,
+        plugin: Plugin::new(plugin),
         args: b"null".to_vec(),
         name: None,
         limits: Limits::default(),

@@ -14,7 +14,16 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 /// The plugin crates under `plugins/`, built for wasm32-wasip2.
-const PLUGINS: &[&str] = &["counter", "faulty", "rate_limiter", "session"];
+const PLUGINS: &[&str] = &["counter", "counter_v2", "faulty", "rate_limiter", "session"];
+
+/// Builds of a plugin with one cargo feature on, each copied to
+/// `<plugin>_<feature>.wasm`: the fixtures of the hot-upgrade tests.
+const VARIANTS: &[(&str, &str)] = &[
+    ("counter_bad", "change_error"),
+    ("counter_bad", "change_trap"),
+    ("counter_bad", "init_trap"),
+    ("faulty", "v2"),
+];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -85,7 +94,26 @@ fn build_plugins() -> Result<()> {
     for plugin in PLUGINS {
         cmd.args(["-p", plugin]);
     }
-    run(&mut cmd)
+    run(&mut cmd)?;
+
+    // A feature build overwrites <plugin>.wasm: copy it aside, then put
+    // the plain build back.
+    let out = root().join("target/wasm32-wasip2/release");
+    for (plugin, feature) in VARIANTS {
+        let built = out.join(format!("{plugin}.wasm"));
+        let plain = std::fs::read(&built).ok();
+        run(cargo()
+            .args(["build", "--release", "--target", "wasm32-wasip2"])
+            .args(["-p", plugin, "--features", feature]))?;
+        let copy = out.join(format!("{plugin}_{feature}.wasm"));
+        std::fs::copy(&built, &copy)
+            .with_context(|| format!("cannot copy {} to {}", built.display(), copy.display()))?;
+        if let Some(plain) = plain {
+            std::fs::write(&built, plain)
+                .with_context(|| format!("cannot restore {}", built.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn build_host() -> Result<()> {
@@ -112,7 +140,12 @@ fn test(extra: &[String]) -> Result<()> {
     build_host()?;
     run(cargo()
         .args(["test", "--workspace", "--exclude", "xtask"])
-        .args(PLUGINS.iter().flat_map(|p| ["--exclude", p]))
+        .args(
+            PLUGINS
+                .iter()
+                .chain(&["counter_bad"])
+                .flat_map(|p| ["--exclude", p]),
+        )
         .args(extra))
 }
 

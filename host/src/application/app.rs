@@ -8,7 +8,8 @@ use tokio::sync::mpsc;
 
 use super::manifest::{ChildDecl, ChildKind, Manifest, ManifestError, SupervisorDecl};
 use crate::process::{ExitNotice, Node, ProcessSpec};
-use crate::runtime::{PluginError, PluginVersion};
+use crate::reload::{Reloader, UpgradePolicy, WatchError, Watcher};
+use crate::runtime::{Plugin, PluginError, PluginVersion};
 use crate::supervisor::{
     ChildSpec, ChildType, StartError, SupervisorRef, SupervisorSpec, SupervisorStart, WorkerStart,
     start_supervisor,
@@ -36,6 +37,9 @@ pub enum AppError {
     /// The supervision tree did not start.
     #[error("the application did not start: {0}")]
     Start(#[from] StartError),
+    /// The plugin folder cannot be watched.
+    #[error(transparent)]
+    Watch(#[from] WatchError),
 }
 
 /// A started application: the root supervisor of its tree.
@@ -43,12 +47,15 @@ pub struct Application {
     name: String,
     root: SupervisorRef,
     root_exits: mpsc::UnboundedReceiver<ExitNotice>,
+    reloader: Reloader,
+    _watcher: Option<Watcher>,
 }
 
 impl Application {
     /// Load every plugin the manifest names (each file once), set the
-    /// application env, and start the tree. Returns when every child has
-    /// started.
+    /// application env, start the tree, and (unless `[app.upgrade] watch =
+    /// false`) watch the plugin folder for new builds. Returns when every
+    /// child has started.
     ///
     /// # Errors
     ///
@@ -61,10 +68,24 @@ impl Application {
         let spec = supervisor_spec(node, &manifest.root, &plugins)?;
         let (exits_tx, root_exits) = mpsc::unbounded_channel();
         let (root, _abort) = start_supervisor(node, &spec, Some(exits_tx)).await?;
+        let reloader = Reloader::new(
+            node,
+            UpgradePolicy {
+                probation: manifest.upgrade.probation,
+                ..UpgradePolicy::default()
+            },
+        );
+        let watcher = if manifest.upgrade.watch {
+            Some(Watcher::start(reloader.clone(), &manifest.plugins_dir)?)
+        } else {
+            None
+        };
         Ok(Application {
             name: manifest.name.clone(),
             root,
             root_exits,
+            reloader,
+            _watcher: watcher,
         })
     }
 
@@ -76,6 +97,12 @@ impl Application {
     /// The root supervisor.
     pub fn root(&self) -> &SupervisorRef {
         &self.root
+    }
+
+    /// What upgrades this application's plugins: `reload` by hand, as the
+    /// watcher does.
+    pub fn reloader(&self) -> &Reloader {
+        &self.reloader
     }
 
     /// Wait until the root supervisor exits on its own (its restart
@@ -93,14 +120,15 @@ impl Application {
 fn load_plugins<'a>(
     node: &'a Node,
     sup: &'a SupervisorDecl,
-    plugins: &'a mut HashMap<PathBuf, Arc<PluginVersion>>,
+    plugins: &'a mut HashMap<PathBuf, Arc<Plugin>>,
 ) -> crate::supervisor::BoxFuture<'a, Result<(), AppError>> {
     Box::pin(async move {
         for child in &sup.children {
             match &child.kind {
                 ChildKind::Worker(worker) => {
                     if !plugins.contains_key(&worker.plugin) {
-                        let plugin = PluginVersion::load(node.runtime(), &worker.plugin).await?;
+                        let version = PluginVersion::load(node.runtime(), &worker.plugin).await?;
+                        let plugin = node.register_plugin(Plugin::new(version));
                         plugins.insert(worker.plugin.clone(), plugin);
                     }
                 }
@@ -114,7 +142,7 @@ fn load_plugins<'a>(
 fn supervisor_spec(
     node: &Node,
     sup: &SupervisorDecl,
-    plugins: &HashMap<PathBuf, Arc<PluginVersion>>,
+    plugins: &HashMap<PathBuf, Arc<Plugin>>,
 ) -> Result<SupervisorSpec, AppError> {
     let children = sup
         .children
@@ -131,7 +159,7 @@ fn supervisor_spec(
 fn child_spec(
     node: &Node,
     child: &ChildDecl,
-    plugins: &HashMap<PathBuf, Arc<PluginVersion>>,
+    plugins: &HashMap<PathBuf, Arc<Plugin>>,
 ) -> Result<ChildSpec, AppError> {
     let (start, child_type): (Arc<dyn crate::supervisor::StartChild>, _) = match &child.kind {
         ChildKind::Worker(worker) => {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::runtime::ProbationPolicy;
 use crate::sandbox::Limits;
 use crate::supervisor::{
     DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS, DEFAULT_WORKER_SHUTDOWN, Restart, Shutdown,
@@ -56,8 +57,32 @@ pub struct Manifest {
     pub plugins_dir: PathBuf,
     /// `[app.env]`, as JSON.
     pub env: serde_json::Map<String, serde_json::Value>,
+    /// `[app.upgrade]`: hot code swap settings.
+    pub upgrade: UpgradeDecl,
     /// The root supervisor.
     pub root: SupervisorDecl,
+}
+
+/// `[app.upgrade]`: whether new builds are picked up by themselves, and
+/// the probation a new build is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeDecl {
+    /// Watch the plugin folder and upgrade when a build changes
+    /// (`watch`, default true).
+    pub watch: bool,
+    /// Roll a new build back when its processes crash more than
+    /// `probation_crashes` times within `probation_ms` of the upgrade
+    /// (defaults 3 and 30000); none when `probation = false`.
+    pub probation: Option<ProbationPolicy>,
+}
+
+impl Default for UpgradeDecl {
+    fn default() -> Self {
+        UpgradeDecl {
+            watch: true,
+            probation: Some(ProbationPolicy::default()),
+        }
+    }
 }
 
 /// A supervisor as the manifest declares it.
@@ -123,6 +148,44 @@ struct AppSection {
     plugins: String,
     #[serde(default)]
     env: toml::Table,
+    #[serde(default)]
+    upgrade: UpgradeSection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpgradeSection {
+    #[serde(default = "yes")]
+    watch: bool,
+    #[serde(default = "yes")]
+    probation: bool,
+    #[serde(default = "default_probation_crashes")]
+    probation_crashes: u32,
+    #[serde(default = "default_probation_ms")]
+    probation_ms: u64,
+}
+
+impl Default for UpgradeSection {
+    fn default() -> Self {
+        UpgradeSection {
+            watch: true,
+            probation: true,
+            probation_crashes: default_probation_crashes(),
+            probation_ms: default_probation_ms(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_probation_crashes() -> u32 {
+    ProbationPolicy::default().max_crashes
+}
+
+fn default_probation_ms() -> u64 {
+    ProbationPolicy::default().window.as_millis() as u64
 }
 
 fn default_plugins() -> String {
@@ -246,11 +309,20 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError
         &file.supervisor.children,
         &plugins_dir,
     )?;
+    let upgrade = &file.app.upgrade;
+    let upgrade = UpgradeDecl {
+        watch: upgrade.watch,
+        probation: upgrade.probation.then(|| ProbationPolicy {
+            max_crashes: upgrade.probation_crashes,
+            window: Duration::from_millis(upgrade.probation_ms),
+        }),
+    };
     Ok(Manifest {
         path: path.to_path_buf(),
         name: file.app.name,
         plugins_dir,
         env,
+        upgrade,
         root,
     })
 }

@@ -2,7 +2,8 @@
 //! when it fails.
 //!
 //! One file per subcommand, each with its arguments and an `execute`.
-//! `run` hosts an application; every other subcommand is a client of a
+//! `run` hosts an application (and watches its plugin folder for new
+//! builds); every other subcommand is a client of a
 //! running host's control socket ([`overseer::control`]).
 //!
 //! # Errors and exit status
@@ -18,11 +19,14 @@
 
 mod call;
 mod cast;
+mod events;
+mod reload;
 mod run;
 mod send;
 mod state;
 mod stop;
 mod tree;
+mod versions;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -65,6 +69,14 @@ pub enum Command {
     Tree(tree::TreeArgs),
     /// Shut the running host down gracefully, and wait until it is gone.
     Stop(stop::StopArgs),
+    /// Upgrade a plugin's processes to the build in its file (or --file),
+    /// through code-change, as the watcher does when a build is dropped in.
+    Reload(reload::ReloadArgs),
+    /// List each plugin's loaded builds and which processes run which.
+    Versions(versions::VersionsArgs),
+    /// Print recent upgrade events (upgrades, rejected builds, failures,
+    /// rollbacks), one JSON object per line.
+    Events(events::EventsArgs),
 }
 
 impl Command {
@@ -78,6 +90,9 @@ impl Command {
             Command::State(args) => state::execute(args).await,
             Command::Tree(args) => tree::execute(args).await,
             Command::Stop(args) => stop::execute(args).await,
+            Command::Reload(args) => reload::execute(args).await,
+            Command::Versions(args) => versions::execute(args).await,
+            Command::Events(args) => events::execute(args).await,
         }
     }
 }

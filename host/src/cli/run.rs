@@ -49,14 +49,22 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
     // while the tree starts stops it cleanly instead of killing the host.
     let mut signals = Signals::new()?;
     let socket = ControlSocket::bind(&socket_path).await?;
-    let runtime = Runtime::new(HostConfig::default())?;
+    let cache_dir = manifest
+        .path
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join(".overseer/cache");
+    let runtime = Runtime::new(HostConfig {
+        cache_dir: Some(cache_dir),
+        ..HostConfig::default()
+    })?;
     let node = Node::new(runtime);
     let mut app = Application::start(&node, &manifest).await?;
     let stop_requested = Arc::new(Notify::new());
     let server = control::serve(
         socket,
-        node.clone(),
         app.root().clone(),
+        app.reloader().clone(),
         stop_requested.clone(),
     );
     let shown = socket_path.display();

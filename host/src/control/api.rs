@@ -10,6 +10,9 @@
 //! | `POST /state` | [`StateRequest`] | [`StateReply`] |
 //! | `GET /tree` | none | the root's [`TreeNode`](crate::supervisor::TreeNode) |
 //! | `POST /stop` | none | [`Ack`], then the host shuts down |
+//! | `POST /reload` | [`ReloadRequest`] | [`ReloadReply`] |
+//! | `GET /versions` | none | a list of [`PluginVersions`] |
+//! | `GET /events?after=N` | none | [`EventsReply`]: upgrade events after sequence number N |
 //!
 //! Any failure is a non-2xx status with an [`ErrorReply`]: one line that
 //! says what went wrong (`no such process: 'foo'`, `timed out after 100 ms`).
@@ -39,6 +42,12 @@ pub mod route {
     pub const TREE: &str = "/tree";
     /// `POST`: a graceful shutdown of the host.
     pub const STOP: &str = "/stop";
+    /// `POST`: read a plugin's build again and upgrade its processes.
+    pub const RELOAD: &str = "/reload";
+    /// `GET`: each plugin's loaded builds and which processes run which.
+    pub const VERSIONS: &str = "/versions";
+    /// `GET`: recent upgrade, failure and rollback events.
+    pub const EVENTS: &str = "/events";
 }
 
 /// How long a call or a state request waits for its reply when the request
@@ -139,6 +148,93 @@ pub struct TreeView {
     /// Supervisors: their children, in start order.
     #[serde(default)]
     pub children: Vec<TreeView>,
+}
+
+/// `POST /reload`: upgrade `plugin` to the build in its file, or in `file`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadRequest {
+    /// The plugin's name.
+    pub plugin: String,
+    /// A build to put in place of the plugin's file (a path on the host).
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+/// What a reload did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReloadReply {
+    /// `unchanged` (the file holds the running build) or `upgraded`.
+    pub outcome: String,
+    /// The plugin.
+    pub plugin: String,
+    /// The vsn it ran.
+    pub from: String,
+    /// The vsn it runs now.
+    pub to: String,
+    /// True when the new build was loaded before the old one.
+    #[serde(default)]
+    pub downgrade: bool,
+    /// `compiled`, `cached` (from the compile cache) or `loaded` (seen in
+    /// this run).
+    #[serde(default)]
+    pub compiled: String,
+    /// Processes that changed code.
+    #[serde(default)]
+    pub processes: usize,
+    /// Processes that could not, and why (they stay on the old build).
+    #[serde(default)]
+    pub failed: Vec<FailedChange>,
+    /// Median and longest per-process pause, in microseconds.
+    #[serde(default)]
+    pub pause_median_us: u64,
+    /// See `pause_median_us`.
+    #[serde(default)]
+    pub pause_max_us: u64,
+    /// From the first code change to the last, in microseconds.
+    #[serde(default)]
+    pub elapsed_us: u64,
+}
+
+/// A process that could not change code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedChange {
+    /// Its pid.
+    pub pid: u64,
+    /// Why.
+    pub reason: String,
+}
+
+/// `GET /versions`: one plugin's builds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginVersions {
+    /// The plugin.
+    pub plugin: String,
+    /// Its file.
+    pub file: String,
+    /// Every build loaded in this run, oldest first.
+    pub versions: Vec<VersionInfo>,
+}
+
+/// One build of a plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    /// Its vsn.
+    pub vsn: String,
+    /// Its content hash (12 hex digits).
+    pub hash: String,
+    /// True for the build new processes start.
+    pub current: bool,
+    /// The live processes running it.
+    pub processes: Vec<u64>,
+}
+
+/// `GET /events`: upgrade events, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventsReply {
+    /// The events, each with its sequence number under `seq`.
+    pub events: Vec<Value>,
+    /// The sequence number to ask `after` next time.
+    pub last: u64,
 }
 
 /// The bytes a guest receives for `value`: its compact JSON text.

@@ -15,12 +15,16 @@ use serde_json::Value;
 use tokio::net::UnixStream;
 
 use super::api::{
-    Ack, CallReply, CallRequest, ErrorReply, MessageRequest, StateReply, StateRequest, route,
+    Ack, CallReply, CallRequest, ErrorReply, EventsReply, MessageRequest, PluginVersions,
+    ReloadReply, ReloadRequest, StateReply, StateRequest, route,
 };
 
 /// How long a request without a timeout of its own (cast, send, tree,
 /// stop) may take before the client gives up on the host.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+
+/// How long a reload may take: compile, then every process's code change.
+const RELOAD_DEADLINE: Duration = Duration::from_secs(120);
 
 /// How much longer than the guest's own timeout a call or state request
 /// waits, so that the host's "timed out after N ms" arrives first.
@@ -192,6 +196,48 @@ impl Client {
             .request::<(), _>(Method::POST, route::STOP, None, REQUEST_DEADLINE)
             .await?;
         Ok(())
+    }
+
+    /// Upgrade `plugin` to the build in its file, or in `file` (a path on
+    /// the host). Upgrading thousands of processes takes a while: waits up
+    /// to a minute.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`]; [`ClientError::Failed`] carries why nothing changed
+    /// (an unknown plugin, a rejected build, a failed code change).
+    pub async fn reload(
+        &self,
+        plugin: &str,
+        file: Option<&str>,
+    ) -> Result<ReloadReply, ClientError> {
+        let body = ReloadRequest {
+            plugin: plugin.to_string(),
+            file: file.map(str::to_string),
+        };
+        self.request(Method::POST, route::RELOAD, Some(&body), RELOAD_DEADLINE)
+            .await
+    }
+
+    /// Each plugin's loaded builds and which processes run which.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`].
+    pub async fn versions(&self) -> Result<Vec<PluginVersions>, ClientError> {
+        self.request::<(), _>(Method::GET, route::VERSIONS, None, REQUEST_DEADLINE)
+            .await
+    }
+
+    /// Upgrade events numbered after `after`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`].
+    pub async fn events(&self, after: u64) -> Result<EventsReply, ClientError> {
+        let path = format!("{}?after={after}", route::EVENTS);
+        self.request::<(), _>(Method::GET, &path, None, REQUEST_DEADLINE)
+            .await
     }
 
     /// Whether a host still answers on the socket: false once it has

@@ -1,7 +1,8 @@
 //! How the outside world inspects and steers a running node.
 //!
 //! `overseer run` serves a small HTTP + JSON API on a Unix socket; every
-//! other subcommand (`call`, `cast`, `send`, `state`, `tree`, `stop`) is a
+//! other subcommand (`call`, `cast`, `send`, `state`, `tree`, `stop`,
+//! `reload`, `versions`, `events`) is a
 //! [`Client`] of it. HTTP keeps the protocol debuggable with `curl
 //! --unix-socket`; a Unix socket keeps it local, and its file mode (0600)
 //! is the access control: whoever may open the socket may steer the node.
@@ -30,6 +31,7 @@
 
 pub mod api;
 mod client;
+mod event_log;
 mod server;
 
 use std::path::{Path, PathBuf};

@@ -17,10 +17,15 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
+use axum::extract::Query;
+
 use super::api::{
-    self, Ack, CallReply, CallRequest, ErrorReply, MessageRequest, StateReply, StateRequest, route,
+    self, Ack, CallReply, CallRequest, ErrorReply, EventsReply, FailedChange, MessageRequest,
+    PluginVersions, ReloadReply, ReloadRequest, StateReply, StateRequest, VersionInfo, route,
 };
+use super::event_log::EventLog;
 use crate::process::{CallError, Node, Target};
+use crate::reload::{ReloadError, Reloaded, Reloader};
 use crate::supervisor::{NoSupervisor, SupervisorRef, TreeNode};
 
 /// How long [`ControlServer::shutdown`] lets requests in flight finish
@@ -185,21 +190,27 @@ pub struct ControlServer {
 struct Control {
     node: Node,
     root: SupervisorRef,
+    reloader: Reloader,
+    events: EventLog,
     stop_requested: Arc<Notify>,
 }
 
-/// Serve the control API on `socket` for the tree under `root`.
-/// `POST /stop` wakes `stop_requested` and does nothing else: the owner of
-/// the application decides how to stop it.
+/// Serve the control API on `socket` for the tree under `root`, with
+/// `reloader` behind `POST /reload`. `POST /stop` wakes `stop_requested`
+/// and does nothing else: the owner of the application decides how to stop
+/// it.
 pub fn serve(
     socket: ControlSocket,
-    node: Node,
     root: SupervisorRef,
+    reloader: Reloader,
     stop_requested: Arc<Notify>,
 ) -> ControlServer {
+    let node = reloader.node().clone();
     let control = Control {
+        events: EventLog::start(&node),
         node,
         root,
+        reloader,
         stop_requested,
     };
     let router = Router::new()
@@ -209,6 +220,9 @@ pub fn serve(
         .route(route::STATE, post(state))
         .route(route::TREE, get(tree))
         .route(route::STOP, post(stop))
+        .route(route::RELOAD, post(reload))
+        .route(route::VERSIONS, get(versions))
+        .route(route::EVENTS, get(events))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .with_state(control);
@@ -322,6 +336,98 @@ async fn stop(State(control): State<Control>) -> Json<Ack> {
     Json(Ack { ok: true })
 }
 
+async fn reload(
+    State(control): State<Control>,
+    body: Result<Json<ReloadRequest>, JsonRejection>,
+) -> Result<Json<ReloadReply>, ApiError> {
+    let Json(req) = body?;
+    let file = req.file.as_deref().map(Path::new);
+    let reply = match control.reloader.reload(&req.plugin, file).await? {
+        Reloaded::Unchanged { plugin, vsn } => ReloadReply {
+            outcome: "unchanged".into(),
+            plugin,
+            from: vsn.clone(),
+            to: vsn,
+            downgrade: false,
+            compiled: String::new(),
+            processes: 0,
+            failed: Vec::new(),
+            pause_median_us: 0,
+            pause_max_us: 0,
+            elapsed_us: 0,
+        },
+        Reloaded::Upgraded(report) => {
+            let mut pauses: Vec<u64> = report
+                .changed
+                .iter()
+                .map(|c| c.pause.as_micros() as u64)
+                .collect();
+            pauses.sort_unstable();
+            ReloadReply {
+                outcome: "upgraded".into(),
+                plugin: report.plugin,
+                from: report.from,
+                to: report.to,
+                downgrade: report.downgrade,
+                compiled: report.compiled.into(),
+                processes: report.changed.len(),
+                failed: report
+                    .failed
+                    .into_iter()
+                    .map(|(pid, reason)| FailedChange { pid: pid.0, reason })
+                    .collect(),
+                pause_median_us: pauses.get(pauses.len() / 2).copied().unwrap_or(0),
+                pause_max_us: pauses.last().copied().unwrap_or(0),
+                elapsed_us: report.elapsed.as_micros() as u64,
+            }
+        }
+    };
+    Ok(Json(reply))
+}
+
+async fn versions(State(control): State<Control>) -> Json<Vec<PluginVersions>> {
+    let node = &control.node;
+    let listing = node
+        .plugins()
+        .into_iter()
+        .map(|plugin| {
+            let current = plugin.current();
+            let running = node.processes_of(plugin.name());
+            PluginVersions {
+                plugin: plugin.name().to_string(),
+                file: plugin.path().display().to_string(),
+                versions: plugin
+                    .versions()
+                    .iter()
+                    .map(|version| VersionInfo {
+                        vsn: version.vsn().to_string(),
+                        hash: version.short_hash().to_string(),
+                        current: version.hash() == current.hash(),
+                        processes: running
+                            .iter()
+                            .filter(|(_, v)| v.hash() == version.hash())
+                            .map(|(pid, _)| pid.0)
+                            .collect(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Json(listing)
+}
+
+/// `?after=N`.
+#[derive(serde::Deserialize)]
+struct After {
+    #[serde(default)]
+    after: u64,
+}
+
+async fn events(State(control): State<Control>, Query(after): Query<After>) -> Json<EventsReply> {
+    let (events, last) = control.events.after(after.after);
+    Json(EventsReply { events, last })
+}
+
 async fn no_route(method: Method, uri: Uri) -> ApiError {
     ApiError {
         status: StatusCode::NOT_FOUND,
@@ -367,6 +473,21 @@ impl From<CallError> for ApiError {
             CallError::NotAServer(_) => StatusCode::CONFLICT,
             CallError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             CallError::Exited(_) => StatusCode::BAD_GATEWAY,
+        };
+        ApiError {
+            status,
+            message: one_line(&err.to_string()),
+        }
+    }
+}
+
+impl From<ReloadError> for ApiError {
+    fn from(err: ReloadError) -> Self {
+        let status = match &err {
+            ReloadError::UnknownPlugin(_) => StatusCode::NOT_FOUND,
+            ReloadError::Rejected(_) | ReloadError::Failed { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
         };
         ApiError {
             status,

@@ -106,6 +106,105 @@ pub enum Event {
         /// The child whose exit went over the limit.
         child: String,
     },
+    /// A new build of a plugin was read and rejected before any process
+    /// was touched: unreadable, not a component, another world, a vsn that
+    /// traps. Nothing changed.
+    UpgradeRejected {
+        /// The plugin.
+        plugin: String,
+        /// The file.
+        file: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An upgrade (or downgrade) was abandoned: the first process's
+    /// `code-change` refused or crashed. Every process still runs the old
+    /// build with its state, and restarts start the old build.
+    UpgradeFailed {
+        /// The plugin.
+        plugin: String,
+        /// The vsn that goes on serving.
+        from: String,
+        /// The vsn that was refused.
+        to: String,
+        /// The process whose code change failed.
+        pid: Pid,
+        /// Why.
+        reason: String,
+    },
+    /// One process changed code (logged at debug level: there may be
+    /// thousands).
+    ProcessCodeChanged {
+        /// Its pid.
+        pid: Pid,
+        /// The plugin.
+        plugin: String,
+        /// The vsn it ran.
+        from: String,
+        /// The vsn it runs now.
+        to: String,
+        /// How long its mailbox waited, in microseconds.
+        pause_us: u64,
+    },
+    /// One process could not change code; it goes on with its old build.
+    ProcessCodeChangeFailed {
+        /// Its pid.
+        pid: Pid,
+        /// The plugin.
+        plugin: String,
+        /// The vsn it runs.
+        from: String,
+        /// The vsn it did not move to.
+        to: String,
+        /// Why.
+        reason: String,
+    },
+    /// A plugin moved to a new build: every live process was asked to
+    /// change code; restarts now start the new build.
+    Upgraded {
+        /// The plugin.
+        plugin: String,
+        /// The vsn it ran.
+        from: String,
+        /// The vsn it runs now.
+        to: String,
+        /// The new build's content hash (12 hex digits).
+        hash: String,
+        /// True when the new build is one loaded before the old one.
+        downgrade: bool,
+        /// Processes that changed code.
+        processes: usize,
+        /// Processes that could not, and stay on the old build.
+        failed: usize,
+        /// From the first code change to the last, in microseconds.
+        elapsed_us: u64,
+    },
+    /// A new build failed its probation: its processes crashed too often,
+    /// so the plugin went back to the build it had before.
+    RolledBack {
+        /// The plugin.
+        plugin: String,
+        /// The vsn that failed.
+        from: String,
+        /// Its content hash (12 hex digits).
+        from_hash: String,
+        /// The vsn current again.
+        to: String,
+        /// Its content hash (12 hex digits).
+        to_hash: String,
+        /// The crash reasons that decided it, oldest first.
+        reasons: Vec<String>,
+    },
+    /// A plugin file appeared that no running plugin had: it is loaded and
+    /// known by name.
+    PluginLoaded {
+        /// The plugin.
+        plugin: String,
+        /// Its vsn.
+        vsn: String,
+        /// The file.
+        file: String,
+    },
 }
 
 /// A broadcast of [`Event`]s. Every event is also written to the log
@@ -212,5 +311,63 @@ fn log(event: &Event) {
             %child,
             "reached max restart intensity; shutting down"
         ),
+        Event::UpgradeRejected {
+            plugin,
+            file,
+            reason,
+        } => tracing::error!(%plugin, %file, "new build rejected, nothing changed: {reason}"),
+        Event::UpgradeFailed {
+            plugin,
+            from,
+            to,
+            pid,
+            reason,
+        } => tracing::error!(
+            %plugin, %from, %to, %pid,
+            "upgrade abandoned, {from} goes on serving: {reason}"
+        ),
+        Event::ProcessCodeChanged {
+            pid,
+            plugin,
+            from,
+            to,
+            pause_us,
+        } => tracing::debug!(%pid, %plugin, %from, %to, pause_us, "code changed"),
+        Event::ProcessCodeChangeFailed {
+            pid,
+            plugin,
+            from,
+            to,
+            reason,
+        } => {
+            tracing::warn!(%pid, %plugin, %from, %to, "code change failed, process stays on {from}: {reason}")
+        }
+        Event::Upgraded {
+            plugin,
+            from,
+            to,
+            hash,
+            downgrade,
+            processes,
+            failed,
+            elapsed_us,
+        } => tracing::info!(
+            %plugin, %from, %to, %hash, downgrade, processes, failed, elapsed_us,
+            "{}", if *downgrade { "downgraded" } else { "upgraded" }
+        ),
+        Event::RolledBack {
+            plugin,
+            from,
+            to,
+            reasons,
+            ..
+        } => tracing::error!(
+            %plugin, %from, %to,
+            reasons = %reasons.join("; "),
+            "new build failed its probation: rolled back"
+        ),
+        Event::PluginLoaded { plugin, vsn, file } => {
+            tracing::info!(%plugin, %vsn, %file, "new plugin loaded")
+        }
     }
 }

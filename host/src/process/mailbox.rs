@@ -2,6 +2,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::code_change::CodeChange;
 use super::{CallError, ExitReason, Pid};
 
 /// Where a call's answer goes: the reply, or why there is none.
@@ -40,6 +41,9 @@ pub enum Envelope {
     /// A system request for the state (`sys:get_state`); it does not cancel
     /// a pending timeout.
     GetState(ReplySender),
+    /// A system request to change code (OTP's suspend, change_code,
+    /// resume); it does not cancel a pending timeout.
+    CodeChange(Box<CodeChange>),
 }
 
 /// The sending side of a process's mailbox.

@@ -21,6 +21,7 @@
 //! cannot run on a trapped instance), or when it is killed. Whoever watches
 //! it gets an [`ExitNotice`] with the [`ExitReason`].
 
+mod code_change;
 mod error;
 mod events;
 mod exit;
@@ -30,6 +31,7 @@ mod node;
 mod pid;
 mod server;
 
+pub use code_change::{CodeChange, CodeChangeError, CodeChanged};
 pub use error::{CallError, SpawnError};
 pub use events::{Event, EventBus};
 pub use exit::{ExitNotice, ExitReason, ExitSender};

@@ -11,13 +11,14 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
+use super::code_change::{CodeChange, CodeChangeError, CodeChanged};
 use super::events::{Event, EventBus};
 use super::host_calls::ProcessHost;
 use super::mailbox::{Envelope, Mailbox};
 use super::server::Server;
 use super::{CallError, ExitNotice, ExitReason, ExitSender, Pid, SpawnError, Target};
 use crate::runtime::bindings::server::InitResult;
-use crate::runtime::{Crash, Instance, PluginVersion, Runtime};
+use crate::runtime::{Crash, Detached, Instance, Plugin, PluginVersion, Runtime};
 use crate::sandbox::Limits;
 
 /// A running Overseer host. Cheap to clone: every clone is the same host.
@@ -30,6 +31,9 @@ struct NodeInner {
     runtime: Runtime,
     processes: DashMap<Pid, Entry>,
     names: DashMap<String, Pid>,
+    plugins: DashMap<String, Arc<Plugin>>,
+    /// Told the plugin's name whenever a probation rollback happens.
+    rollbacks: Mutex<Vec<mpsc::UnboundedSender<String>>>,
     next_pid: AtomicU64,
     live: AtomicUsize,
     events: EventBus,
@@ -49,7 +53,11 @@ pub(crate) struct Shared {
     pub(crate) pid: Pid,
     pub(crate) id: String,
     pub(crate) plugin: String,
-    pub(crate) vsn: String,
+    /// The plugin, for its probation (none for a supervisor).
+    pub(crate) slot: Option<Arc<Plugin>>,
+    /// The build it runs now; a code change replaces it.
+    version: Mutex<Option<Arc<PluginVersion>>>,
+    pub(crate) limits: Limits,
     pub(crate) name: Option<String>,
     pub(crate) parent: Option<Pid>,
     pub(crate) trap_exit: AtomicBool,
@@ -58,13 +66,34 @@ pub(crate) struct Shared {
     abort: OnceLock<AbortHandle>,
 }
 
+impl Shared {
+    /// The build the process runs (none for a supervisor).
+    pub(crate) fn version(&self) -> Option<Arc<PluginVersion>> {
+        self.version
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Its vsn, or "" for a supervisor.
+    pub(crate) fn vsn(&self) -> String {
+        self.version()
+            .map(|v| v.vsn().to_string())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn set_version(&self, version: Arc<PluginVersion>) {
+        *self.version.lock().unwrap_or_else(|p| p.into_inner()) = Some(version);
+    }
+}
+
 /// What to start: a plugin, its init args, its identity and limits.
 #[derive(Clone, Debug)]
 pub struct ProcessSpec {
     /// The child id (for logs, crash reports and the tree).
     pub id: String,
-    /// The compiled plugin version to run.
-    pub plugin: Arc<PluginVersion>,
+    /// The plugin to run: its current build when the process starts.
+    pub plugin: Arc<Plugin>,
     /// The payload passed to `init` (JSON; `null` when none).
     pub args: Vec<u8>,
     /// A name to register the process under while it lives.
@@ -107,6 +136,8 @@ impl Node {
                 runtime,
                 processes: DashMap::new(),
                 names: DashMap::new(),
+                plugins: DashMap::new(),
+                rollbacks: Mutex::new(Vec::new()),
                 next_pid: AtomicU64::new(1),
                 live: AtomicUsize::new(0),
                 events: EventBus::default(),
@@ -174,11 +205,14 @@ impl Node {
             return Err(SpawnError::TooManyProcesses(max));
         }
         let pid = self.alloc_pid();
+        let version = spec.plugin.current();
         let shared = Arc::new(Shared {
             pid,
             id: spec.id.clone(),
             plugin: spec.plugin.name().to_string(),
-            vsn: spec.plugin.vsn().to_string(),
+            slot: Some(spec.plugin.clone()),
+            version: Mutex::new(Some(version.clone())),
+            limits: spec.limits,
             name: spec.name.clone(),
             parent,
             trap_exit: AtomicBool::new(false),
@@ -199,17 +233,22 @@ impl Node {
         );
         let host = ProcessHost::new(self.clone(), shared.clone(), tx);
         let started = async {
-            let mut instance = Instance::new(&spec.plugin, Box::new(host), &spec.limits)
+            let mut instance = Instance::new(&version, Box::new(host), &spec.limits)
                 .await
                 .map_err(SpawnError::Instantiate)?;
             match instance.init(&spec.args).await {
                 Ok(InitResult::Ok(timeout)) => Ok(Some((instance, timeout))),
                 Ok(InitResult::Ignore) => Ok(None),
                 Ok(InitResult::Stop(reason)) => {
-                    Err(SpawnError::InitStopped(ExitReason::from_wit(reason)))
+                    let reason = ExitReason::from_wit(reason);
+                    if !reason.is_normal() {
+                        self.note_crash(&shared, &reason.to_string());
+                    }
+                    Err(SpawnError::InitStopped(reason))
                 }
                 Err(crash) => {
                     self.report_init_crash(&shared, &crash, &spec.args);
+                    self.note_crash(&shared, &format!("init: {}", crash.cause));
                     Err(SpawnError::InitCrashed(crash))
                 }
             }
@@ -248,9 +287,128 @@ impl Node {
             pid,
             id: spec.id.clone(),
             plugin: shared.plugin.clone(),
-            vsn: shared.vsn.clone(),
+            vsn: version.vsn().to_string(),
         });
         Ok(Spawned::Started(pid))
+    }
+
+    /// A process crashed (or stopped abnormally): count it against its
+    /// build's probation, and roll the plugin back if that is over the limit.
+    /// Runs before anyone is told of the exit, so that a restart already
+    /// starts the build rolled back to.
+    pub(crate) fn note_crash(&self, shared: &Shared, reason: &str) {
+        let (Some(slot), Some(version)) = (&shared.slot, shared.version()) else {
+            return;
+        };
+        if let Some(rolled_back) = slot.crashed(&version, reason) {
+            let mut followers = self
+                .inner
+                .rollbacks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            followers.retain(|f| f.send(slot.name().to_string()).is_ok());
+            drop(followers);
+            self.inner.events.publish(Event::RolledBack {
+                plugin: slot.name().to_string(),
+                from: rolled_back.from.vsn().to_string(),
+                from_hash: rolled_back.from.short_hash().to_string(),
+                to: rolled_back.to.vsn().to_string(),
+                to_hash: rolled_back.to.short_hash().to_string(),
+                reasons: rolled_back.reasons,
+            });
+        }
+    }
+
+    /// The names of plugins rolled back by probation, as it happens: whoever
+    /// moves processes between builds follows this.
+    pub fn rollbacks(&self) -> mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.inner
+            .rollbacks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(tx);
+        rx
+    }
+
+    /// Make `plugin` known by its name, for reloads and `versions`. A
+    /// plugin of that name already known is kept and returned instead.
+    pub fn register_plugin(&self, plugin: Arc<Plugin>) -> Arc<Plugin> {
+        self.inner
+            .plugins
+            .entry(plugin.name().to_string())
+            .or_insert(plugin)
+            .clone()
+    }
+
+    /// The plugin called `name`.
+    pub fn plugin(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.inner.plugins.get(name).map(|p| p.clone())
+    }
+
+    /// Every known plugin, by name.
+    pub fn plugins(&self) -> Vec<Arc<Plugin>> {
+        let mut plugins: Vec<_> = self.inner.plugins.iter().map(|p| p.clone()).collect();
+        plugins.sort_by(|a, b| a.name().cmp(b.name()));
+        plugins
+    }
+
+    /// The live processes of plugin `name`, with the build each runs.
+    pub fn processes_of(&self, name: &str) -> Vec<(Pid, Arc<PluginVersion>)> {
+        let mut found: Vec<_> = self
+            .inner
+            .processes
+            .iter()
+            .filter(|e| e.mailbox.is_some() && e.shared.plugin == name)
+            .filter_map(|e| Some((*e.key(), e.shared.version()?)))
+            .collect();
+        found.sort_by_key(|(pid, _)| *pid);
+        found
+    }
+
+    /// Move process `pid` to build `to` at its next message boundary:
+    /// `get-state` on the running instance, `code-change` on a fresh
+    /// instance of `to`, swap. `downgrade` marks a change back to an older
+    /// build. Waits at most `timeout` for the process to reach the change.
+    ///
+    /// # Errors
+    ///
+    /// [`CodeChangeError`]; in every case but `GetStateCrashed` the process
+    /// keeps serving with its old build and state.
+    pub async fn change_code(
+        &self,
+        pid: Pid,
+        to: &Arc<PluginVersion>,
+        extra: Vec<u8>,
+        downgrade: bool,
+        timeout: Duration,
+    ) -> Result<CodeChanged, CodeChangeError> {
+        let entry = self
+            .inner
+            .processes
+            .get(&pid)
+            .map(|e| e.clone())
+            .ok_or(CodeChangeError::NoProc)?;
+        let mailbox = entry.mailbox.ok_or(CodeChangeError::NoProc)?;
+        // Made before the process pauses: instantiation is not part of it.
+        let instance = Instance::new(to, Box::new(Detached), &entry.shared.limits)
+            .await
+            .map_err(CodeChangeError::Instantiate)?;
+        let (reply, answer) = oneshot::channel();
+        mailbox
+            .send(Envelope::CodeChange(Box::new(CodeChange {
+                to: to.clone(),
+                instance,
+                extra,
+                downgrade,
+                reply,
+            })))
+            .map_err(|_| CodeChangeError::NoProc)?;
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(CodeChangeError::NoProc),
+            Err(_) => Err(CodeChangeError::Timeout(timeout.as_millis() as u64)),
+        }
     }
 
     fn report_init_crash(&self, shared: &Shared, crash: &Crash, args: &[u8]) {
@@ -258,7 +416,7 @@ impl Node {
             pid: shared.pid,
             id: shared.id.clone(),
             plugin: shared.plugin.clone(),
-            vsn: shared.vsn.clone(),
+            vsn: shared.vsn(),
             reason: ExitReason::Crash(crash.cause.clone()),
             backtrace: crash.backtrace.clone(),
             message: Some(super::server::describe("init", args)),
@@ -304,7 +462,9 @@ impl Node {
             pid,
             id: id.to_string(),
             plugin: String::new(),
-            vsn: String::new(),
+            slot: None,
+            version: Mutex::new(None),
+            limits: Limits::default(),
             name: None,
             parent: None,
             trap_exit: AtomicBool::new(true),
@@ -334,7 +494,7 @@ impl Node {
             id: s.id.clone(),
             supervisor: entry.mailbox.is_none(),
             plugin: s.plugin.clone(),
-            vsn: s.vsn.clone(),
+            vsn: s.vsn(),
             name: s.name.clone(),
         })
     }

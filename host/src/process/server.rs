@@ -28,7 +28,7 @@ pub(crate) struct Server {
 }
 
 /// How handling one message ended.
-enum Step {
+pub(crate) enum Step {
     Continue,
     Exit(ExitReason),
 }
@@ -74,7 +74,7 @@ impl Server {
     }
 
     async fn handle(&mut self, envelope: Envelope) -> Step {
-        if !matches!(envelope, Envelope::GetState(_)) {
+        if !matches!(envelope, Envelope::GetState(_) | Envelope::CodeChange(_)) {
             // Any message but a system one cancels the timeout.
             self.timeout = None;
         }
@@ -116,6 +116,7 @@ impl Server {
                 }
                 Err(crash) => self.crashed(crash, Some("get-state".into())),
             },
+            Envelope::CodeChange(change) => self.change_code(change).await,
         }
     }
 
@@ -186,9 +187,10 @@ impl Server {
         }
     }
 
-    fn crashed(&mut self, crash: Crash, message: Option<String>) -> Step {
+    pub(crate) fn crashed(&mut self, crash: Crash, message: Option<String>) -> Step {
         let reason = ExitReason::Crash(crash.cause.clone());
         self.report_crash(&reason, &crash, message);
+        self.node.note_crash(&self.shared, &reason.to_string());
         Step::Exit(reason)
     }
 
@@ -197,6 +199,7 @@ impl Server {
     fn report_stop(&self, reason: &ExitReason, message: Option<String>) {
         if !reason.is_normal() {
             self.report_crash(reason, &Crash::host(reason.to_string()), message);
+            self.node.note_crash(&self.shared, &reason.to_string());
         }
     }
 
@@ -205,7 +208,7 @@ impl Server {
             pid: self.shared.pid,
             id: self.shared.id.clone(),
             plugin: self.shared.plugin.clone(),
-            vsn: self.shared.vsn.clone(),
+            vsn: self.shared.vsn(),
             reason: reason.clone(),
             backtrace: crash.backtrace.clone(),
             message,

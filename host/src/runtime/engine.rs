@@ -1,5 +1,6 @@
 //! The one wasmtime `Engine` of a host, its knobs, and its epoch ticker.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -9,6 +10,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use super::RuntimeError;
 use super::bindings::GenServer;
+use super::cache::CompileCache;
 use super::instance::StoreData;
 
 /// Host-wide knobs, fixed when the host starts. Each says what it costs.
@@ -32,6 +34,14 @@ pub struct HostConfig {
     /// The deepest wasm stack a guest may use before it traps with a stack
     /// overflow. Default 512 KiB.
     pub max_wasm_stack: usize,
+    /// Spare instance slots beyond `max_processes`, used while processes
+    /// change code (old and new instance live side by side for a moment) and
+    /// to probe a new build. Bounds how many code changes run at once.
+    /// Default 256.
+    pub spare_slots: u32,
+    /// Where compiled plugins are cached across host runs, keyed by content
+    /// hash and engine settings. None: compile every time.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for HostConfig {
@@ -41,6 +51,8 @@ impl Default for HostConfig {
             max_memory_bytes: 64 << 20,
             epoch_tick: Duration::from_millis(10),
             max_wasm_stack: 512 << 10,
+            spare_slots: 256,
+            cache_dir: None,
         }
     }
 }
@@ -59,6 +71,7 @@ struct RuntimeInner {
     engine: Engine,
     linker: Linker<StoreData>,
     config: HostConfig,
+    cache: Option<CompileCache>,
     ticker_stop: Arc<AtomicBool>,
 }
 
@@ -87,6 +100,7 @@ impl Runtime {
             inner: Arc::new(RuntimeInner {
                 engine,
                 linker,
+                cache: config.cache_dir.clone().map(CompileCache::new),
                 config,
                 ticker_stop,
             }),
@@ -103,6 +117,11 @@ impl Runtime {
         &self.inner.linker
     }
 
+    /// The compile cache, if the host has one.
+    pub fn cache(&self) -> Option<&CompileCache> {
+        self.inner.cache.as_ref()
+    }
+
     /// The configuration this runtime was built with.
     pub fn config(&self) -> &HostConfig {
         &self.inner.config
@@ -111,7 +130,9 @@ impl Runtime {
 
 fn wasmtime_config(config: &HostConfig) -> Config {
     let mut pool = PoolingAllocationConfig::default();
-    let n = config.max_processes;
+    let n = config
+        .max_processes
+        .saturating_add(config.spare_slots.max(1));
     // A Rust wasm32-wasip2 component needs three core instances and two
     // tables per component instance (WASMTIME-NOTES.md); leave headroom for
     // guests built by other toolchains.

@@ -59,3 +59,26 @@ impl host::Host for StoreData {
         self.host.config(key)
     }
 }
+
+/// The host side of an instance that is not (yet) a process: the vsn probe,
+/// and a fresh instance waiting for a code change, which gets the process's
+/// own host side only when the change runs.
+pub(crate) struct Detached;
+
+impl HostCalls for Detached {
+    fn self_pid(&mut self) -> u64 {
+        0
+    }
+    fn send_after(&mut self, _msg: Vec<u8>, _ms: u32) -> u64 {
+        0
+    }
+    fn cancel_timer(&mut self, _timer: u64) -> bool {
+        false
+    }
+    fn reply(&mut self, _to: Caller, _msg: Vec<u8>) {}
+    fn trap_exit(&mut self, _enabled: bool) {}
+    fn log(&mut self, _level: LogLevel, _msg: String) {}
+    fn config(&mut self, _key: String) -> Option<Vec<u8>> {
+        None
+    }
+}

@@ -9,7 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::GenServer;
 use super::bindings::server::{CallResult, CastResult, InitResult};
-use super::bindings::types::{Caller, ExitReason, Info, Payload};
+use super::bindings::types::{Caller, ExitReason, Info, Payload, VsnChange};
 use super::crash::Crash;
 use super::host::HostCalls;
 use super::output::GuestOutput;
@@ -196,17 +196,27 @@ impl Instance {
             .map_err(|e| self.crash(e))
     }
 
-    /// `code-change(old-vsn, old-state, extra)`.
+    /// Give this instance `other`'s host side and `other` this one's: a
+    /// code change moves the process (its timers, its waiting callers) from
+    /// the old instance to the new one.
+    pub fn swap_host(&mut self, other: &mut Instance) {
+        std::mem::swap(
+            &mut self.store.data_mut().host,
+            &mut other.store.data_mut().host,
+        );
+    }
+
+    /// `code-change(from, old-state, extra)`.
     pub async fn code_change(
         &mut self,
-        old_vsn: &str,
+        from: &VsnChange,
         old_state: &Payload,
         extra: &Payload,
     ) -> Result<Result<(), String>, Crash> {
         self.arm();
         let server = self.guest.overseer_plugin_server();
         server
-            .call_code_change(&mut self.store, old_vsn, old_state, extra)
+            .call_code_change(&mut self.store, from, old_state, extra)
             .await
             .map_err(|e| self.crash(e))
     }

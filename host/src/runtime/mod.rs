@@ -4,6 +4,9 @@
 //!   allocator, epoch interruption and the linker of host imports.
 //! - [`PluginVersion`]: a compiled plugin build and its `InstancePre`,
 //!   shared by every process that runs it.
+//! - [`Plugin`]: a plugin by name, the build its processes start now, and
+//!   the probation of its latest upgrade; [`CompileCache`] keeps compiled
+//!   builds on disk.
 //! - [`Instance`]: one Store and one component instance; typed calls to the
 //!   GenServer exports, whose failures come back as a [`Crash`].
 //!
@@ -11,21 +14,28 @@
 //! [`HostCalls`] implementation that the `process` module provides.
 
 pub mod bindings;
+mod cache;
 mod crash;
 mod engine;
 mod host;
 mod instance;
 mod output;
 mod plugin;
+mod probation;
+mod slot;
 
 use std::path::PathBuf;
 
+pub use cache::{CompileCache, Compiled, content_hash};
 pub use crash::{Crash, CrashCause};
 pub use engine::{HostConfig, Runtime};
+pub(crate) use host::Detached;
 pub use host::{Caller, HostCalls, LogLevel};
 pub use instance::{HostCallsAny, Instance, StoreData};
 pub use output::GuestOutput;
 pub use plugin::PluginVersion;
+pub use probation::ProbationPolicy;
+pub use slot::{Plugin, RolledBack};
 
 /// The engine could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -2,12 +2,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::bindings::{GenServer, GenServerPre};
-use super::host::{Caller, HostCalls, LogLevel};
+use super::cache::{Compiled, content_hash};
+use super::host::Detached;
 use super::instance::{Instance, StoreData};
 use super::{PluginError, Runtime};
 use crate::sandbox::Limits;
@@ -19,6 +21,9 @@ pub struct PluginVersion {
     name: String,
     path: PathBuf,
     vsn: String,
+    hash: String,
+    compiled: Compiled,
+    load_time: Duration,
     engine: Engine,
     pre: GenServerPre<StoreData>,
 }
@@ -29,6 +34,7 @@ impl std::fmt::Debug for PluginVersion {
             .field("name", &self.name)
             .field("path", &self.path)
             .field("vsn", &self.vsn)
+            .field("hash", &self.hash)
             .finish()
     }
 }
@@ -49,18 +55,46 @@ impl PluginVersion {
                 path: path.to_path_buf(),
                 source,
             })?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Self::from_bytes(runtime, &name, path, bytes).await
+    }
+
+    /// As [`load`](Self::load), for a build of plugin `name` already read
+    /// from `path`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`load`](Self::load).
+    pub async fn from_bytes(
+        runtime: &Runtime,
+        name: &str,
+        path: &Path,
+        bytes: Vec<u8>,
+    ) -> Result<Arc<PluginVersion>, PluginError> {
+        let started = Instant::now();
         check_header(path, &bytes)?;
         let engine = runtime.engine().clone();
-        let component = tokio::task::spawn_blocking(move || Component::new(&engine, &bytes))
-            .await
-            .map_err(|e| PluginError::Compile {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?
-            .map_err(|e| PluginError::Compile {
-                path: path.to_path_buf(),
-                message: first_line(&e),
-            })?;
+        let cache = runtime.cache().cloned();
+        let (component, compiled, hash) = tokio::task::spawn_blocking(move || {
+            let hash = content_hash(&bytes);
+            let compiled = match &cache {
+                Some(cache) => cache.load_or_compile(&engine, &bytes, &hash),
+                None => Component::new(&engine, &bytes).map(|c| (c, Compiled::Fresh)),
+            };
+            compiled.map(|(component, how)| (component, how, hash))
+        })
+        .await
+        .map_err(|e| PluginError::Compile {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?
+        .map_err(|e| PluginError::Compile {
+            path: path.to_path_buf(),
+            message: first_line(&e),
+        })?;
         let wrong_world = |e: wasmtime::Error| PluginError::WrongWorld {
             path: path.to_path_buf(),
             message: first_line(&e),
@@ -70,18 +104,17 @@ impl PluginVersion {
             .instantiate_pre(&component)
             .map_err(wrong_world)?;
         let pre = GenServerPre::new(instance_pre).map_err(wrong_world)?;
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
         let mut plugin = PluginVersion {
-            name,
+            name: name.to_string(),
             path: path.to_path_buf(),
             vsn: String::new(),
+            hash,
+            compiled,
+            load_time: Duration::ZERO,
             engine: runtime.engine().clone(),
             pre,
         };
-        let mut probe = Instance::new(&plugin, Box::new(NoProcess), &Limits::default())
+        let mut probe = Instance::new(&plugin, Box::new(Detached), &Limits::default())
             .await
             .map_err(|crash| PluginError::Vsn {
                 path: path.to_path_buf(),
@@ -91,10 +124,12 @@ impl PluginVersion {
             path: path.to_path_buf(),
             reason: crash.to_string(),
         })?;
+        plugin.load_time = started.elapsed();
         Ok(Arc::new(plugin))
     }
 
-    /// The plugin's name: its file name without the extension.
+    /// The plugin's name: its file name without the extension, unless it
+    /// was loaded as a new build of another plugin.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -107,6 +142,27 @@ impl PluginVersion {
     /// What the plugin's `vsn()` returned.
     pub fn vsn(&self) -> &str {
         &self.vsn
+    }
+
+    /// The SHA-256 of the build, in hex: two versions are the same build
+    /// exactly when their hashes are equal.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// The first 12 hex digits of [`hash`](Self::hash), for people.
+    pub fn short_hash(&self) -> &str {
+        &self.hash[..self.hash.len().min(12)]
+    }
+
+    /// Whether the component was compiled now or read from the cache.
+    pub fn compiled(&self) -> Compiled {
+        self.compiled
+    }
+
+    /// How long loading took: compile (or cache read), link, vsn probe.
+    pub fn load_time(&self) -> Duration {
+        self.load_time
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -151,25 +207,4 @@ fn check_header(path: &Path, bytes: &[u8]) -> Result<(), PluginError> {
 fn first_line(err: &wasmtime::Error) -> String {
     let text = format!("{err:#}");
     text.lines().next().unwrap_or("").to_string()
-}
-
-/// Host side for an instance that is no process: it answers `vsn` only.
-struct NoProcess;
-
-impl HostCalls for NoProcess {
-    fn self_pid(&mut self) -> u64 {
-        0
-    }
-    fn send_after(&mut self, _msg: Vec<u8>, _ms: u32) -> u64 {
-        0
-    }
-    fn cancel_timer(&mut self, _timer: u64) -> bool {
-        false
-    }
-    fn reply(&mut self, _to: Caller, _msg: Vec<u8>) {}
-    fn trap_exit(&mut self, _enabled: bool) {}
-    fn log(&mut self, _level: LogLevel, _msg: String) {}
-    fn config(&mut self, _key: String) -> Option<Vec<u8>> {
-        None
-    }
 }

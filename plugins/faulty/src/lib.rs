@@ -86,7 +86,13 @@ enum Msg {
 }
 
 impl GenServer for Faulty {
-    const VSN: &'static str = "1.0.0";
+    // Built with `--features v2` it is another build of the same code, for
+    // upgrade tests (xtask copies it to faulty_v2.wasm).
+    const VSN: &'static str = if cfg!(feature = "v2") {
+        "1.1.0"
+    } else {
+        "1.0.0"
+    };
     type Args = Option<Args>;
     type Call = Call;
     type Reply = Value;

@@ -1,0 +1,17 @@
+//! Hot code swap: a new build of a plugin, and every process of it moved
+//! to the new code with its state, at a message boundary.
+//!
+//! - [`Reloader`]: `reload(plugin)` reads the plugin's file, compiles it off
+//!   the runtime threads (or takes it from the compile cache), checks it
+//!   against the gen-server world, changes code in one process first (the
+//!   canary: if its `code-change` fails, nothing changes), then makes the
+//!   build current and changes the rest concurrently. It also follows
+//!   probation rollbacks, moving the live processes of a failed build back.
+//! - [`Watcher`]: watches the plugin folder and calls `reload` when a
+//!   build's content changes.
+
+mod reloader;
+mod watcher;
+
+pub use reloader::{ReloadError, Reloaded, Reloader, UpgradePolicy, UpgradeReport};
+pub use watcher::{DEFAULT_DEBOUNCE, WatchError, Watcher};

@@ -1,0 +1,478 @@
+//! `reload(plugin)`: the upgrade protocol across every process of a plugin.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use serde::Serialize;
+use tokio::sync::{Mutex, Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+use crate::process::{CodeChangeError, CodeChanged, Event, Node, Pid};
+use crate::runtime::{Plugin, PluginError, PluginVersion, ProbationPolicy, content_hash};
+
+/// How upgrades run.
+#[derive(Debug, Clone)]
+pub struct UpgradePolicy {
+    /// The probation a new build is on; none: no automatic rollback.
+    pub probation: Option<ProbationPolicy>,
+    /// How many processes change code at once. Bounded by the host's
+    /// spare instance slots. Default 64.
+    pub concurrency: usize,
+    /// How long one process may take to reach its code change before it is
+    /// skipped (it stays on the old build). Default 5 s.
+    pub timeout: Duration,
+    /// The `extra` argument passed to every `code-change` (JSON).
+    pub extra: Vec<u8>,
+}
+
+impl Default for UpgradePolicy {
+    fn default() -> Self {
+        UpgradePolicy {
+            probation: Some(ProbationPolicy::default()),
+            concurrency: 64,
+            timeout: Duration::from_secs(5),
+            extra: b"null".to_vec(),
+        }
+    }
+}
+
+/// What a reload did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Reloaded {
+    /// The file holds the build already running: nothing to do.
+    Unchanged {
+        /// The plugin.
+        plugin: String,
+        /// Its vsn.
+        vsn: String,
+    },
+    /// The plugin moved to the new build.
+    Upgraded(UpgradeReport),
+}
+
+/// A plugin's move to another build, process by process.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpgradeReport {
+    /// The plugin.
+    pub plugin: String,
+    /// The vsn it ran.
+    pub from: String,
+    /// The vsn it runs now.
+    pub to: String,
+    /// The new build's content hash.
+    pub hash: String,
+    /// True when the new build is one loaded before the old one.
+    pub downgrade: bool,
+    /// Whether the build was compiled now or read from the compile cache,
+    /// or already loaded (a rollback to a build seen in this run).
+    pub compiled: &'static str,
+    /// How long loading the build took (zero when already loaded).
+    pub load_time: Duration,
+    /// Every process that changed code, with its pause.
+    pub changed: Vec<CodeChanged>,
+    /// Processes that could not, and why; they stay on the old build.
+    pub failed: Vec<(Pid, String)>,
+    /// From the first code change to the last.
+    pub elapsed: Duration,
+}
+
+/// Why a reload changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// No plugin has that name.
+    #[error("no plugin named '{0}'")]
+    UnknownPlugin(String),
+    /// The new build was rejected before any process was touched.
+    #[error(transparent)]
+    Rejected(#[from] PluginError),
+    /// The first process's code change failed; every process still runs the
+    /// old build.
+    #[error("{plugin}: upgrade from {from} to {to} abandoned: pid {pid}: {reason}")]
+    Failed {
+        /// The plugin.
+        plugin: String,
+        /// The vsn still serving.
+        from: String,
+        /// The vsn refused.
+        to: String,
+        /// The process whose change failed.
+        pid: Pid,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Runs upgrades for the plugins of a node. Cheap to clone.
+#[derive(Clone)]
+pub struct Reloader {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    node: Node,
+    policy: UpgradePolicy,
+    /// One upgrade at a time per plugin.
+    locks: DashMap<String, Arc<Mutex<()>>>,
+    /// Bounds the code changes in flight, host-wide.
+    slots: Arc<Semaphore>,
+}
+
+impl Reloader {
+    /// A reloader for `node`'s plugins. It also follows probation
+    /// rollbacks: when one happens, the live processes of the failed build
+    /// change code back to the build rolled back to. Call from within a
+    /// tokio runtime.
+    pub fn new(node: &Node, policy: UpgradePolicy) -> Reloader {
+        let spare = node.runtime().config().spare_slots.max(1) as usize;
+        let permits = policy.concurrency.clamp(1, spare);
+        let inner = Arc::new(Inner {
+            node: node.clone(),
+            policy,
+            locks: DashMap::new(),
+            slots: Arc::new(Semaphore::new(permits)),
+        });
+        tokio::spawn(follow_rollbacks(node.rollbacks(), Arc::downgrade(&inner)));
+        Reloader { inner }
+    }
+
+    /// The node.
+    pub fn node(&self) -> &Node {
+        &self.inner.node
+    }
+
+    fn lock(&self, plugin: &str) -> Arc<Mutex<()>> {
+        self.inner
+            .locks
+            .entry(plugin.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Read plugin `plugin`'s file again (or `file`, a build to put in its
+    /// place) and, if it holds another build, upgrade every process of the
+    /// plugin to it. A build loaded before (a rollback) is not compiled
+    /// again.
+    ///
+    /// # Errors
+    ///
+    /// [`ReloadError`]; in every case nothing changed. Rejections and
+    /// failures are also published as events.
+    pub async fn reload(&self, plugin: &str, file: Option<&Path>) -> Result<Reloaded, ReloadError> {
+        let node = &self.inner.node;
+        let slot = node
+            .plugin(plugin)
+            .ok_or_else(|| ReloadError::UnknownPlugin(plugin.to_string()))?;
+        let lock = self.lock(plugin);
+        let _one_at_a_time = lock.lock().await;
+        let path = file.map_or_else(|| slot.path().to_path_buf(), Path::to_path_buf);
+        let version = match self.read_build(&slot, &path).await {
+            Ok(Some(version)) => version,
+            Ok(None) => {
+                return Ok(Reloaded::Unchanged {
+                    plugin: plugin.to_string(),
+                    vsn: slot.current().vsn().to_string(),
+                });
+            }
+            Err(err) => {
+                node.events().publish(Event::UpgradeRejected {
+                    plugin: plugin.to_string(),
+                    file: path.display().to_string(),
+                    reason: err.to_string(),
+                });
+                return Err(err.into());
+            }
+        };
+        self.upgrade(&slot, version).await.map(Reloaded::Upgraded)
+    }
+
+    /// The build in `path`, unless it is the one running (None). A build
+    /// loaded before is reused.
+    async fn read_build(
+        &self,
+        slot: &Plugin,
+        path: &Path,
+    ) -> Result<Option<(Arc<PluginVersion>, &'static str)>, PluginError> {
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|source| PluginError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let hash = content_hash(&bytes);
+        if hash == slot.current().hash() {
+            return Ok(None);
+        }
+        if let Some(known) = slot.known(&hash) {
+            return Ok(Some((known, "loaded")));
+        }
+        let runtime = self.inner.node.runtime();
+        let version = PluginVersion::from_bytes(runtime, slot.name(), path, bytes).await?;
+        let how = match version.compiled() {
+            crate::runtime::Compiled::Fresh => "compiled",
+            crate::runtime::Compiled::Cached => "cached",
+        };
+        Ok(Some((version, how)))
+    }
+
+    /// Load a plugin the node does not know yet (a new file in the plugin
+    /// folder), so that it can be named and reloaded from now on.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginError`] if the file is not a gen-server component.
+    pub async fn load_new(&self, path: &Path) -> Result<Arc<Plugin>, PluginError> {
+        let node = &self.inner.node;
+        let version = PluginVersion::load(node.runtime(), path).await?;
+        let plugin = node.register_plugin(Plugin::new(version.clone()));
+        node.events().publish(Event::PluginLoaded {
+            plugin: plugin.name().to_string(),
+            vsn: version.vsn().to_string(),
+            file: path.display().to_string(),
+        });
+        Ok(plugin)
+    }
+
+    async fn upgrade(
+        &self,
+        slot: &Arc<Plugin>,
+        (to, compiled): (Arc<PluginVersion>, &'static str),
+    ) -> Result<UpgradeReport, ReloadError> {
+        let node = &self.inner.node;
+        let from = slot.current();
+        let downgrade = slot.is_downgrade(&from, &to);
+        let started = Instant::now();
+        let mut pending: Vec<Pid> = node
+            .processes_of(slot.name())
+            .into_iter()
+            .filter(|(_, running)| running.hash() != to.hash())
+            .map(|(pid, _)| pid)
+            .collect();
+        pending.reverse(); // popped oldest first
+        let mut report = UpgradeReport {
+            plugin: slot.name().to_string(),
+            from: from.vsn().to_string(),
+            to: to.vsn().to_string(),
+            hash: to.hash().to_string(),
+            downgrade,
+            compiled,
+            load_time: if compiled == "loaded" {
+                Duration::ZERO
+            } else {
+                to.load_time()
+            },
+            changed: Vec::new(),
+            failed: Vec::new(),
+            elapsed: Duration::ZERO,
+        };
+        // The canary: one process first. If the new build cannot take over
+        // a state, it is abandoned before anything else changes.
+        while let Some(pid) = pending.pop() {
+            match self.change_one(pid, &to, downgrade).await {
+                Ok(changed) => {
+                    self.changed(&report, &changed);
+                    report.changed.push(changed);
+                    break;
+                }
+                Err(err @ (CodeChangeError::Refused(_) | CodeChangeError::Crashed(_))) => {
+                    return Err(self.abandon(&report, pid, &err));
+                }
+                Err(err @ CodeChangeError::Instantiate(_)) => {
+                    return Err(self.abandon(&report, pid, &err));
+                }
+                Err(CodeChangeError::NoProc) => {}
+                Err(err) => self.failed(&mut report, pid, &err),
+            }
+        }
+        slot.install(to.clone(), self.inner.policy.probation);
+        // The rest, concurrently; then once more for processes that started
+        // on the old build while this ran.
+        let mut tried: HashSet<Pid> = report.changed.iter().map(|c| c.pid).collect();
+        tried.extend(report.failed.iter().map(|(pid, _)| *pid));
+        for _round in 0..3 {
+            let batch: Vec<Pid> = pending.drain(..).filter(|pid| tried.insert(*pid)).collect();
+            if batch.is_empty() {
+                break;
+            }
+            self.change_all(batch, &to, downgrade, &mut report).await;
+            pending = node
+                .processes_of(slot.name())
+                .into_iter()
+                .filter(|(pid, running)| running.hash() != to.hash() && !tried.contains(pid))
+                .map(|(pid, _)| pid)
+                .collect();
+        }
+        report.elapsed = started.elapsed();
+        node.events().publish(Event::Upgraded {
+            plugin: report.plugin.clone(),
+            from: report.from.clone(),
+            to: report.to.clone(),
+            hash: to.short_hash().to_string(),
+            downgrade,
+            processes: report.changed.len(),
+            failed: report.failed.len(),
+            elapsed_us: report.elapsed.as_micros() as u64,
+        });
+        Ok(report)
+    }
+
+    async fn change_one(
+        &self,
+        pid: Pid,
+        to: &Arc<PluginVersion>,
+        downgrade: bool,
+    ) -> Result<CodeChanged, CodeChangeError> {
+        let inner = &self.inner;
+        let _slot = inner.slots.acquire().await;
+        inner
+            .node
+            .change_code(
+                pid,
+                to,
+                inner.policy.extra.clone(),
+                downgrade,
+                inner.policy.timeout,
+            )
+            .await
+    }
+
+    async fn change_all(
+        &self,
+        pids: Vec<Pid>,
+        to: &Arc<PluginVersion>,
+        downgrade: bool,
+        report: &mut UpgradeReport,
+    ) {
+        let mut running = JoinSet::new();
+        for pid in pids {
+            let this = self.clone();
+            let to = to.clone();
+            running.spawn(async move { (pid, this.change_one(pid, &to, downgrade).await) });
+        }
+        while let Some(joined) = running.join_next().await {
+            let Ok((pid, outcome)) = joined else { continue };
+            match outcome {
+                Ok(changed) => {
+                    self.changed(report, &changed);
+                    report.changed.push(changed);
+                }
+                Err(CodeChangeError::NoProc) => {}
+                Err(err) => self.failed(report, pid, &err),
+            }
+        }
+    }
+
+    fn changed(&self, report: &UpgradeReport, changed: &CodeChanged) {
+        self.inner.node.events().publish(Event::ProcessCodeChanged {
+            pid: changed.pid,
+            plugin: report.plugin.clone(),
+            from: changed.from.clone(),
+            to: changed.to.clone(),
+            pause_us: changed.pause.as_micros() as u64,
+        });
+    }
+
+    fn failed(&self, report: &mut UpgradeReport, pid: Pid, err: &CodeChangeError) {
+        self.inner
+            .node
+            .events()
+            .publish(Event::ProcessCodeChangeFailed {
+                pid,
+                plugin: report.plugin.clone(),
+                from: report.from.clone(),
+                to: report.to.clone(),
+                reason: err.to_string(),
+            });
+        report.failed.push((pid, err.to_string()));
+    }
+
+    fn abandon(&self, report: &UpgradeReport, pid: Pid, err: &CodeChangeError) -> ReloadError {
+        self.inner.node.events().publish(Event::UpgradeFailed {
+            plugin: report.plugin.clone(),
+            from: report.from.clone(),
+            to: report.to.clone(),
+            pid,
+            reason: err.to_string(),
+        });
+        ReloadError::Failed {
+            plugin: report.plugin.clone(),
+            from: report.from.clone(),
+            to: report.to.clone(),
+            pid,
+            reason: err.to_string(),
+        }
+    }
+
+    /// Move every live process of `plugin` that does not run its current
+    /// build to it: after a rollback, the processes of the failed build go
+    /// back (a downgrade, through the old build's `code-change`).
+    pub async fn converge(&self, plugin: &str) -> Option<UpgradeReport> {
+        let node = &self.inner.node;
+        let slot = node.plugin(plugin)?;
+        let lock = self.lock(plugin);
+        let _one_at_a_time = lock.lock().await;
+        let to = slot.current();
+        let strays: Vec<(Pid, Arc<PluginVersion>)> = node
+            .processes_of(plugin)
+            .into_iter()
+            .filter(|(_, running)| running.hash() != to.hash())
+            .collect();
+        let from = strays.first()?.1.clone();
+        let downgrade = slot.is_downgrade(&from, &to);
+        let started = Instant::now();
+        let mut report = UpgradeReport {
+            plugin: plugin.to_string(),
+            from: from.vsn().to_string(),
+            to: to.vsn().to_string(),
+            hash: to.hash().to_string(),
+            downgrade,
+            compiled: "loaded",
+            load_time: Duration::ZERO,
+            changed: Vec::new(),
+            failed: Vec::new(),
+            elapsed: Duration::ZERO,
+        };
+        let pids = strays.into_iter().map(|(pid, _)| pid).collect();
+        self.change_all(pids, &to, downgrade, &mut report).await;
+        report.elapsed = started.elapsed();
+        node.events().publish(Event::Upgraded {
+            plugin: report.plugin.clone(),
+            from: report.from.clone(),
+            to: report.to.clone(),
+            hash: to.short_hash().to_string(),
+            downgrade,
+            processes: report.changed.len(),
+            failed: report.failed.len(),
+            elapsed_us: report.elapsed.as_micros() as u64,
+        });
+        Some(report)
+    }
+
+    /// The folder-relative plugin name a file stands for.
+    pub(crate) fn plugin_name(path: &Path) -> Option<String> {
+        if path.extension()? != "wasm" {
+            return None;
+        }
+        Some(path.file_stem()?.to_string_lossy().into_owned())
+    }
+
+    /// The file of plugin `name`, if the node knows it.
+    pub(crate) fn known_path(&self, name: &str) -> Option<PathBuf> {
+        self.inner.node.plugin(name).map(|p| p.path().to_path_buf())
+    }
+}
+
+/// After a rollback, move the failed build's live processes back. Ends
+/// when the node is gone or the reloader is dropped.
+async fn follow_rollbacks(mut rollbacks: mpsc::UnboundedReceiver<String>, reloader: Weak<Inner>) {
+    while let Some(plugin) = rollbacks.recv().await {
+        let Some(inner) = reloader.upgrade() else {
+            return;
+        };
+        let this = Reloader { inner };
+        tokio::spawn(async move { this.converge(&plugin).await });
+    }
+}
