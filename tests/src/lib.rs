@@ -133,10 +133,12 @@ pub struct TestApp {
 }
 
 /// The manifest text for a root supervisor with `supervisor` (its flags and
-/// children as TOML under `[supervisor]`), with the plugins folder set.
+/// children as TOML under `[supervisor]`), with the plugins folder set. The
+/// shared build folder is not watched: tests that upgrade use a
+/// [`PluginDir`] of their own.
 pub fn manifest_text(supervisor: &str) -> String {
     format!(
-        "[app]\nname = \"test\"\nplugins = {:?}\n[app.env]\ngreeting = \"hello\"\nlimits = {{ rps = 10 }}\n\n[supervisor]\n{supervisor}",
+        "[app]\nname = \"test\"\nplugins = {:?}\n[app.env]\ngreeting = \"hello\"\nlimits = {{ rps = 10 }}\n[app.upgrade]\nwatch = false\n\n[supervisor]\n{supervisor}",
         plugins_dir().display().to_string()
     )
 }

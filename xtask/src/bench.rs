@@ -30,7 +30,7 @@ fn beam() -> Value {
 
 pub fn run(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
-    // `--only call|cast|restart|processes`: one section, e.g. under perf.
+    // `--only call|cast|restart|upgrade|processes`: one section, e.g. under perf.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -54,14 +54,21 @@ pub fn run(args: &[String]) -> Result<()> {
         } else {
             Value::Null
         };
+        let upgrade = if wanted("upgrade") {
+            let sizes: &[usize] = if quick { &[1_000] } else { &[1_000, 10_000] };
+            super::bench_upgrade::bench_upgrade(&plugins, sizes, if quick { 4 } else { 10 }).await?
+        } else {
+            Value::Null
+        };
         let start = if wanted("processes") {
             bench_start_and_memory(&plugins, if quick { 2_000 } else { 10_000 }).await?
         } else {
             Value::Null
         };
         Ok::<_, anyhow::Error>(json!({
-            "overseer": { "call": call, "cast": cast, "restart": restart, "processes": start },
+            "overseer": { "call": call, "cast": cast, "restart": restart, "upgrade": upgrade, "processes": start },
             "beam": beam(),
+            "beam_hotswap": super::bench_upgrade::beam_hotswap(),
             "machine": { "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
         }))
     }).await })??;
@@ -86,7 +93,7 @@ async fn start_app(node: &Node, plugins: &Path, children: &str) -> Result<Applic
     Ok(Application::start(node, &manifest).await?)
 }
 
-fn stats(mut samples: Vec<Duration>) -> Value {
+pub(crate) fn stats(mut samples: Vec<Duration>) -> Value {
     samples.sort();
     let pick = |q: f64| {
         let i = ((samples.len() as f64 - 1.0) * q).round() as usize;

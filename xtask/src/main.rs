@@ -7,6 +7,7 @@
 //! - `cargo xtask build-plugins`: only build the plugins (wasm32-wasip2).
 
 mod bench;
+mod bench_upgrade;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -539,6 +539,35 @@ mod tests {
     }
 
     #[test]
+    fn upgrade_settings_default_and_parse() {
+        let defaults = parse(HEAD).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(defaults.upgrade, UpgradeDecl::default());
+        let text = "[app]\nname = \"t\"\n[app.upgrade]\nwatch = false\nprobation_crashes = 1\nprobation_ms = 500\n[supervisor]\n";
+        let manifest = parse(text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!manifest.upgrade.watch);
+        assert_eq!(
+            manifest.upgrade.probation,
+            Some(ProbationPolicy {
+                max_crashes: 1,
+                window: Duration::from_millis(500)
+            })
+        );
+        let off = "[app]\nname = \"t\"\n[app.upgrade]\nprobation = false\n[supervisor]\n";
+        assert_eq!(parse(off).map(|m| m.upgrade.probation), Ok(None));
+    }
+
+    #[test]
+    fn an_unknown_upgrade_key_names_line_and_field() {
+        let text = "[app]\nname = \"t\"\n[app.upgrade]\nwatched = true\n[supervisor]\n";
+        let err = parse(text).unwrap_err();
+        assert_eq!(
+            (err.line, err.field.as_str()),
+            (4, "app.upgrade.watched"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_duplicate_id_is_refused() {
         let text = format!(
             "{HEAD}[[supervisor.children]]\nid = \"a\"\nplugin = \"a.wasm\"\n[[supervisor.children]]\nid = \"a\"\nplugin = \"b.wasm\"\n"

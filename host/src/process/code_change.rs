@@ -31,6 +31,9 @@ pub struct CodeChange {
     /// up), the change is skipped, as OTP skips a process that did not
     /// suspend in time.
     pub(crate) reply: oneshot::Sender<Result<CodeChanged, CodeChangeError>>,
+    /// Dropped when the change is done or abandoned (the requester's permit
+    /// for a change in flight).
+    pub(crate) held: Option<Box<dyn Send + Sync>>,
 }
 
 impl std::fmt::Debug for CodeChange {
@@ -90,6 +93,7 @@ impl Server {
             extra,
             downgrade,
             reply,
+            held,
         } = *change;
         if reply.is_closed() {
             return Step::Continue;
@@ -140,6 +144,7 @@ impl Server {
                 let _ = reply.send(Err(err));
             }
         }
+        drop(held);
         Step::Continue
     }
 }

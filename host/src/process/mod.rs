@@ -36,5 +36,5 @@ pub use error::{CallError, SpawnError};
 pub use events::{Event, EventBus};
 pub use exit::{ExitNotice, ExitReason, ExitSender};
 pub use mailbox::{Envelope, Mailbox, ReplySender};
-pub use node::{Node, ProcessInfo, ProcessRef, ProcessSpec, Spawned};
+pub use node::{Node, PendingChange, ProcessInfo, ProcessRef, ProcessSpec, Spawned};
 pub use pid::{Pid, Target};

@@ -383,6 +383,28 @@ impl Node {
         downgrade: bool,
         timeout: Duration,
     ) -> Result<CodeChanged, CodeChangeError> {
+        let pending = self
+            .begin_code_change(pid, to, extra, downgrade, None)
+            .await?;
+        pending.outcome(tokio::time::Instant::now() + timeout).await
+    }
+
+    /// The first half of [`change_code`](Self::change_code): make the new
+    /// instance and queue the change, without waiting for it. Many changes
+    /// can be queued before any outcome is read. `held` is dropped when the
+    /// change is done or abandoned (a permit that bounds changes in flight).
+    ///
+    /// # Errors
+    ///
+    /// [`CodeChangeError::NoProc`] or [`CodeChangeError::Instantiate`].
+    pub async fn begin_code_change(
+        &self,
+        pid: Pid,
+        to: &Arc<PluginVersion>,
+        extra: Vec<u8>,
+        downgrade: bool,
+        held: Option<Box<dyn Send + Sync>>,
+    ) -> Result<PendingChange, CodeChangeError> {
         let entry = self
             .inner
             .processes
@@ -402,13 +424,10 @@ impl Node {
                 extra,
                 downgrade,
                 reply,
+                held,
             })))
             .map_err(|_| CodeChangeError::NoProc)?;
-        match tokio::time::timeout(timeout, answer).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(_)) => Err(CodeChangeError::NoProc),
-            Err(_) => Err(CodeChangeError::Timeout(timeout.as_millis() as u64)),
-        }
+        Ok(PendingChange { pid, answer })
     }
 
     fn report_init_crash(&self, shared: &Shared, crash: &Crash, args: &[u8]) {
@@ -607,6 +626,37 @@ fn kill_task(shared: &Shared, reason: ExitReason) {
     drop(slot);
     if let Some(abort) = shared.abort.get() {
         abort.abort();
+    }
+}
+
+/// A code change queued in a process's mailbox.
+pub struct PendingChange {
+    pid: Pid,
+    answer: oneshot::Receiver<Result<CodeChanged, CodeChangeError>>,
+}
+
+impl PendingChange {
+    /// The process.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// Wait, until `deadline`, for the outcome. Past it the change is
+    /// skipped if the process has not reached it yet.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Node::change_code`].
+    pub async fn outcome(
+        self,
+        deadline: tokio::time::Instant,
+    ) -> Result<CodeChanged, CodeChangeError> {
+        let waited = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout_at(deadline, self.answer).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(CodeChangeError::NoProc),
+            Err(_) => Err(CodeChangeError::Timeout(waited.as_millis() as u64)),
+        }
     }
 }
 
