@@ -198,12 +198,7 @@ impl Reloader {
         slot: &Plugin,
         path: &Path,
     ) -> Result<Option<(Arc<PluginVersion>, &'static str)>, PluginError> {
-        let bytes = tokio::fs::read(path)
-            .await
-            .map_err(|source| PluginError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let bytes = PluginVersion::read(path).await?;
         let hash = content_hash(&bytes);
         if hash == slot.current().hash() {
             return Ok(None);
@@ -308,16 +303,7 @@ impl Reloader {
                 .collect();
         }
         report.elapsed = started.elapsed();
-        node.events().publish(Event::Upgraded {
-            plugin: report.plugin.clone(),
-            from: report.from.clone(),
-            to: report.to.clone(),
-            hash: to.short_hash().to_string(),
-            downgrade,
-            processes: report.changed.len(),
-            failed: report.failed.len(),
-            elapsed_us: report.elapsed.as_micros() as u64,
-        });
+        self.upgraded(&report, &to);
         Ok(report)
     }
 
@@ -415,6 +401,19 @@ impl Reloader {
         (queued, refused)
     }
 
+    fn upgraded(&self, report: &UpgradeReport, to: &PluginVersion) {
+        self.inner.node.events().publish(Event::Upgraded {
+            plugin: report.plugin.clone(),
+            from: report.from.clone(),
+            to: report.to.clone(),
+            hash: to.short_hash().to_string(),
+            downgrade: report.downgrade,
+            processes: report.changed.len(),
+            failed: report.failed.len(),
+            elapsed_us: report.elapsed.as_micros() as u64,
+        });
+    }
+
     fn changed(&self, report: &UpgradeReport, changed: &CodeChanged) {
         self.inner.node.events().publish(Event::ProcessCodeChanged {
             pid: changed.pid,
@@ -488,16 +487,7 @@ impl Reloader {
         let pids = strays.into_iter().map(|(pid, _)| pid).collect();
         self.change_all(pids, &to, downgrade, &mut report).await;
         report.elapsed = started.elapsed();
-        node.events().publish(Event::Upgraded {
-            plugin: report.plugin.clone(),
-            from: report.from.clone(),
-            to: report.to.clone(),
-            hash: to.short_hash().to_string(),
-            downgrade,
-            processes: report.changed.len(),
-            failed: report.failed.len(),
-            elapsed_us: report.elapsed.as_micros() as u64,
-        });
+        self.upgraded(&report, &to);
         Some(report)
     }
 

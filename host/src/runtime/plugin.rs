@@ -49,17 +49,26 @@ impl PluginVersion {
     /// not WebAssembly, a core module instead of a component, a component of
     /// another world, or a `vsn` that traps.
     pub async fn load(runtime: &Runtime, path: &Path) -> Result<Arc<PluginVersion>, PluginError> {
-        let bytes = tokio::fs::read(path)
-            .await
-            .map_err(|source| PluginError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let bytes = Self::read(path).await?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         Self::from_bytes(runtime, &name, path, bytes).await
+    }
+
+    /// The bytes of the build at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginError::Read`], naming the file.
+    pub async fn read(path: &Path) -> Result<Vec<u8>, PluginError> {
+        tokio::fs::read(path)
+            .await
+            .map_err(|source| PluginError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
     }
 
     /// As [`load`](Self::load), for a build of plugin `name` already read
