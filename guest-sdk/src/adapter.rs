@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::bindings::exports::overseer::plugin::server::Guest;
 use crate::bindings::overseer::plugin::types as wit;
+use crate::messaging::MonitorRef;
 use crate::results::{CallResult, CastResult, ExitReason, Info, Init, wit_timeout};
 use crate::server::GenServer;
 
@@ -153,7 +154,7 @@ impl<T: GenServer> Guest for Adapter<T> {
             },
             wit::Info::Timeout => Info::Timeout,
             wit::Info::Down(down) => Info::Down {
-                monitor: down.monitor,
+                monitor: MonitorRef(down.monitor),
                 pid: down.pid,
                 reason: down.reason.into(),
             },
@@ -382,6 +383,15 @@ mod tests {
         assert_eq!(state(), r#"{"value":4}"#);
         assert!(matches!(
             A::handle_info(wit::Info::Message(br#""hi""#.to_vec())),
+            wit::CastResult::Noreply(wit::Timeout::AfterMs(3))
+        ));
+        let down = wit::Down {
+            monitor: 9,
+            pid: 4,
+            reason: wit::ExitReason::Normal,
+        };
+        assert!(matches!(
+            A::handle_info(wit::Info::Down(down)),
             wit::CastResult::Noreply(wit::Timeout::AfterMs(3))
         ));
         assert!(matches!(

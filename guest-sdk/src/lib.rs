@@ -54,10 +54,13 @@
 //! - [`Init`], [`CallResult`], [`CastResult`]: what a callback decides (OTP's
 //!   `{:ok, state}`, `{:reply, r, state, timeout}`, `{:noreply, state}`,
 //!   `{:stop, reason, state}` …). The state itself is `&mut self`.
-//! - [`ExitReason`], [`Info`], [`Caller`], [`TimerRef`], [`Pid`]: the values
-//!   callbacks receive.
+//! - [`ExitReason`], [`Info`], [`Caller`], [`TimerRef`], [`MonitorRef`],
+//!   [`Pid`]: the values callbacks receive.
 //! - [`self_pid`], [`send_after`], [`cancel_timer`], [`reply`], [`trap_exit`],
-//!   [`config`], [`log`]: typed calls to the host.
+//!   [`config`], [`log`]: typed calls to the host about this process.
+//! - [`send`], [`cast`], [`call`] (to a [`Target`], failing with a
+//!   [`CallError`]), [`whereis`], [`register`], [`unregister`], [`monitor`],
+//!   [`demonitor`], [`link`], [`unlink`]: talking to other processes.
 //! - [`bindings`]: the raw `wit-bindgen` output, for what this crate does not
 //!   cover.
 //!
@@ -85,6 +88,7 @@
 mod adapter;
 mod host;
 pub mod log;
+mod messaging;
 mod results;
 mod server;
 
@@ -104,6 +108,10 @@ pub mod bindings {
 
 pub use host::{
     Pid, TimerRef, cancel_timer, config, reply, self_pid, send_after, trap_exit, try_config,
+};
+pub use messaging::{
+    CallError, MonitorRef, Target, call, cast, demonitor, link, monitor, register, send, unlink,
+    unregister, whereis,
 };
 pub use results::{CallResult, Caller, CastResult, ExitReason, Info, Init, VsnChange};
 /// serde's "accept anything, keep nothing": use it as a message type whose

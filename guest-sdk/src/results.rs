@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::host::Pid;
+use crate::messaging::MonitorRef;
 
 /// What [`GenServer::init`](crate::GenServer::init) decides: OTP's
 /// `{:ok, state}`, `{:ok, state, timeout}`, `:ignore` and `{:stop, reason}`.
@@ -216,21 +217,24 @@ impl fmt::Display for ExitReason {
 /// Everything that reaches [`GenServer::handle_info`](crate::GenServer::handle_info).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Info<T> {
-    /// A plain message (from `send`, [`send_after`](crate::send_after), the
-    /// outside), decoded into the plugin's `Info` type.
+    /// A plain message (from [`send`](crate::send),
+    /// [`send_after`](crate::send_after), the outside), decoded into the
+    /// plugin's `Info` type.
     Message(T),
     /// The timeout returned by the last callback expired with no message.
     Timeout,
-    /// A monitored process has exited.
+    /// A process this one [`monitor`](crate::monitor)s has exited (the
+    /// monitor is then gone).
     Down {
-        /// The monitor's reference.
-        monitor: u64,
+        /// The monitor's reference, as [`monitor`](crate::monitor) returned it.
+        monitor: MonitorRef,
         /// The process that exited.
         pid: Pid,
         /// Why it exited.
         reason: ExitReason,
     },
-    /// A linked process has exited, and this process traps exits.
+    /// A [`link`](crate::link)ed process has exited, and this process traps
+    /// exits ([`trap_exit`](crate::trap_exit)).
     Exit {
         /// The process the exit signal came from.
         from: Pid,
@@ -253,7 +257,10 @@ pub struct Caller {
 
 impl Caller {
     /// The calling process, or `None` when the call came from outside (the
-    /// command line, the control API, a host-side client).
+    /// command line, the control API, a host-side client). A process that
+    /// [`call`](crate::call)s fills it, so that the callee can
+    /// [`send`](crate::send) to it, [`monitor`](crate::monitor) it or
+    /// [`link`](crate::link) to it.
     pub fn pid(&self) -> Option<Pid> {
         self.pid
     }

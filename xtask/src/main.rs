@@ -15,7 +15,14 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 /// The plugin crates under `plugins/`, built for wasm32-wasip2.
-const PLUGINS: &[&str] = &["counter", "counter_v2", "faulty", "rate_limiter", "session"];
+const PLUGINS: &[&str] = &[
+    "counter",
+    "counter_v2",
+    "faulty",
+    "messenger",
+    "rate_limiter",
+    "session",
+];
 
 /// Builds of a plugin with one cargo feature on, each copied to
 /// `<plugin>_<feature>.wasm`: the fixtures of the hot-upgrade tests.

@@ -45,3 +45,19 @@ pub enum SpawnError {
     #[error("init crashed: {0}")]
     InitCrashed(Crash),
 }
+
+/// A name could not be registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegisterError {
+    /// The process to register is gone.
+    #[error("no such process: {0}")]
+    NoProc(super::Pid),
+    /// A live process holds the name.
+    #[error("name '{name}' is already registered to pid {holder}")]
+    Taken {
+        /// The name.
+        name: String,
+        /// Its holder.
+        holder: super::Pid,
+    },
+}

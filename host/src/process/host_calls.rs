@@ -9,8 +9,10 @@ use tokio::task::AbortHandle;
 
 use super::mailbox::{Envelope, Mailbox, ReplySender};
 use super::node::{Node, Shared};
-use super::{CallError, Event};
-use crate::runtime::{Caller, HostCalls, LogLevel};
+use super::{CallError, Event, Pid, Target};
+use crate::runtime::{
+    Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, Timeout,
+};
 
 /// The process-side state a guest reaches through its imports: timers,
 /// calls awaiting a reply, the trap-exit flag.
@@ -25,6 +27,8 @@ pub(crate) struct ProcessHost {
     current: Option<(u64, ReplySender)>,
     deferred: HashMap<u64, ReplySender>,
     next_tag: u64,
+    /// The monitors this process holds: reference → monitored pid.
+    monitoring: HashMap<u64, Pid>,
 }
 
 impl ProcessHost {
@@ -38,15 +42,16 @@ impl ProcessHost {
             current: None,
             deferred: HashMap::new(),
             next_tag: 0,
+            monitoring: HashMap::new(),
         }
     }
 
     /// Make `reply` the call being handled; returns its caller handle.
-    pub(crate) fn begin_call(&mut self, reply: ReplySender) -> Caller {
+    pub(crate) fn begin_call(&mut self, reply: ReplySender, from: Option<Pid>) -> Caller {
         self.next_tag += 1;
         self.current = Some((self.next_tag, reply));
         Caller {
-            pid: None,
+            pid: from.map(|p| p.0),
             tag: self.next_tag,
         }
     }
@@ -149,5 +154,83 @@ impl HostCalls for ProcessHost {
 
     fn config(&mut self, key: String) -> Option<Vec<u8>> {
         self.node.env_value(&key)
+    }
+
+    fn whereis(&mut self, name: String) -> Option<u64> {
+        self.node.whereis(&Target::Name(name)).map(|pid| pid.0)
+    }
+
+    fn send(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError> {
+        self.node.send(&target(to), msg).map_err(guest_error)
+    }
+
+    fn cast(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError> {
+        self.node.cast(&target(to), msg).map_err(guest_error)
+    }
+
+    fn call(&mut self, to: GuestTarget, request: Vec<u8>, timeout: Timeout) -> PendingCall {
+        let me = self.shared.pid;
+        let callee = self.node.lookup(&target(to));
+        Box::pin(async move {
+            let callee = callee.map_err(guest_error)?;
+            if callee.pid() == me {
+                return Err(GuestCallError::CallingSelf);
+            }
+            let timeout = match timeout {
+                Timeout::Infinity => None,
+                Timeout::AfterMs(ms) => Some(Duration::from_millis(u64::from(ms))),
+            };
+            callee
+                .call_from(Some(me), request, timeout)
+                .await
+                .map_err(guest_error)
+        })
+    }
+
+    fn monitor(&mut self, pid: u64) -> u64 {
+        let monitor = self.node.monitor(self.shared.pid, Pid(pid));
+        self.monitoring.insert(monitor, Pid(pid));
+        monitor
+    }
+
+    fn demonitor(&mut self, monitor: u64) -> bool {
+        self.monitoring
+            .remove(&monitor)
+            .is_some_and(|target| self.node.demonitor(target, monitor))
+    }
+
+    fn link(&mut self, pid: u64) -> Result<(), GuestCallError> {
+        self.node
+            .link(self.shared.pid, Pid(pid))
+            .map_err(guest_error)
+    }
+
+    fn unlink(&mut self, pid: u64) {
+        self.node.unlink(self.shared.pid, Pid(pid));
+    }
+
+    fn register(&mut self, name: String) -> Result<(), String> {
+        self.node
+            .register(self.shared.pid, &name)
+            .map_err(|err| err.to_string())
+    }
+
+    fn unregister(&mut self, name: String) -> bool {
+        self.node.unregister(self.shared.pid, &name)
+    }
+}
+
+fn target(to: GuestTarget) -> Target {
+    match to {
+        GuestTarget::Pid(pid) => Target::Pid(Pid(pid)),
+        GuestTarget::Name(name) => Target::Name(name),
+    }
+}
+
+fn guest_error(err: CallError) -> GuestCallError {
+    match err {
+        CallError::NoProc(_) | CallError::NotAServer(_) => GuestCallError::Noproc,
+        CallError::Timeout(_) => GuestCallError::Timeout,
+        CallError::Exited(reason) => GuestCallError::Exited(reason.to_wit()),
     }
 }

@@ -18,6 +18,8 @@ pub enum Envelope {
         request: Vec<u8>,
         /// Where the reply goes.
         reply: ReplySender,
+        /// The calling process, if a process calls.
+        from: Option<Pid>,
     },
     /// A cast: `handle-cast`.
     Cast(Vec<u8>),
@@ -41,6 +43,16 @@ pub enum Envelope {
     /// A system request for the state (`sys:get_state`); it does not cancel
     /// a pending timeout.
     GetState(ReplySender),
+    /// A process this one monitors has exited: `handle-info` as
+    /// `info.down`.
+    Down {
+        /// The monitor's reference.
+        monitor: u64,
+        /// The process that exited.
+        pid: Pid,
+        /// Why.
+        reason: ExitReason,
+    },
     /// A system request to change code (OTP's suspend, change_code,
     /// resume); it does not cancel a pending timeout.
     CodeChange(Box<CodeChange>),

@@ -26,13 +26,14 @@ mod error;
 mod events;
 mod exit;
 mod host_calls;
+mod links;
 mod mailbox;
 mod node;
 mod pid;
 mod server;
 
 pub use code_change::{CodeChange, CodeChangeError, CodeChanged};
-pub use error::{CallError, SpawnError};
+pub use error::{CallError, RegisterError, SpawnError};
 pub use events::{Event, EventBus};
 pub use exit::{ExitNotice, ExitReason, ExitSender};
 pub use mailbox::{Envelope, Mailbox, ReplySender};

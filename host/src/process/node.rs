@@ -14,6 +14,7 @@ use tokio::task::AbortHandle;
 use super::code_change::{CodeChange, CodeChangeError, CodeChanged};
 use super::events::{Event, EventBus};
 use super::host_calls::ProcessHost;
+use super::links::Watchers;
 use super::mailbox::{Envelope, Mailbox};
 use super::server::Server;
 use super::{CallError, ExitNotice, ExitReason, ExitSender, Pid, SpawnError, Target};
@@ -24,13 +25,13 @@ use crate::sandbox::Limits;
 /// A running Overseer host. Cheap to clone: every clone is the same host.
 #[derive(Clone)]
 pub struct Node {
-    inner: Arc<NodeInner>,
+    pub(super) inner: Arc<NodeInner>,
 }
 
-struct NodeInner {
+pub(super) struct NodeInner {
     runtime: Runtime,
-    processes: DashMap<Pid, Entry>,
-    names: DashMap<String, Pid>,
+    pub(super) processes: DashMap<Pid, Entry>,
+    pub(super) names: DashMap<String, Pid>,
     plugins: DashMap<String, Arc<Plugin>>,
     /// Told the plugin's name whenever a probation rollback happens.
     rollbacks: Mutex<Vec<mpsc::UnboundedSender<String>>>,
@@ -42,10 +43,10 @@ struct NodeInner {
 
 /// What the table knows of a live process.
 #[derive(Clone)]
-struct Entry {
+pub(super) struct Entry {
     /// None for a supervisor.
-    mailbox: Option<Mailbox>,
-    shared: Arc<Shared>,
+    pub(super) mailbox: Option<Mailbox>,
+    pub(super) shared: Arc<Shared>,
 }
 
 /// What a process shares with the rest of the host.
@@ -59,6 +60,10 @@ pub(crate) struct Shared {
     version: Mutex<Option<Arc<PluginVersion>>>,
     pub(crate) limits: Limits,
     pub(crate) name: Option<String>,
+    /// Names it registered itself, released when it exits.
+    pub(crate) names: Mutex<Vec<String>>,
+    /// Its monitors and links.
+    pub(crate) watchers: Mutex<Watchers>,
     pub(crate) parent: Option<Pid>,
     pub(crate) trap_exit: AtomicBool,
     /// Why the process is being killed, read when its task is aborted.
@@ -214,6 +219,8 @@ impl Node {
             version: Mutex::new(Some(version.clone())),
             limits: spec.limits,
             name: spec.name.clone(),
+            names: Mutex::new(Vec::new()),
+            watchers: Mutex::new(Watchers::default()),
             parent,
             trap_exit: AtomicBool::new(false),
             kill_reason: Mutex::new(None),
@@ -443,7 +450,7 @@ impl Node {
         });
     }
 
-    fn register_name(&self, name: Option<&str>, pid: Pid) -> Result<(), SpawnError> {
+    pub(super) fn register_name(&self, name: Option<&str>, pid: Pid) -> Result<(), SpawnError> {
         let Some(name) = name else { return Ok(()) };
         match self.inner.names.entry(name.to_string()) {
             MapEntry::Occupied(mut held) => {
@@ -466,7 +473,8 @@ impl Node {
     /// Remove a process that is gone (or never started) from the table.
     fn forget(&self, shared: &Shared) {
         self.inner.processes.remove(&shared.pid);
-        if let Some(name) = &shared.name {
+        let own = std::mem::take(&mut *shared.names.lock().unwrap_or_else(|p| p.into_inner()));
+        for name in shared.name.iter().chain(own.iter()) {
             self.inner
                 .names
                 .remove_if(name, |_, holder| *holder == shared.pid);
@@ -485,6 +493,8 @@ impl Node {
             version: Mutex::new(None),
             limits: Limits::default(),
             name: None,
+            names: Mutex::new(Vec::new()),
+            watchers: Mutex::new(Watchers::default()),
             parent: None,
             trap_exit: AtomicBool::new(true),
             kill_reason: Mutex::new(None),
@@ -680,11 +690,35 @@ impl ProcessRef {
     ///
     /// [`CallError`]: gone, timed out, or exited before replying.
     pub async fn call(&self, request: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, CallError> {
+        self.call_from(None, request, Some(timeout)).await
+    }
+
+    /// A call made by process `from` (the callee's caller handle carries
+    /// it), waiting at most `timeout` (None: as long as it takes).
+    ///
+    /// # Errors
+    ///
+    /// As for [`ProcessRef::call`].
+    pub async fn call_from(
+        &self,
+        from: Option<Pid>,
+        request: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, CallError> {
         let (reply, answer) = oneshot::channel();
         self.mailbox
-            .send(Envelope::Call { request, reply })
+            .send(Envelope::Call {
+                request,
+                reply,
+                from,
+            })
             .map_err(|_| CallError::NoProc(Target::Pid(self.pid)))?;
-        self.await_answer(answer, timeout).await
+        match timeout {
+            Some(timeout) => self.await_answer(answer, timeout).await,
+            None => answer
+                .await
+                .unwrap_or(Err(CallError::Exited(ExitReason::Killed))),
+        }
     }
 
     /// A cast.
@@ -769,5 +803,6 @@ impl Drop for ExitGuard {
                 reason: reason.clone(),
             });
         }
+        self.node.signal_exit(&self.shared, &reason);
     }
 }

@@ -11,7 +11,7 @@ use super::mailbox::Envelope;
 use super::node::{Node, Shared};
 use super::{CallError, Event, ExitReason};
 use crate::runtime::bindings::server::{CallResult, CastResult};
-use crate::runtime::bindings::types::{ExitSignal, Info, Timeout};
+use crate::runtime::bindings::types::{Down, ExitSignal, Info, Timeout};
 use crate::runtime::{Crash, Instance};
 
 /// Longest message text quoted in a crash report.
@@ -79,7 +79,11 @@ impl Server {
             self.timeout = None;
         }
         match envelope {
-            Envelope::Call { request, reply } => self.call(request, reply).await,
+            Envelope::Call {
+                request,
+                reply,
+                from,
+            } => self.call(request, reply, from).await,
             Envelope::Cast(msg) => match self.instance.handle_cast(&msg).await {
                 Ok(result) => self.after_cast(result).await,
                 Err(crash) => self.crashed(crash, Some(describe("cast", &msg))),
@@ -116,12 +120,30 @@ impl Server {
                 }
                 Err(crash) => self.crashed(crash, Some("get-state".into())),
             },
+            Envelope::Down {
+                monitor,
+                pid,
+                reason,
+            } => {
+                let down = Info::Down(Down {
+                    monitor,
+                    pid: pid.0,
+                    reason: reason.to_wit(),
+                });
+                self.info(down, || format!("down from {pid}: {reason}"))
+                    .await
+            }
             Envelope::CodeChange(change) => self.change_code(change).await,
         }
     }
 
-    async fn call(&mut self, request: Vec<u8>, reply: super::mailbox::ReplySender) -> Step {
-        let from = self.host().begin_call(reply);
+    async fn call(
+        &mut self,
+        request: Vec<u8>,
+        reply: super::mailbox::ReplySender,
+        caller: Option<super::Pid>,
+    ) -> Step {
+        let from = self.host().begin_call(reply, caller);
         match self.instance.handle_call(&request, from).await {
             Ok(CallResult::Reply((payload, timeout))) => {
                 if let Some(reply) = self.host().take_current() {

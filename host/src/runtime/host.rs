@@ -4,10 +4,18 @@
 //! import to a [`HostCalls`] implementation, which the `process` module
 //! provides. This keeps the dependency pointing one way.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Instant;
+
 use super::bindings::overseer::plugin::{host, types};
 use super::instance::StoreData;
 
-pub use types::{Caller, LogLevel};
+pub use types::{CallError as GuestCallError, Caller, LogLevel, Target as GuestTarget, Timeout};
+
+/// What a guest's `call` waits on: the reply, or why there is none. Owns
+/// everything it needs, so the Store is free while it waits.
+pub type PendingCall = Pin<Box<dyn Future<Output = Result<Vec<u8>, GuestCallError>> + Send>>;
 
 /// What a process does when its guest calls a host import. One value per
 /// process, owned by its Store.
@@ -26,6 +34,26 @@ pub trait HostCalls: Send + 'static {
     fn log(&mut self, level: LogLevel, msg: String);
     /// The application env value under `key`, as JSON.
     fn config(&mut self, key: String) -> Option<Vec<u8>>;
+    /// The pid registered under `name`, if alive.
+    fn whereis(&mut self, name: String) -> Option<u64>;
+    /// A plain message to `to`.
+    fn send(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError>;
+    /// A cast to `to`.
+    fn cast(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError>;
+    /// Start a call to `to`; the future resolves to its reply.
+    fn call(&mut self, to: GuestTarget, request: Vec<u8>, timeout: Timeout) -> PendingCall;
+    /// Monitor `pid`; returns the reference.
+    fn monitor(&mut self, pid: u64) -> u64;
+    /// Remove a monitor; true if it was active.
+    fn demonitor(&mut self, monitor: u64) -> bool;
+    /// Link with `pid`.
+    fn link(&mut self, pid: u64) -> Result<(), GuestCallError>;
+    /// Remove a link.
+    fn unlink(&mut self, pid: u64);
+    /// Register under `name`; the error names the holder.
+    fn register(&mut self, name: String) -> Result<(), String>;
+    /// Release `name` if held; true if it was.
+    fn unregister(&mut self, name: String) -> bool;
 }
 
 impl types::Host for StoreData {}
@@ -58,6 +86,56 @@ impl host::Host for StoreData {
     fn config(&mut self, key: String) -> Option<Vec<u8>> {
         self.host.config(key)
     }
+
+    fn whereis(&mut self, name: String) -> Option<u64> {
+        self.host.whereis(name)
+    }
+
+    fn send(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError> {
+        self.host.send(to, msg)
+    }
+
+    fn cast(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError> {
+        self.host.cast(to, msg)
+    }
+
+    async fn call(
+        &mut self,
+        to: GuestTarget,
+        request: Vec<u8>,
+        timeout: Timeout,
+    ) -> Result<Vec<u8>, GuestCallError> {
+        let waiting = self.host.call(to, request, timeout);
+        let started = Instant::now();
+        let outcome = waiting.await;
+        // Waiting for another process is not this callback's CPU time.
+        self.exclude_from_deadline(started.elapsed());
+        outcome
+    }
+
+    fn monitor(&mut self, pid: u64) -> u64 {
+        self.host.monitor(pid)
+    }
+
+    fn demonitor(&mut self, monitor: u64) -> bool {
+        self.host.demonitor(monitor)
+    }
+
+    fn link(&mut self, pid: u64) -> Result<(), GuestCallError> {
+        self.host.link(pid)
+    }
+
+    fn unlink(&mut self, pid: u64) {
+        self.host.unlink(pid)
+    }
+
+    fn register(&mut self, name: String) -> Result<(), String> {
+        self.host.register(name)
+    }
+
+    fn unregister(&mut self, name: String) -> bool {
+        self.host.unregister(name)
+    }
 }
 
 /// The host side of an instance that is not (yet) a process: the vsn probe,
@@ -80,5 +158,33 @@ impl HostCalls for Detached {
     fn log(&mut self, _level: LogLevel, _msg: String) {}
     fn config(&mut self, _key: String) -> Option<Vec<u8>> {
         None
+    }
+    fn whereis(&mut self, _name: String) -> Option<u64> {
+        None
+    }
+    fn send(&mut self, _to: GuestTarget, _msg: Vec<u8>) -> Result<(), GuestCallError> {
+        Err(GuestCallError::Noproc)
+    }
+    fn cast(&mut self, _to: GuestTarget, _msg: Vec<u8>) -> Result<(), GuestCallError> {
+        Err(GuestCallError::Noproc)
+    }
+    fn call(&mut self, _to: GuestTarget, _request: Vec<u8>, _timeout: Timeout) -> PendingCall {
+        Box::pin(async { Err(GuestCallError::Noproc) })
+    }
+    fn monitor(&mut self, _pid: u64) -> u64 {
+        0
+    }
+    fn demonitor(&mut self, _monitor: u64) -> bool {
+        false
+    }
+    fn link(&mut self, _pid: u64) -> Result<(), GuestCallError> {
+        Err(GuestCallError::Noproc)
+    }
+    fn unlink(&mut self, _pid: u64) {}
+    fn register(&mut self, _name: String) -> Result<(), String> {
+        Err("not a process".into())
+    }
+    fn unregister(&mut self, _name: String) -> bool {
+        false
     }
 }

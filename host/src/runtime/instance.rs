@@ -39,6 +39,14 @@ impl<T: HostCalls> HostCallsAny for T {
     }
 }
 
+impl StoreData {
+    /// Push the running callback's CPU deadline back by `waited`: time the
+    /// guest spent blocked in a host call, not computing.
+    pub(crate) fn exclude_from_deadline(&mut self, waited: Duration) {
+        self.callback_started += waited;
+    }
+}
+
 impl WasiView for StoreData {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
@@ -109,6 +117,7 @@ impl Instance {
     }
 
     /// The host side of this process, as the concrete type it was made with.
+    /// (See also [`StoreData::exclude_from_deadline`].)
     pub fn host_mut<H: 'static>(&mut self) -> Option<&mut H> {
         self.store.data_mut().host.as_any_mut().downcast_mut::<H>()
     }

@@ -1,0 +1,195 @@
+//! Monitors, links and names that processes take at run time, and what
+//! happens to them when a process exits.
+//!
+//! - A monitor is one-way: when the monitored process exits, the watcher
+//!   gets `info.down` with the reason (`noproc` at once if it was gone).
+//! - A link is two-way: when either exits, the other gets the exit signal.
+//!   A process that traps exits receives it as `info.exit`; any other exits
+//!   with the same reason, unless the reason is normal, which it ignores.
+//! - A name registered at run time is released when its holder exits.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::mailbox::Envelope;
+use super::node::{Node, Shared};
+use super::{CallError, ExitReason, Pid, RegisterError, SpawnError, Target};
+
+/// Who watches a process. Once it has exited, `exited` is set and nothing
+/// more is added: a monitor or link taken after that sees `noproc`.
+#[derive(Debug, Default)]
+pub(crate) struct Watchers {
+    exited: bool,
+    /// (monitor reference, watching process).
+    monitors: Vec<(u64, Pid)>,
+    links: HashSet<Pid>,
+}
+
+/// Monitor references, unique within a host.
+static NEXT_MONITOR: AtomicU64 = AtomicU64::new(1);
+
+impl Node {
+    fn shared_of(&self, pid: Pid) -> Option<std::sync::Arc<Shared>> {
+        self.inner.processes.get(&pid).map(|e| e.shared.clone())
+    }
+
+    /// `watcher` monitors `target`; returns the monitor's reference. If
+    /// `target` is gone, `watcher` gets a down message with reason `noproc`
+    /// at once.
+    pub fn monitor(&self, watcher: Pid, target: Pid) -> u64 {
+        let monitor = NEXT_MONITOR.fetch_add(1, Ordering::Relaxed);
+        let added = self.shared_of(target).is_some_and(|shared| {
+            let mut watchers = shared.watchers.lock().unwrap_or_else(|p| p.into_inner());
+            if watchers.exited {
+                return false;
+            }
+            watchers.monitors.push((monitor, watcher));
+            true
+        });
+        if !added {
+            self.deliver_down(watcher, monitor, target, ExitReason::Error("noproc".into()));
+        }
+        monitor
+    }
+
+    /// Remove monitor `monitor` that `watcher` holds on `target`. True if it
+    /// was active.
+    pub fn demonitor(&self, target: Pid, monitor: u64) -> bool {
+        self.shared_of(target).is_some_and(|shared| {
+            let mut watchers = shared.watchers.lock().unwrap_or_else(|p| p.into_inner());
+            let before = watchers.monitors.len();
+            watchers.monitors.retain(|(m, _)| *m != monitor);
+            watchers.monitors.len() != before
+        })
+    }
+
+    /// Link `a` and `b`.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoProc`] if either has exited.
+    pub fn link(&self, a: Pid, b: Pid) -> Result<(), CallError> {
+        if a == b {
+            return Ok(());
+        }
+        let noproc = |pid| CallError::NoProc(Target::Pid(pid));
+        let sa = self.shared_of(a).ok_or_else(|| noproc(a))?;
+        let sb = self.shared_of(b).ok_or_else(|| noproc(b))?;
+        // Lock in pid order, so that two links taken at once cannot deadlock.
+        let (first, second) = if a < b { (&sa, &sb) } else { (&sb, &sa) };
+        let mut w1 = first.watchers.lock().unwrap_or_else(|p| p.into_inner());
+        let mut w2 = second.watchers.lock().unwrap_or_else(|p| p.into_inner());
+        if w1.exited {
+            return Err(noproc(first.pid));
+        }
+        if w2.exited {
+            return Err(noproc(second.pid));
+        }
+        w1.links.insert(second.pid);
+        w2.links.insert(first.pid);
+        Ok(())
+    }
+
+    /// Remove the link between `a` and `b`, if any.
+    pub fn unlink(&self, a: Pid, b: Pid) {
+        for (this, other) in [(a, b), (b, a)] {
+            if let Some(shared) = self.shared_of(this) {
+                let mut watchers = shared.watchers.lock().unwrap_or_else(|p| p.into_inner());
+                watchers.links.remove(&other);
+            }
+        }
+    }
+
+    /// Register process `pid` under `name` until it exits or unregisters.
+    ///
+    /// # Errors
+    ///
+    /// [`RegisterError`]: the process is gone, or a live process holds the
+    /// name.
+    pub fn register(&self, pid: Pid, name: &str) -> Result<(), RegisterError> {
+        let shared = self.shared_of(pid).ok_or(RegisterError::NoProc(pid))?;
+        self.register_name(Some(name), pid)
+            .map_err(|err| match err {
+                SpawnError::NameTaken { name, holder } => RegisterError::Taken { name, holder },
+                _ => RegisterError::NoProc(pid),
+            })?;
+        shared
+            .names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(name.to_string());
+        Ok(())
+    }
+
+    /// Release `name` if process `pid` holds it. True if it did.
+    pub fn unregister(&self, pid: Pid, name: &str) -> bool {
+        let released = self
+            .inner
+            .names
+            .remove_if(name, |_, holder| *holder == pid)
+            .is_some();
+        if let Some(shared) = self.shared_of(pid) {
+            shared
+                .names
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|n| n != name);
+        }
+        released
+    }
+
+    /// Process `shared` has exited with `reason`: tell its monitors, and
+    /// send the exit signal along its links.
+    pub(super) fn signal_exit(&self, shared: &Shared, reason: &ExitReason) {
+        let (monitors, links) = {
+            let mut watchers = shared.watchers.lock().unwrap_or_else(|p| p.into_inner());
+            watchers.exited = true;
+            (
+                std::mem::take(&mut watchers.monitors),
+                std::mem::take(&mut watchers.links),
+            )
+        };
+        for (monitor, watcher) in monitors {
+            self.deliver_down(watcher, monitor, shared.pid, reason.clone());
+        }
+        for linked in links {
+            if let Some(other) = self.shared_of(linked) {
+                other
+                    .watchers
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .links
+                    .remove(&shared.pid);
+            }
+            self.link_exit(linked, shared.pid, reason.clone());
+        }
+    }
+
+    fn deliver_down(&self, watcher: Pid, monitor: u64, pid: Pid, reason: ExitReason) {
+        if let Some(mailbox) = self
+            .inner
+            .processes
+            .get(&watcher)
+            .and_then(|e| e.mailbox.clone())
+        {
+            let _ = mailbox.send(Envelope::Down {
+                monitor,
+                pid,
+                reason,
+            });
+        }
+    }
+
+    /// An exit signal along a link: a message to a process that traps
+    /// exits; otherwise the end of it, unless the reason is normal.
+    fn link_exit(&self, target: Pid, from: Pid, reason: ExitReason) {
+        let Some(shared) = self.shared_of(target) else {
+            return;
+        };
+        if shared.trap_exit.load(Ordering::Relaxed) {
+            self.exit_signal(target, from, reason);
+        } else if !matches!(reason, ExitReason::Normal) {
+            self.kill(target, reason);
+        }
+    }
+}
