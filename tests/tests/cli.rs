@@ -320,3 +320,49 @@ fn upgrades_through_the_cli_and_the_watched_folder() {
         "{err}"
     );
 }
+
+#[test]
+fn dynamic_children_through_the_cli() {
+    let host = Host::start(
+        "[[supervisor.children]]\nid = \"workers\"\ntype = \"dynamic_supervisor\"\nname = \"workers\"\nmax_children = 1\n",
+    );
+    let pid = stdout(&host.client(&[
+        "start-child",
+        "workers",
+        r#"{"plugin": "counter", "args": {"initial_value": 7}, "name": "c7"}"#,
+    ]));
+    let pid = pid.trim().to_string();
+    assert!(pid.parse::<u64>().is_ok(), "{pid}");
+    assert_eq!(stdout(&host.client(&["call", "c7", "\"get\""])), "7\n");
+    let counts = stdout(&host.client(&["count-children", "workers"]));
+    assert_eq!(
+        counts.trim(),
+        r#"{"active":1,"specs":1,"supervisors":0,"workers":1}"#
+    );
+    let children = stdout(&host.client(&["which-children", "workers"]));
+    assert!(children.contains(&format!("\"pid\":{pid}")), "{children}");
+
+    let (code, err) =
+        failure(&host.client(&["start-child", "workers", r#"{"plugin": "counter"}"#]));
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "overseer: max_children reached (1)")
+    );
+    let (code, err) = failure(&host.client(&["start-child", "workers", "{not json"]));
+    assert_eq!(code, 2, "{err}");
+
+    assert_eq!(
+        stdout(&host.client(&["terminate-child", "workers", &pid])),
+        ""
+    );
+    let (code, err) = failure(&host.client(&["terminate-child", "workers", &pid]));
+    assert_eq!(
+        (code, err),
+        (1, format!("overseer: no such child: pid {pid}"))
+    );
+    let (code, err) = failure(&host.client(&["which-children", "nobody"]));
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "overseer: no such supervisor: 'nobody'")
+    );
+}

@@ -61,6 +61,7 @@ async fn failed_restart_attempts_count_toward_intensity() {
             ..SupervisorFlags::default()
         },
         children: vec![ChildSpec::worker("w", start.clone())],
+        ..SupervisorSpec::default()
     };
     let (exits_tx, mut exits) = tokio::sync::mpsc::unbounded_channel();
     let (sup, _abort) = start_supervisor(&node, &spec, Some(exits_tx))

@@ -65,6 +65,7 @@ impl Application {
         let mut plugins = HashMap::new();
         load_plugins(node, &manifest.root, &mut plugins).await?;
         node.set_env(manifest.env.clone());
+        node.set_plugins_dir(manifest.plugins_dir.clone());
         let spec = supervisor_spec(node, &manifest.root, &plugins)?;
         let (exits_tx, root_exits) = mpsc::unbounded_channel();
         let (root, _abort) = start_supervisor(node, &spec, Some(exits_tx)).await?;
@@ -151,8 +152,11 @@ fn supervisor_spec(
         .collect::<Result<_, _>>()?;
     Ok(SupervisorSpec {
         id: sup.id.clone(),
+        name: sup.name.clone(),
         flags: sup.flags,
         children,
+        dynamic: sup.dynamic,
+        extra_args: sup.extra_args.clone(),
     })
 }
 

@@ -90,10 +90,16 @@ impl Default for UpgradeDecl {
 pub struct SupervisorDecl {
     /// Its id (`root` for the top one).
     pub id: String,
-    /// Strategy and intensity.
+    /// Its registered name, if any.
+    pub name: Option<String>,
+    /// Strategy, intensity and `max_children`.
     pub flags: SupervisorFlags,
     /// Its children in start order.
     pub children: Vec<ChildDecl>,
+    /// `type = "dynamic_supervisor"`: children come at run time.
+    pub dynamic: bool,
+    /// A dynamic supervisor's `extra_args`, merged into its children's args.
+    pub extra_args: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A child as the manifest declares it.
@@ -221,6 +227,9 @@ struct ChildSection {
     max_restarts: Option<u32>,
     max_seconds: Option<u32>,
     children: Option<Vec<Spanned<ChildSection>>>,
+    // A dynamic supervisor's.
+    max_children: Option<usize>,
+    extra_args: Option<toml::Table>,
 }
 
 #[derive(Deserialize, Default, Clone, Copy)]
@@ -238,6 +247,7 @@ enum ChildTypeName {
     #[default]
     Worker,
     Supervisor,
+    DynamicSupervisor,
 }
 
 #[derive(Deserialize, Default, Clone, Copy)]
@@ -388,6 +398,7 @@ impl Context<'_> {
             },
             max_restarts: max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
             max_seconds: max_seconds.unwrap_or(DEFAULT_MAX_SECONDS),
+            max_children: None,
         };
         if flags.max_seconds == 0 {
             return Err(self.error(None, &format!("{field}.max_seconds"), "must be at least 1"));
@@ -409,8 +420,11 @@ impl Context<'_> {
         }
         Ok(SupervisorDecl {
             id,
+            name: None,
             flags,
             children: decls,
+            dynamic: false,
+            extra_args: serde_json::Map::new(),
         })
     }
 
@@ -426,7 +440,8 @@ impl Context<'_> {
             RestartName::Transient => Restart::Transient,
             RestartName::Temporary => Restart::Temporary,
         };
-        let is_supervisor = child.child_type == ChildTypeName::Supervisor;
+        let is_dynamic = child.child_type == ChildTypeName::DynamicSupervisor;
+        let is_supervisor = child.child_type == ChildTypeName::Supervisor || is_dynamic;
         let shutdown = match &child.shutdown {
             None if is_supervisor => Shutdown::Infinity,
             None => Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN),
@@ -455,10 +470,28 @@ impl Context<'_> {
             }
         };
         let kind = if is_supervisor {
-            if child.plugin.is_some() || child.args.is_some() || child.name.is_some() {
-                return Err(self.error(span, field, "a supervisor takes no plugin, args or name"));
+            if child.plugin.is_some() || child.args.is_some() || child.limits.is_some() {
+                return Err(self.error(
+                    span,
+                    field,
+                    "a supervisor takes no plugin, args or limits",
+                ));
             }
-            ChildKind::Supervisor(self.supervisor(
+            if is_dynamic && (child.strategy.is_some() || child.children.is_some()) {
+                return Err(self.error(
+                    span,
+                    field,
+                    "a dynamic supervisor has no strategy (always one_for_one) and starts with no children",
+                ));
+            }
+            if !is_dynamic && (child.max_children.is_some() || child.extra_args.is_some()) {
+                return Err(self.error(
+                    span,
+                    field,
+                    "max_children and extra_args are for type = \"dynamic_supervisor\"",
+                ));
+            }
+            let mut decl = self.supervisor(
                 child.id.clone(),
                 field,
                 child.strategy.unwrap_or_default(),
@@ -466,13 +499,27 @@ impl Context<'_> {
                 child.max_seconds,
                 child.children.as_deref().unwrap_or_default(),
                 plugins_dir,
-            )?)
+            )?;
+            decl.name = child.name.clone();
+            decl.dynamic = is_dynamic;
+            decl.flags.max_children = child.max_children;
+            if let Some(extra) = &child.extra_args {
+                decl.extra_args = match serde_json::to_value(extra) {
+                    Ok(serde_json::Value::Object(map)) => map,
+                    _ => serde_json::Map::new(),
+                };
+            }
+            ChildKind::Supervisor(decl)
         } else {
-            if child.children.is_some() || child.strategy.is_some() {
+            if child.children.is_some()
+                || child.strategy.is_some()
+                || child.max_children.is_some()
+                || child.extra_args.is_some()
+            {
                 return Err(self.error(
                     span,
                     field,
-                    "a worker has no children or strategy (did you mean type = \"supervisor\"?)",
+                    "a worker has no children, strategy, max_children or extra_args (did you mean a supervisor type?)",
                 ));
             }
             let Some(plugin) = &child.plugin else {

@@ -19,6 +19,7 @@
 
 mod call;
 mod cast;
+mod children;
 mod events;
 mod reload;
 mod run;
@@ -77,6 +78,15 @@ pub enum Command {
     /// Print recent upgrade events (upgrades, rejected builds, failures,
     /// rollbacks), one JSON object per line.
     Events(events::EventsArgs),
+    /// Start a child under a supervisor from a JSON child spec; print its
+    /// pid.
+    StartChild(children::StartChildArgs),
+    /// Stop a supervisor's child, by pid.
+    TerminateChild(children::TerminateChildArgs),
+    /// Print a supervisor's children as JSON.
+    WhichChildren(children::SupervisorArgs),
+    /// Print a supervisor's child counts as JSON.
+    CountChildren(children::SupervisorArgs),
 }
 
 impl Command {
@@ -93,6 +103,10 @@ impl Command {
             Command::Reload(args) => reload::execute(args).await,
             Command::Versions(args) => versions::execute(args).await,
             Command::Events(args) => events::execute(args).await,
+            Command::StartChild(args) => children::start_child(args).await,
+            Command::TerminateChild(args) => children::terminate_child(args).await,
+            Command::WhichChildren(args) => children::children(args, false).await,
+            Command::CountChildren(args) => children::children(args, true).await,
         }
     }
 }

@@ -13,6 +13,10 @@
 //! | `POST /reload` | [`ReloadRequest`] | [`ReloadReply`] |
 //! | `GET /versions` | none | a list of [`PluginVersions`] |
 //! | `GET /events?after=N` | none | [`EventsReply`]: upgrade events after sequence number N |
+//! | `POST /start_child` | [`StartChildRequest`] | [`StartChildReply`] |
+//! | `POST /terminate_child` | [`TerminateChildRequest`] | [`Ack`] |
+//! | `POST /which_children` | [`SupervisorRequest`] | `[{"id", "pid", "type", "status", "restarts"}]` |
+//! | `POST /count_children` | [`SupervisorRequest`] | `{"specs", "active", "supervisors", "workers"}` |
 //!
 //! Any failure is a non-2xx status with an [`ErrorReply`]: one line that
 //! says what went wrong (`no such process: 'foo'`, `timed out after 100 ms`).
@@ -48,6 +52,14 @@ pub mod route {
     pub const VERSIONS: &str = "/versions";
     /// `GET`: recent upgrade, failure and rollback events.
     pub const EVENTS: &str = "/events";
+    /// `POST`: start a child under a supervisor.
+    pub const START_CHILD: &str = "/start_child";
+    /// `POST`: stop a supervisor's child.
+    pub const TERMINATE_CHILD: &str = "/terminate_child";
+    /// `POST`: a supervisor's children.
+    pub const WHICH_CHILDREN: &str = "/which_children";
+    /// `POST`: a supervisor's child counts.
+    pub const COUNT_CHILDREN: &str = "/count_children";
 }
 
 /// How long a call or a state request waits for its reply when the request
@@ -235,6 +247,40 @@ pub struct EventsReply {
     pub events: Vec<Value>,
     /// The sequence number to ask `after` next time.
     pub last: u64,
+}
+
+/// `POST /start_child`: start a child of `supervisor` from a JSON child
+/// spec (`{"plugin", "args"?, "id"?, "name"?, "restart"?, "shutdown"?,
+/// "limits"?}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartChildRequest {
+    /// The supervisor: a pid or a registered name.
+    pub supervisor: String,
+    /// The child spec.
+    pub spec: Value,
+}
+
+/// The started child.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartChildReply {
+    /// Its pid; none if its init returned ignore.
+    pub pid: Option<u64>,
+}
+
+/// `POST /terminate_child`: stop child `pid` of `supervisor`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminateChildRequest {
+    /// The supervisor: a pid or a registered name.
+    pub supervisor: String,
+    /// The child.
+    pub pid: u64,
+}
+
+/// `POST /which_children` and `/count_children`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupervisorRequest {
+    /// The supervisor: a pid or a registered name.
+    pub supervisor: String,
 }
 
 /// The bytes a guest receives for `value`: its compact JSON text.

@@ -16,7 +16,8 @@ use tokio::net::UnixStream;
 
 use super::api::{
     Ack, CallReply, CallRequest, ErrorReply, EventsReply, MessageRequest, PluginVersions,
-    ReloadReply, ReloadRequest, StateReply, StateRequest, route,
+    ReloadReply, ReloadRequest, StartChildReply, StartChildRequest, StateReply, StateRequest,
+    SupervisorRequest, TerminateChildRequest, route,
 };
 
 /// How long a request without a timeout of its own (cast, send, tree,
@@ -237,6 +238,73 @@ impl Client {
     pub async fn events(&self, after: u64) -> Result<EventsReply, ClientError> {
         let path = format!("{}?after={after}", route::EVENTS);
         self.request::<(), _>(Method::GET, &path, None, REQUEST_DEADLINE)
+            .await
+    }
+
+    /// Start a child of `supervisor` from a JSON child spec; its pid (None
+    /// if its init returned ignore).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`]; [`ClientError::Failed`] carries the supervisor's
+    /// refusal (`max_children reached (2)`, `failed to start child: …`).
+    pub async fn start_child(
+        &self,
+        supervisor: &str,
+        spec: Value,
+    ) -> Result<Option<u64>, ClientError> {
+        let body = StartChildRequest {
+            supervisor: supervisor.to_string(),
+            spec,
+        };
+        let reply: StartChildReply = self
+            .request(
+                Method::POST,
+                route::START_CHILD,
+                Some(&body),
+                REQUEST_DEADLINE,
+            )
+            .await?;
+        Ok(reply.pid)
+    }
+
+    /// Stop child `pid` of `supervisor`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`], e.g. no such child.
+    pub async fn terminate_child(&self, supervisor: &str, pid: u64) -> Result<(), ClientError> {
+        let body = TerminateChildRequest {
+            supervisor: supervisor.to_string(),
+            pid,
+        };
+        let _: Ack = self
+            .request(
+                Method::POST,
+                route::TERMINATE_CHILD,
+                Some(&body),
+                REQUEST_DEADLINE,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// `which_children` (`children = false`) or `count_children` of
+    /// `supervisor`, as the host's JSON.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`], e.g. no such supervisor.
+    pub async fn children(&self, supervisor: &str, counts: bool) -> Result<Value, ClientError> {
+        let body = SupervisorRequest {
+            supervisor: supervisor.to_string(),
+        };
+        let path = if counts {
+            route::COUNT_CHILDREN
+        } else {
+            route::WHICH_CHILDREN
+        };
+        self.request(Method::POST, path, Some(&body), REQUEST_DEADLINE)
             .await
     }
 

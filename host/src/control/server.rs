@@ -21,7 +21,8 @@ use axum::extract::Query;
 
 use super::api::{
     self, Ack, CallReply, CallRequest, ErrorReply, EventsReply, FailedChange, MessageRequest,
-    PluginVersions, ReloadReply, ReloadRequest, StateReply, StateRequest, VersionInfo, route,
+    PluginVersions, ReloadReply, ReloadRequest, StartChildReply, StartChildRequest, StateReply,
+    StateRequest, SupervisorRequest, TerminateChildRequest, VersionInfo, route,
 };
 use super::event_log::EventLog;
 use crate::process::{CallError, Node, Target};
@@ -223,6 +224,10 @@ pub fn serve(
         .route(route::RELOAD, post(reload))
         .route(route::VERSIONS, get(versions))
         .route(route::EVENTS, get(events))
+        .route(route::START_CHILD, post(start_child))
+        .route(route::TERMINATE_CHILD, post(terminate_child))
+        .route(route::WHICH_CHILDREN, post(which_children))
+        .route(route::COUNT_CHILDREN, post(count_children))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .with_state(control);
@@ -426,6 +431,74 @@ struct After {
 async fn events(State(control): State<Control>, Query(after): Query<After>) -> Json<EventsReply> {
     let (events, last) = control.events.after(after.after);
     Json(EventsReply { events, last })
+}
+
+fn supervisor_of(
+    control: &Control,
+    name: &str,
+) -> Result<Arc<dyn crate::process::SupervisorHandle>, ApiError> {
+    control
+        .node
+        .supervisor(&target(name))
+        .map_err(|_| ApiError {
+            status: StatusCode::NOT_FOUND,
+            message: format!("no such supervisor: '{name}'"),
+        })
+}
+
+/// A supervisor's refusal (`max_children reached (2)`, `no such child`…).
+fn refused(message: String) -> ApiError {
+    let status = if message.starts_with("no such child") {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    ApiError {
+        status,
+        message: one_line(&message),
+    }
+}
+
+async fn start_child(
+    State(control): State<Control>,
+    body: Result<Json<StartChildRequest>, JsonRejection>,
+) -> Result<Json<StartChildReply>, ApiError> {
+    let Json(req) = body?;
+    let sup = supervisor_of(&control, &req.supervisor)?;
+    let pid = sup.start_child(req.spec).await.map_err(refused)?;
+    Ok(Json(StartChildReply {
+        pid: pid.map(|p| p.0),
+    }))
+}
+
+async fn terminate_child(
+    State(control): State<Control>,
+    body: Result<Json<TerminateChildRequest>, JsonRejection>,
+) -> Result<Json<Ack>, ApiError> {
+    let Json(req) = body?;
+    let sup = supervisor_of(&control, &req.supervisor)?;
+    sup.terminate_child(crate::process::Pid(req.pid))
+        .await
+        .map_err(refused)?;
+    Ok(Json(Ack { ok: true }))
+}
+
+async fn which_children(
+    State(control): State<Control>,
+    body: Result<Json<SupervisorRequest>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(req) = body?;
+    let sup = supervisor_of(&control, &req.supervisor)?;
+    Ok(Json(sup.which_children().await.map_err(refused)?))
+}
+
+async fn count_children(
+    State(control): State<Control>,
+    body: Result<Json<SupervisorRequest>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(req) = body?;
+    let sup = supervisor_of(&control, &req.supervisor)?;
+    Ok(Json(sup.count_children().await.map_err(refused)?))
 }
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {

@@ -9,9 +9,10 @@ use tokio::task::AbortHandle;
 
 use super::mailbox::{Envelope, Mailbox, ReplySender};
 use super::node::{Node, Shared};
-use super::{CallError, Event, Pid, Target};
+use super::{CallError, Event, Pid, SupervisorHandle, Target};
 use crate::runtime::{
-    Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, Timeout,
+    Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
+    Timeout,
 };
 
 /// The process-side state a guest reaches through its imports: timers,
@@ -217,6 +218,40 @@ impl HostCalls for ProcessHost {
 
     fn unregister(&mut self, name: String) -> bool {
         self.node.unregister(self.shared.pid, &name)
+    }
+
+    fn start_child(&mut self, sup: GuestTarget, spec: Vec<u8>) -> PendingSupervisor<Option<u64>> {
+        let handle = self.supervisor(sup);
+        Box::pin(async move {
+            let spec = serde_json::from_slice(&spec)
+                .map_err(|e| format!("invalid child spec: not JSON: {e}"))?;
+            let pid = handle?.start_child(spec).await?;
+            Ok(pid.map(|p| p.0))
+        })
+    }
+
+    fn terminate_child(&mut self, sup: GuestTarget, child: u64) -> PendingSupervisor<()> {
+        let handle = self.supervisor(sup);
+        Box::pin(async move { handle?.terminate_child(Pid(child)).await })
+    }
+
+    fn which_children(&mut self, sup: GuestTarget) -> PendingSupervisor<Vec<u8>> {
+        let handle = self.supervisor(sup);
+        Box::pin(async move { Ok(handle?.which_children().await?.to_string().into_bytes()) })
+    }
+
+    fn count_children(&mut self, sup: GuestTarget) -> PendingSupervisor<Vec<u8>> {
+        let handle = self.supervisor(sup);
+        Box::pin(async move { Ok(handle?.count_children().await?.to_string().into_bytes()) })
+    }
+}
+
+impl ProcessHost {
+    fn supervisor(&self, sup: GuestTarget) -> Result<Arc<dyn SupervisorHandle>, String> {
+        let sup = target(sup);
+        self.node
+            .supervisor(&sup)
+            .map_err(|_| format!("no such supervisor: {sup}"))
     }
 }
 

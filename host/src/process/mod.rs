@@ -31,6 +31,7 @@ mod mailbox;
 mod node;
 mod pid;
 mod server;
+mod supervisor_handle;
 
 pub use code_change::{CodeChange, CodeChangeError, CodeChanged};
 pub use error::{CallError, RegisterError, SpawnError};
@@ -39,3 +40,4 @@ pub use exit::{ExitNotice, ExitReason, ExitSender};
 pub use mailbox::{Envelope, Mailbox, ReplySender};
 pub use node::{Node, PendingChange, ProcessInfo, ProcessRef, ProcessSpec, Spawned};
 pub use pid::{Pid, Target};
+pub use supervisor_handle::{HandleFuture, SupervisorHandle};

@@ -17,7 +17,9 @@ use super::host_calls::ProcessHost;
 use super::links::Watchers;
 use super::mailbox::{Envelope, Mailbox};
 use super::server::Server;
-use super::{CallError, ExitNotice, ExitReason, ExitSender, Pid, SpawnError, Target};
+use super::{
+    CallError, ExitNotice, ExitReason, ExitSender, Pid, SpawnError, SupervisorHandle, Target,
+};
 use crate::runtime::bindings::server::InitResult;
 use crate::runtime::{Crash, Detached, Instance, Plugin, PluginVersion, Runtime};
 use crate::sandbox::Limits;
@@ -33,6 +35,9 @@ pub(super) struct NodeInner {
     pub(super) processes: DashMap<Pid, Entry>,
     pub(super) names: DashMap<String, Pid>,
     plugins: DashMap<String, Arc<Plugin>>,
+    /// Where plugins named at run time (a dynamic child's spec) are loaded
+    /// from when the node does not know them yet.
+    plugins_dir: RwLock<Option<std::path::PathBuf>>,
     /// Told the plugin's name whenever a probation rollback happens.
     rollbacks: Mutex<Vec<mpsc::UnboundedSender<String>>>,
     next_pid: AtomicU64,
@@ -47,6 +52,8 @@ pub(super) struct Entry {
     /// None for a supervisor.
     pub(super) mailbox: Option<Mailbox>,
     pub(super) shared: Arc<Shared>,
+    /// A supervisor's child-management API.
+    pub(super) supervisor: Option<Arc<dyn SupervisorHandle>>,
 }
 
 /// What a process shares with the rest of the host.
@@ -143,6 +150,7 @@ impl Node {
                 names: DashMap::new(),
                 plugins: DashMap::new(),
                 rollbacks: Mutex::new(Vec::new()),
+                plugins_dir: RwLock::new(None),
                 next_pid: AtomicU64::new(1),
                 live: AtomicUsize::new(0),
                 events: EventBus::default(),
@@ -236,6 +244,7 @@ impl Node {
             Entry {
                 mailbox: Some(tx.clone()),
                 shared: shared.clone(),
+                supervisor: None,
             },
         );
         let host = ProcessHost::new(self.clone(), shared.clone(), tx);
@@ -351,6 +360,47 @@ impl Node {
     /// The plugin called `name`.
     pub fn plugin(&self, name: &str) -> Option<Arc<Plugin>> {
         self.inner.plugins.get(name).map(|p| p.clone())
+    }
+
+    /// Set the folder that plugins named at run time are loaded from.
+    pub fn set_plugins_dir(&self, dir: std::path::PathBuf) {
+        *self
+            .inner
+            .plugins_dir
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(dir);
+    }
+
+    /// The plugin called `name`, loaded from the plugin folder (as
+    /// `NAME.wasm`) if the node does not know it yet.
+    ///
+    /// # Errors
+    ///
+    /// A [`PluginError`](crate::runtime::PluginError) naming the file, or
+    /// a missing-file error when the node has no plugin folder.
+    pub async fn plugin_or_load(
+        &self,
+        name: &str,
+    ) -> Result<Arc<Plugin>, crate::runtime::PluginError> {
+        if let Some(plugin) = self.plugin(name) {
+            return Ok(plugin);
+        }
+        let dir = self
+            .inner
+            .plugins_dir
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_default();
+        let path = dir.join(format!("{name}.wasm"));
+        let version = PluginVersion::load(&self.inner.runtime, &path).await?;
+        let plugin = self.register_plugin(Plugin::new(version.clone()));
+        self.inner.events.publish(Event::PluginLoaded {
+            plugin: plugin.name().to_string(),
+            vsn: version.vsn().to_string(),
+            file: path.display().to_string(),
+        });
+        Ok(plugin)
     }
 
     /// Every known plugin, by name.
@@ -482,9 +532,20 @@ impl Node {
         self.inner.live.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Enter a supervisor in the table, so that its pid resolves and is
-    /// never reused.
-    pub fn register_supervisor(&self, pid: Pid, id: &str) {
+    /// Enter a supervisor in the table, so that its pid (and `name`, if
+    /// any) resolves and is never reused, and `handle` reaches it.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::NameTaken`] if a live process holds `name`.
+    pub fn register_supervisor(
+        &self,
+        pid: Pid,
+        id: &str,
+        name: Option<&str>,
+        handle: Arc<dyn SupervisorHandle>,
+    ) -> Result<(), SpawnError> {
+        self.register_name(name, pid)?;
         let shared = Arc::new(Shared {
             pid,
             id: id.to_string(),
@@ -492,7 +553,7 @@ impl Node {
             slot: None,
             version: Mutex::new(None),
             limits: Limits::default(),
-            name: None,
+            name: name.map(str::to_string),
             names: Mutex::new(Vec::new()),
             watchers: Mutex::new(Watchers::default()),
             parent: None,
@@ -505,13 +566,35 @@ impl Node {
             Entry {
                 mailbox: None,
                 shared,
+                supervisor: Some(handle),
             },
         );
+        Ok(())
     }
 
-    /// Remove a supervisor that has exited from the table.
+    /// The supervisor behind `target`.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoProc`] if nothing answers to it, or it is a worker.
+    pub fn supervisor(&self, target: &Target) -> Result<Arc<dyn SupervisorHandle>, CallError> {
+        let pid = self
+            .whereis(target)
+            .ok_or_else(|| CallError::NoProc(target.clone()))?;
+        self.inner
+            .processes
+            .get(&pid)
+            .and_then(|e| e.supervisor.clone())
+            .ok_or_else(|| CallError::NoProc(target.clone()))
+    }
+
+    /// Remove a supervisor that has exited from the table, and its name.
     pub fn unregister_supervisor(&self, pid: Pid) {
-        self.inner.processes.remove(&pid);
+        if let Some((_, entry)) = self.inner.processes.remove(&pid)
+            && let Some(name) = &entry.shared.name
+        {
+            self.inner.names.remove_if(name, |_, holder| *holder == pid);
+        }
     }
 
     /// Facts about a live process or supervisor.

@@ -2,13 +2,19 @@
 //!
 //! Exports are called asynchronously so that a long callback yields to other
 //! processes at every epoch tick. Host imports are synchronous, but for
-//! `call`, which waits for another process's reply without blocking a
-//! thread.
+//! `call` and the supervisor ones, which wait for another task without
+//! blocking a thread.
 
 wasmtime::component::bindgen!({
     world: "gen-server",
     path: "../wit",
-    imports: { "overseer:plugin/host.call": async },
+    imports: {
+        "overseer:plugin/host.call": async,
+        "overseer:plugin/host.start-child": async,
+        "overseer:plugin/host.terminate-child": async,
+        "overseer:plugin/host.which-children": async,
+        "overseer:plugin/host.count-children": async,
+    },
     exports: { default: async },
 });
 

@@ -17,6 +17,9 @@ pub use types::{CallError as GuestCallError, Caller, LogLevel, Target as GuestTa
 /// everything it needs, so the Store is free while it waits.
 pub type PendingCall = Pin<Box<dyn Future<Output = Result<Vec<u8>, GuestCallError>> + Send>>;
 
+/// What a guest's supervisor import waits on: the answer, or one line.
+pub type PendingSupervisor<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send>>;
+
 /// What a process does when its guest calls a host import. One value per
 /// process, owned by its Store.
 pub trait HostCalls: Send + 'static {
@@ -54,6 +57,14 @@ pub trait HostCalls: Send + 'static {
     fn register(&mut self, name: String) -> Result<(), String>;
     /// Release `name` if held; true if it was.
     fn unregister(&mut self, name: String) -> bool;
+    /// Start a child under supervisor `sup` from a JSON spec.
+    fn start_child(&mut self, sup: GuestTarget, spec: Vec<u8>) -> PendingSupervisor<Option<u64>>;
+    /// Stop a supervisor's child.
+    fn terminate_child(&mut self, sup: GuestTarget, child: u64) -> PendingSupervisor<()>;
+    /// A supervisor's children, as JSON.
+    fn which_children(&mut self, sup: GuestTarget) -> PendingSupervisor<Vec<u8>>;
+    /// A supervisor's child counts, as JSON.
+    fn count_children(&mut self, sup: GuestTarget) -> PendingSupervisor<Vec<u8>>;
 }
 
 impl types::Host for StoreData {}
@@ -136,6 +147,41 @@ impl host::Host for StoreData {
     fn unregister(&mut self, name: String) -> bool {
         self.host.unregister(name)
     }
+
+    async fn start_child(
+        &mut self,
+        sup: GuestTarget,
+        spec: Vec<u8>,
+    ) -> Result<Option<u64>, String> {
+        let waiting = self.host.start_child(sup, spec);
+        self.wait(waiting).await
+    }
+
+    async fn terminate_child(&mut self, sup: GuestTarget, child: u64) -> Result<(), String> {
+        let waiting = self.host.terminate_child(sup, child);
+        self.wait(waiting).await
+    }
+
+    async fn which_children(&mut self, sup: GuestTarget) -> Result<Vec<u8>, String> {
+        let waiting = self.host.which_children(sup);
+        self.wait(waiting).await
+    }
+
+    async fn count_children(&mut self, sup: GuestTarget) -> Result<Vec<u8>, String> {
+        let waiting = self.host.count_children(sup);
+        self.wait(waiting).await
+    }
+}
+
+impl StoreData {
+    /// Wait for another task on the guest's behalf; the wait is not CPU
+    /// time.
+    async fn wait<T>(&mut self, waiting: PendingSupervisor<T>) -> Result<T, String> {
+        let started = Instant::now();
+        let outcome = waiting.await;
+        self.exclude_from_deadline(started.elapsed());
+        outcome
+    }
 }
 
 /// The host side of an instance that is not (yet) a process: the vsn probe,
@@ -186,5 +232,17 @@ impl HostCalls for Detached {
     }
     fn unregister(&mut self, _name: String) -> bool {
         false
+    }
+    fn start_child(&mut self, _sup: GuestTarget, _spec: Vec<u8>) -> PendingSupervisor<Option<u64>> {
+        Box::pin(async { Err("not a process".into()) })
+    }
+    fn terminate_child(&mut self, _sup: GuestTarget, _child: u64) -> PendingSupervisor<()> {
+        Box::pin(async { Err("not a process".into()) })
+    }
+    fn which_children(&mut self, _sup: GuestTarget) -> PendingSupervisor<Vec<u8>> {
+        Box::pin(async { Err("not a process".into()) })
+    }
+    fn count_children(&mut self, _sup: GuestTarget) -> PendingSupervisor<Vec<u8>> {
+        Box::pin(async { Err("not a process".into()) })
     }
 }

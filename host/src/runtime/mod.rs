@@ -30,7 +30,10 @@ pub use cache::{CompileCache, Compiled, content_hash};
 pub use crash::{Crash, CrashCause};
 pub use engine::{HostConfig, Runtime};
 pub(crate) use host::Detached;
-pub use host::{Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, Timeout};
+pub use host::{
+    Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
+    Timeout,
+};
 pub use instance::{HostCallsAny, Instance, StoreData};
 pub use output::GuestOutput;
 pub use plugin::PluginVersion;

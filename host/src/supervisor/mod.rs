@@ -32,6 +32,7 @@
 
 mod child;
 mod intensity;
+mod json_control;
 mod spec;
 mod static_sup;
 mod tree;
@@ -48,6 +49,7 @@ pub use child::{
     BoxFuture, ChildControl, RunningChild, StartChild, StartContext, Started, WorkerStart,
 };
 pub use intensity::RestartIntensity;
+pub use json_control::child_spec_from_json;
 pub use spec::{
     ChildSpec, ChildType, DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS, DEFAULT_WORKER_SHUTDOWN,
     Restart, Shutdown, Strategy, SupervisorFlags, SupervisorSpec,
@@ -73,6 +75,27 @@ pub enum StartError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("supervisor {0} is not running")]
 pub struct NoSupervisor(pub Pid);
+
+/// Why `start_child` or `terminate_child` did nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChildError {
+    /// The supervisor has `max_children` children already.
+    #[error("max_children reached ({0})")]
+    MaxChildren(usize),
+    /// A static supervisor already has a child with this id.
+    #[error("a child with id '{0}' is already present")]
+    AlreadyPresent(String),
+    /// The child's start failed (its init stopped or crashed…); it is not
+    /// kept.
+    #[error("failed to start child: {0}")]
+    StartFailed(String),
+    /// No running child has this pid.
+    #[error("no such child: pid {0}")]
+    NotFound(Pid),
+    /// The supervisor is gone.
+    #[error(transparent)]
+    NoSupervisor(#[from] NoSupervisor),
+}
 
 /// Where a child stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -183,6 +206,29 @@ impl SupervisorRef {
         self.ask(Request::Shutdown).await
     }
 
+    /// Add a child and start it (`DynamicSupervisor.start_child`). Returns
+    /// its pid, or None if its init returned ignore. Returns once the
+    /// child's init has returned.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError`]: `max_children`, a duplicate id on a static
+    /// supervisor, a failed start, or a supervisor that is gone.
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<Pid>, ChildError> {
+        self.ask(|reply| Request::StartChild(spec, reply)).await?
+    }
+
+    /// Stop child `pid` as a shutdown would (its `shutdown` time, then a
+    /// kill) and forget it (`DynamicSupervisor.terminate_child`).
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::NotFound`] if no running child has this pid.
+    pub async fn terminate_child(&self, pid: Pid) -> Result<(), ChildError> {
+        self.ask(|reply| Request::TerminateChild(pid, reply))
+            .await?
+    }
+
     /// The supervision tree under this supervisor.
     ///
     /// # Errors
@@ -207,13 +253,18 @@ pub async fn start_supervisor(
     parent_exits: Option<ExitSender>,
 ) -> Result<(SupervisorRef, AbortHandle), StartError> {
     let pid = node.alloc_pid();
-    node.register_supervisor(pid, &spec.id);
     let (to_self, requests) = mpsc::unbounded_channel();
     let sup_ref = SupervisorRef {
         pid,
         id: spec.id.clone(),
         requests: to_self.clone(),
     };
+    let handle = json_control::JsonControl::new(node.clone(), sup_ref.clone(), spec);
+    node.register_supervisor(pid, &spec.id, spec.name.as_deref(), Arc::new(handle))
+        .map_err(|err| StartError::FailedToStartChild {
+            id: spec.id.clone(),
+            reason: err.to_string(),
+        })?;
     let mut sup = Sup::new(node.clone(), pid, spec, requests, to_self);
     let (ready_tx, ready_rx) = oneshot::channel();
     let guard = SupGuard {

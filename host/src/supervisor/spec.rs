@@ -22,7 +22,7 @@ pub enum Strategy {
 }
 
 /// When a child that exited is restarted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Restart {
     /// Always (default).
@@ -149,6 +149,10 @@ pub struct SupervisorFlags {
     pub max_restarts: u32,
     /// The window, in seconds. Default 5.
     pub max_seconds: u32,
+    /// The most children it may have at once, restarting ones included;
+    /// `start_child` past it fails (DynamicSupervisor's `max_children`).
+    /// None: no limit, the default.
+    pub max_children: Option<usize>,
 }
 
 impl Default for SupervisorFlags {
@@ -157,17 +161,29 @@ impl Default for SupervisorFlags {
             strategy: Strategy::OneForOne,
             max_restarts: DEFAULT_MAX_RESTARTS,
             max_seconds: DEFAULT_MAX_SECONDS,
+            max_children: None,
         }
     }
 }
 
 /// A supervisor: its id, flags and children in start order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SupervisorSpec {
     /// Its id (for logs and the tree).
     pub id: String,
+    /// A name to register it under while it runs, so that `start-child`
+    /// and the CLI can reach it.
+    pub name: Option<String>,
     /// Strategy and intensity.
     pub flags: SupervisorFlags,
     /// Children, started in this order and stopped in reverse.
     pub children: Vec<ChildSpec>,
+    /// A DynamicSupervisor: it starts with no children (any here are
+    /// started first, as for a static one), children come and go with
+    /// `start_child` and `terminate_child`, and their ids need not be
+    /// unique. Its strategy is always one_for_one.
+    pub dynamic: bool,
+    /// Merged into the init args of every child started from a JSON spec
+    /// (Elixir's `extra_arguments`; a child's own args win on a clash).
+    pub extra_args: serde_json::Map<String, serde_json::Value>,
 }

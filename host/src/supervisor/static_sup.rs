@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::child::{RunningChild, StartContext, Started};
 use super::intensity::RestartIntensity;
 use super::spec::{ChildSpec, ChildType, Restart, Shutdown, Strategy, SupervisorSpec};
-use super::{ChildCount, ChildInfo, ChildStatus, StartError};
+use super::{ChildCount, ChildError, ChildInfo, ChildStatus, StartError};
 use crate::process::{Event, ExitNotice, ExitReason, ExitSender, Node, Pid};
 
 /// What a supervisor's task is asked to do.
@@ -21,6 +21,10 @@ pub(crate) enum Request {
     /// Sent to itself: try again to start a child whose restart failed, so
     /// that the supervisor stays responsive between attempts.
     Retry(String),
+    /// Add a child and start it.
+    StartChild(ChildSpec, oneshot::Sender<Result<Option<Pid>, ChildError>>),
+    /// Stop a child and forget it.
+    TerminateChild(Pid, oneshot::Sender<Result<(), ChildError>>),
 }
 
 /// One row of the child table.
@@ -38,6 +42,8 @@ pub(crate) struct Sup {
     id: String,
     strategy: Strategy,
     intensity: RestartIntensity,
+    max_children: Option<usize>,
+    dynamic: bool,
     children: Vec<Child>,
     exits_tx: ExitSender,
     exits_rx: mpsc::UnboundedReceiver<ExitNotice>,
@@ -60,7 +66,13 @@ impl Sup {
             node,
             pid,
             id: spec.id.clone(),
-            strategy: spec.flags.strategy,
+            strategy: if spec.dynamic {
+                Strategy::OneForOne
+            } else {
+                spec.flags.strategy
+            },
+            max_children: spec.flags.max_children,
+            dynamic: spec.dynamic,
             intensity: RestartIntensity::new(
                 spec.flags.max_restarts,
                 Duration::from_secs(u64::from(spec.flags.max_seconds)),
@@ -113,6 +125,12 @@ impl Sup {
                                 if let Err(reason) = self.retry(&id).await {
                                     return reason;
                                 }
+                            }
+                            Request::StartChild(spec, reply) => {
+                                let _ = reply.send(self.add_child(spec).await);
+                            }
+                            Request::TerminateChild(pid, reply) => {
+                                let _ = reply.send(self.terminate_child(pid).await);
                             }
                         }
                         None
@@ -171,6 +189,53 @@ impl Sup {
             }
             Err(reason) => Err(reason),
         }
+    }
+
+    // ===== Children added and removed at run time =====
+
+    /// `start_child`: add `spec` and start it. A child that fails to start
+    /// or returns ignore is not kept (a static supervisor keeps an ignored
+    /// non-temporary child as undefined, as OTP does).
+    async fn add_child(&mut self, spec: ChildSpec) -> Result<Option<Pid>, ChildError> {
+        if let Some(max) = self.max_children
+            && self.children.len() >= max
+        {
+            return Err(ChildError::MaxChildren(max));
+        }
+        if !self.dynamic && self.index_of(&spec.id).is_some() {
+            return Err(ChildError::AlreadyPresent(spec.id));
+        }
+        self.children.push(Child {
+            spec,
+            running: None,
+            status: ChildStatus::Undefined,
+            restarts: 0,
+        });
+        let i = self.children.len() - 1;
+        match self.start_child(i).await {
+            Ok(keep) => {
+                let pid = self.children[i].running.as_ref().map(|r| r.pid);
+                if pid.is_none() && (!keep || self.dynamic) {
+                    self.children.remove(i);
+                }
+                Ok(pid)
+            }
+            Err(reason) => {
+                self.children.remove(i);
+                Err(ChildError::StartFailed(reason))
+            }
+        }
+    }
+
+    /// `terminate_child(pid)`: stop it as a shutdown would, and forget it
+    /// (a static supervisor keeps a non-temporary child's spec, stopped).
+    async fn terminate_child(&mut self, pid: Pid) -> Result<(), ChildError> {
+        let j = self.position_of(pid).ok_or(ChildError::NotFound(pid))?;
+        self.shutdown_child(j).await;
+        if self.dynamic || self.children[j].spec.restart == Restart::Temporary {
+            self.children.remove(j);
+        }
+        Ok(())
     }
 
     // ===== Restart =====

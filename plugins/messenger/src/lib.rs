@@ -32,14 +32,20 @@
 //! - call `"crash"` → traps (wasm `unreachable`).
 //! - call `{"stop": R}` → stops with reason R (`"normal"` → normal,
 //!   `"shutdown"` → shutdown, anything else → `error(R)`) and replies `"ok"`.
+//! - call `{"start_child": {"sup": T, "spec": S}}` → starts a child of
+//!   supervisor T from child spec S; replies `{"ok": pid}` (`{"ok": null}` if
+//!   it returned ignore) or `{"error": "<the supervisor's message>"}`;
+//!   call `{"terminate_child": {"sup": T, "pid": P}}` → `"ok"` or
+//!   `{"error": …}`; call `{"which_children": T}` and `{"count_children": T}`
+//!   → `{"ok": <JSON>}` or `{"error": …}`.
 //! - casts and plain messages: any JSON, kept in the inbox.
 //! - get-state → `{"inbox": [...]}`, the inbox as above.
 
 use overseer_guest::serde_json::{Value, json};
 use overseer_guest::{
     CallError, CallResult, Caller, CastResult, ExitReason, GenServer, Info, Init, MonitorRef, Pid,
-    Target, call, cast, demonitor, link, monitor, register, self_pid, send, trap_exit, unlink,
-    unregister, whereis,
+    Target, call, cast, count_children, demonitor, link, monitor, register, self_pid, send,
+    start_child, terminate_child, trap_exit, unlink, unregister, whereis, which_children,
 };
 use serde::{Deserialize, Serialize};
 
@@ -57,8 +63,31 @@ struct Args {
 }
 
 #[derive(Deserialize)]
+struct StartChild {
+    sup: Target,
+    spec: Value,
+}
+
+#[derive(Deserialize)]
+struct TerminateChild {
+    sup: Target,
+    pid: Pid,
+}
+
+fn ok_or_message(answer: Result<Value, String>) -> Value {
+    match answer {
+        Ok(value) => json!({ "ok": value }),
+        Err(message) => json!({ "error": message }),
+    }
+}
+
+#[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Request {
+    StartChild(StartChild),
+    TerminateChild(TerminateChild),
+    WhichChildren(Target),
+    CountChildren(Target),
     Echo(Value),
     Call(CallTo),
     Send(SendTo),
@@ -114,6 +143,18 @@ impl GenServer for Messenger {
 
     fn handle_call(&mut self, request: Request, from: Caller) -> CallResult<Value> {
         let reply = match request {
+            Request::StartChild(StartChild { sup, spec }) => match start_child(sup, &spec) {
+                Ok(pid) => json!({ "ok": pid }),
+                Err(message) => json!({ "error": message }),
+            },
+            Request::TerminateChild(TerminateChild { sup, pid }) => {
+                match terminate_child(sup, pid) {
+                    Ok(()) => json!("ok"),
+                    Err(message) => json!({ "error": message }),
+                }
+            }
+            Request::WhichChildren(sup) => ok_or_message(which_children(sup)),
+            Request::CountChildren(sup) => ok_or_message(count_children(sup)),
             Request::Echo(value) => value,
             Request::Call(CallTo {
                 to,
