@@ -61,6 +61,8 @@
 //! - [`send`], [`cast`], [`call`] (to a [`Target`], failing with a
 //!   [`CallError`]), [`whereis`], [`register`], [`unregister`], [`monitor`],
 //!   [`demonitor`], [`link`], [`unlink`]: talking to other processes.
+//! - [`registry_register`], [`registry_lookup`], [`registry_dispatch`],
+//!   [`registry_count`], [`registry_meta`] …: Elixir's Registry.
 //! - [`start_child`], [`terminate_child`], [`which_children`],
 //!   [`count_children`]: a supervisor's children (DynamicSupervisor).
 //! - [`bindings`]: the raw `wit-bindgen` output, for what this crate does not
@@ -91,6 +93,7 @@ mod adapter;
 mod host;
 pub mod log;
 mod messaging;
+mod registry;
 mod results;
 mod server;
 mod supervision;
@@ -115,6 +118,10 @@ pub use host::{
 pub use messaging::{
     CallError, MonitorRef, Target, call, cast, demonitor, link, monitor, register, send, unlink,
     unregister, whereis,
+};
+pub use registry::{
+    registry_count, registry_dispatch, registry_lookup, registry_meta, registry_put_meta,
+    registry_register, registry_unregister,
 };
 pub use results::{CallResult, Caller, CastResult, ExitReason, Info, Init, VsnChange};
 /// serde's "accept anything, keep nothing": use it as a message type whose

@@ -27,6 +27,11 @@ pub enum Target {
     Pid(Pid),
     /// The process registered under this name (see [`register`]).
     Name(String),
+    /// The process under a unique key in a registry: `(registry, key)`
+    /// (Elixir's `{:via, Registry, {registry, key}}`; see
+    /// [`registry_register`](crate::registry_register)). Serialised as a
+    /// two-element array.
+    Via(String, String),
 }
 
 impl From<Pid> for Target {
@@ -52,6 +57,7 @@ impl From<Target> for wit_types::Target {
         match target {
             Target::Pid(pid) => wit_types::Target::Pid(pid),
             Target::Name(name) => wit_types::Target::Name(name),
+            Target::Via(registry, key) => wit_types::Target::Via((registry, key)),
         }
     }
 }

@@ -46,6 +46,7 @@ async fn failed_restart_attempts_count_toward_intensity() {
             plugin: Plugin::new(plugin),
             args: b"null".to_vec(),
             name: Some("w".into()),
+            via: None,
             limits: Limits::default(),
         },
     );

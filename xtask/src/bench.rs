@@ -219,6 +219,7 @@ async fn bench_start_and_memory(plugins: &Path, n: usize) -> Result<Value> {
         plugin: Plugin::new(plugin),
         args: b"null".to_vec(),
         name: None,
+        via: None,
         limits: Limits::default(),
     };
     // Warm up, and leave nothing behind.

@@ -48,6 +48,7 @@ async fn upgrade_n(v1: &Path, v2: &Path, n: usize, rounds: usize) -> Result<Valu
         plugin,
         args: br#"{"initial_value": 7}"#.to_vec(),
         name: None,
+        via: None,
         limits: Limits::default(),
     };
     for _ in 0..n {

@@ -66,6 +66,11 @@ impl Application {
         load_plugins(node, &manifest.root, &mut plugins).await?;
         node.set_env(manifest.env.clone());
         node.set_plugins_dir(manifest.plugins_dir.clone());
+        for (name, keys) in &manifest.registries {
+            // A registry that exists already (another app on this node) is
+            // shared.
+            let _ = node.start_registry(name, *keys);
+        }
         let spec = supervisor_spec(node, &manifest.root, &plugins)?;
         let (exits_tx, root_exits) = mpsc::unbounded_channel();
         let (root, _abort) = start_supervisor(node, &spec, Some(exits_tx)).await?;
@@ -187,6 +192,7 @@ fn child_spec(
                 plugin,
                 args: worker.args.clone(),
                 name: worker.name.clone(),
+                via: worker.via.clone(),
                 limits: worker.limits,
             };
             (WorkerStart::new(node.clone(), spec), ChildType::Worker)

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::process::{Keys, ViaName};
 use crate::runtime::ProbationPolicy;
 use crate::sandbox::Limits;
 use crate::supervisor::{
@@ -59,6 +60,8 @@ pub struct Manifest {
     pub env: serde_json::Map<String, serde_json::Value>,
     /// `[app.upgrade]`: hot code swap settings.
     pub upgrade: UpgradeDecl,
+    /// `[[app.registries]]`: the registries to start, (name, keys).
+    pub registries: Vec<(String, Keys)>,
     /// The root supervisor.
     pub root: SupervisorDecl,
 }
@@ -131,6 +134,9 @@ pub struct WorkerDecl {
     pub plugin: PathBuf,
     /// The registered name.
     pub name: Option<String>,
+    /// A registry key it takes while it runs (`via = { registry, key,
+    /// value }`).
+    pub via: Option<ViaName>,
     /// `init` args, as JSON (`null` when absent).
     pub args: Vec<u8>,
     /// Memory and CPU limits.
@@ -156,6 +162,8 @@ struct AppSection {
     env: toml::Table,
     #[serde(default)]
     upgrade: UpgradeSection,
+    #[serde(default)]
+    registries: Vec<RegistrySection>,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +225,7 @@ struct ChildSection {
     child_type: ChildTypeName,
     plugin: Option<String>,
     name: Option<String>,
+    via: Option<ViaSection>,
     args: Option<toml::Value>,
     #[serde(default)]
     restart: RestartName,
@@ -230,6 +239,21 @@ struct ChildSection {
     // A dynamic supervisor's.
     max_children: Option<usize>,
     extra_args: Option<toml::Table>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ViaSection {
+    registry: String,
+    key: String,
+    value: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistrySection {
+    name: String,
+    keys: Keys,
 }
 
 #[derive(Deserialize, Default, Clone, Copy)]
@@ -333,6 +357,12 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError
         plugins_dir,
         env,
         upgrade,
+        registries: file
+            .app
+            .registries
+            .iter()
+            .map(|r| (r.name.clone(), r.keys))
+            .collect(),
         root,
     })
 }
@@ -470,11 +500,15 @@ impl Context<'_> {
             }
         };
         let kind = if is_supervisor {
-            if child.plugin.is_some() || child.args.is_some() || child.limits.is_some() {
+            if child.plugin.is_some()
+                || child.args.is_some()
+                || child.limits.is_some()
+                || child.via.is_some()
+            {
                 return Err(self.error(
                     span,
                     field,
-                    "a supervisor takes no plugin, args or limits",
+                    "a supervisor takes no plugin, args, limits or via",
                 ));
             }
             if is_dynamic && (child.strategy.is_some() || child.children.is_some()) {
@@ -543,9 +577,22 @@ impl Context<'_> {
                     limits.cpu_deadline = Duration::from_millis(ms);
                 }
             }
+            let via = match &child.via {
+                None => None,
+                Some(via) => Some(ViaName {
+                    registry: via.registry.clone(),
+                    key: via.key.clone(),
+                    value: match &via.value {
+                        None => serde_json::Value::Null,
+                        Some(v) => serde_json::to_value(v)
+                            .map_err(|e| self.error(span.clone(), &format!("{field}.via"), e))?,
+                    },
+                }),
+            };
             ChildKind::Worker(WorkerDecl {
                 plugin: plugins_dir.join(plugin),
                 name: child.name.clone(),
+                via,
                 args,
                 limits,
             })

@@ -44,6 +44,9 @@ pub enum SpawnError {
     /// `init` crashed.
     #[error("init crashed: {0}")]
     InitCrashed(Crash),
+    /// Its via name could not be taken.
+    #[error(transparent)]
+    Registry(#[from] super::RegistryError),
 }
 
 /// A name could not be registered.

@@ -220,6 +220,58 @@ impl HostCalls for ProcessHost {
         self.node.unregister(self.shared.pid, &name)
     }
 
+    fn registry_register(
+        &mut self,
+        registry: String,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), String> {
+        let value = serde_json::from_slice(&value).unwrap_or(serde_json::Value::Null);
+        self.node
+            .registry_register(&registry, &key, self.shared.pid, value)
+            .map_err(|e| e.to_string())
+    }
+
+    fn registry_unregister(&mut self, registry: String, key: String) {
+        self.node
+            .registry_unregister(&registry, &key, self.shared.pid);
+    }
+
+    fn registry_lookup(&mut self, registry: String, key: String) -> Vec<(u64, Vec<u8>)> {
+        self.node
+            .registry(&registry)
+            .map(|r| r.lookup(&key))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(pid, value)| (pid.0, value.to_string().into_bytes()))
+            .collect()
+    }
+
+    fn registry_dispatch(&mut self, registry: String, key: String, msg: Vec<u8>) -> u32 {
+        self.node
+            .registry_dispatch(&registry, &key, &msg)
+            .unwrap_or(0) as u32
+    }
+
+    fn registry_count(&mut self, registry: String) -> u32 {
+        self.node
+            .registry(&registry)
+            .map(|r| r.count())
+            .unwrap_or(0) as u32
+    }
+
+    fn registry_meta(&mut self, registry: String, key: String) -> Option<Vec<u8>> {
+        let value = self.node.registry(&registry).ok()?.meta(&key)?;
+        Some(value.to_string().into_bytes())
+    }
+
+    fn registry_put_meta(&mut self, registry: String, key: String, value: Vec<u8>) {
+        if let Ok(reg) = self.node.registry(&registry) {
+            let value = serde_json::from_slice(&value).unwrap_or(serde_json::Value::Null);
+            reg.put_meta(&key, value);
+        }
+    }
+
     fn start_child(&mut self, sup: GuestTarget, spec: Vec<u8>) -> PendingSupervisor<Option<u64>> {
         let handle = self.supervisor(sup);
         Box::pin(async move {
@@ -259,6 +311,7 @@ fn target(to: GuestTarget) -> Target {
     match to {
         GuestTarget::Pid(pid) => Target::Pid(Pid(pid)),
         GuestTarget::Name(name) => Target::Name(name),
+        GuestTarget::Via((registry, key)) => Target::Via { registry, key },
     }
 }
 

@@ -30,6 +30,7 @@ mod links;
 mod mailbox;
 mod node;
 mod pid;
+mod registry;
 mod server;
 mod supervisor_handle;
 
@@ -38,6 +39,7 @@ pub use error::{CallError, RegisterError, SpawnError};
 pub use events::{Event, EventBus};
 pub use exit::{ExitNotice, ExitReason, ExitSender};
 pub use mailbox::{Envelope, Mailbox, ReplySender};
-pub use node::{Node, PendingChange, ProcessInfo, ProcessRef, ProcessSpec, Spawned};
+pub use node::{Node, PendingChange, ProcessInfo, ProcessRef, ProcessSpec, Spawned, ViaName};
 pub use pid::{Pid, Target};
+pub use registry::{Keys, Registry, RegistryError};
 pub use supervisor_handle::{HandleFuture, SupervisorHandle};

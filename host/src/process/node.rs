@@ -35,6 +35,7 @@ pub(super) struct NodeInner {
     pub(super) processes: DashMap<Pid, Entry>,
     pub(super) names: DashMap<String, Pid>,
     plugins: DashMap<String, Arc<Plugin>>,
+    pub(super) registries: DashMap<String, Arc<super::registry::Registry>>,
     /// Where plugins named at run time (a dynamic child's spec) are loaded
     /// from when the node does not know them yet.
     plugins_dir: RwLock<Option<std::path::PathBuf>>,
@@ -69,6 +70,8 @@ pub(crate) struct Shared {
     pub(crate) name: Option<String>,
     /// Names it registered itself, released when it exits.
     pub(crate) names: Mutex<Vec<String>>,
+    /// Its registry entries: (registry, key), removed when it exits.
+    pub(crate) registrations: Mutex<Vec<(String, String)>>,
     /// Its monitors and links.
     pub(crate) watchers: Mutex<Watchers>,
     pub(crate) parent: Option<Pid>,
@@ -110,8 +113,24 @@ pub struct ProcessSpec {
     pub args: Vec<u8>,
     /// A name to register the process under while it lives.
     pub name: Option<String>,
+    /// A registry key to register it under while it lives (a via name).
+    pub via: Option<ViaName>,
     /// Memory and CPU limits.
     pub limits: Limits,
+}
+
+/// A process's key in a registry, taken when it starts and released when it
+/// exits: Elixir's `name: {:via, Registry, {registry, key, value}}`.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViaName {
+    /// The registry.
+    pub registry: String,
+    /// The key.
+    pub key: String,
+    /// The entry's value (JSON; null when absent).
+    #[serde(default)]
+    pub value: serde_json::Value,
 }
 
 /// A process started by [`Node::spawn`].
@@ -149,6 +168,7 @@ impl Node {
                 processes: DashMap::new(),
                 names: DashMap::new(),
                 plugins: DashMap::new(),
+                registries: DashMap::new(),
                 rollbacks: Mutex::new(Vec::new()),
                 plugins_dir: RwLock::new(None),
                 next_pid: AtomicU64::new(1),
@@ -228,6 +248,7 @@ impl Node {
             limits: spec.limits,
             name: spec.name.clone(),
             names: Mutex::new(Vec::new()),
+            registrations: Mutex::new(Vec::new()),
             watchers: Mutex::new(Watchers::default()),
             parent,
             trap_exit: AtomicBool::new(false),
@@ -247,6 +268,13 @@ impl Node {
                 supervisor: None,
             },
         );
+        if let Some(via) = &spec.via
+            && let Err(err) =
+                self.registry_register(&via.registry, &via.key, pid, via.value.clone())
+        {
+            self.forget(&shared);
+            return Err(SpawnError::Registry(err));
+        }
         let host = ProcessHost::new(self.clone(), shared.clone(), tx);
         let started = async {
             let mut instance = Instance::new(&version, Box::new(host), &spec.limits)
@@ -529,6 +557,13 @@ impl Node {
                 .names
                 .remove_if(name, |_, holder| *holder == shared.pid);
         }
+        let registrations = std::mem::take(
+            &mut *shared
+                .registrations
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        self.drop_registrations(shared.pid, registrations);
         self.inner.live.fetch_sub(1, Ordering::Relaxed);
     }
 
@@ -555,6 +590,7 @@ impl Node {
             limits: Limits::default(),
             name: name.map(str::to_string),
             names: Mutex::new(Vec::new()),
+            registrations: Mutex::new(Vec::new()),
             watchers: Mutex::new(Watchers::default()),
             parent: None,
             trap_exit: AtomicBool::new(true),
@@ -616,6 +652,7 @@ impl Node {
         let pid = match target {
             Target::Pid(pid) => *pid,
             Target::Name(name) => *self.inner.names.get(name)?,
+            Target::Via { registry, key } => self.whereis_via(registry, key)?,
         };
         self.inner.processes.contains_key(&pid).then_some(pid)
     }

@@ -17,13 +17,21 @@ impl fmt::Display for Pid {
     }
 }
 
-/// Who a message is for: a pid, or a registered name.
+/// Who a message is for: a pid, a registered name, or a unique key in a
+/// registry (Elixir's `{:via, Registry, {registry, key}}`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
     /// A process by pid.
     Pid(Pid),
     /// A process by registered name.
     Name(String),
+    /// The process under a unique key of a registry.
+    Via {
+        /// The registry.
+        registry: String,
+        /// The key.
+        key: String,
+    },
 }
 
 impl fmt::Display for Target {
@@ -31,6 +39,7 @@ impl fmt::Display for Target {
         match self {
             Target::Pid(pid) => write!(f, "pid {pid}"),
             Target::Name(name) => write!(f, "'{name}'"),
+            Target::Via { registry, key } => write!(f, "'{key}' in registry '{registry}'"),
         }
     }
 }
@@ -38,8 +47,17 @@ impl fmt::Display for Target {
 impl FromStr for Target {
     type Err = std::convert::Infallible;
 
-    /// All digits: a pid; anything else: a name.
+    /// All digits: a pid; `via:REGISTRY/KEY`: a registry key; anything
+    /// else: a name.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(via) = s.strip_prefix("via:")
+            && let Some((registry, key)) = via.split_once('/')
+        {
+            return Ok(Target::Via {
+                registry: registry.to_string(),
+                key: key.to_string(),
+            });
+        }
         Ok(match s.parse::<u64>() {
             Ok(n) => Target::Pid(Pid(n)),
             Err(_) => Target::Name(s.to_string()),

@@ -57,6 +57,25 @@ pub trait HostCalls: Send + 'static {
     fn register(&mut self, name: String) -> Result<(), String>;
     /// Release `name` if held; true if it was.
     fn unregister(&mut self, name: String) -> bool;
+    /// Register in a registry; the error is one line.
+    fn registry_register(
+        &mut self,
+        registry: String,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), String>;
+    /// Remove this process's entries under a key.
+    fn registry_unregister(&mut self, registry: String, key: String);
+    /// The entries under a key.
+    fn registry_lookup(&mut self, registry: String, key: String) -> Vec<(u64, Vec<u8>)>;
+    /// Send to every process under a key; how many.
+    fn registry_dispatch(&mut self, registry: String, key: String, msg: Vec<u8>) -> u32;
+    /// How many entries.
+    fn registry_count(&mut self, registry: String) -> u32;
+    /// Metadata under a key.
+    fn registry_meta(&mut self, registry: String, key: String) -> Option<Vec<u8>>;
+    /// Set metadata under a key.
+    fn registry_put_meta(&mut self, registry: String, key: String, value: Vec<u8>);
     /// Start a child under supervisor `sup` from a JSON spec.
     fn start_child(&mut self, sup: GuestTarget, spec: Vec<u8>) -> PendingSupervisor<Option<u64>>;
     /// Stop a supervisor's child.
@@ -148,6 +167,39 @@ impl host::Host for StoreData {
         self.host.unregister(name)
     }
 
+    fn registry_register(
+        &mut self,
+        registry: String,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), String> {
+        self.host.registry_register(registry, key, value)
+    }
+
+    fn registry_unregister(&mut self, registry: String, key: String) {
+        self.host.registry_unregister(registry, key)
+    }
+
+    fn registry_lookup(&mut self, registry: String, key: String) -> Vec<(u64, Vec<u8>)> {
+        self.host.registry_lookup(registry, key)
+    }
+
+    fn registry_dispatch(&mut self, registry: String, key: String, msg: Vec<u8>) -> u32 {
+        self.host.registry_dispatch(registry, key, msg)
+    }
+
+    fn registry_count(&mut self, registry: String) -> u32 {
+        self.host.registry_count(registry)
+    }
+
+    fn registry_meta(&mut self, registry: String, key: String) -> Option<Vec<u8>> {
+        self.host.registry_meta(registry, key)
+    }
+
+    fn registry_put_meta(&mut self, registry: String, key: String, value: Vec<u8>) {
+        self.host.registry_put_meta(registry, key, value)
+    }
+
     async fn start_child(
         &mut self,
         sup: GuestTarget,
@@ -233,6 +285,23 @@ impl HostCalls for Detached {
     fn unregister(&mut self, _name: String) -> bool {
         false
     }
+    fn registry_register(&mut self, _r: String, _k: String, _v: Vec<u8>) -> Result<(), String> {
+        Err("not a process".into())
+    }
+    fn registry_unregister(&mut self, _r: String, _k: String) {}
+    fn registry_lookup(&mut self, _r: String, _k: String) -> Vec<(u64, Vec<u8>)> {
+        Vec::new()
+    }
+    fn registry_dispatch(&mut self, _r: String, _k: String, _m: Vec<u8>) -> u32 {
+        0
+    }
+    fn registry_count(&mut self, _r: String) -> u32 {
+        0
+    }
+    fn registry_meta(&mut self, _r: String, _k: String) -> Option<Vec<u8>> {
+        None
+    }
+    fn registry_put_meta(&mut self, _r: String, _k: String, _v: Vec<u8>) {}
     fn start_child(&mut self, _sup: GuestTarget, _spec: Vec<u8>) -> PendingSupervisor<Option<u64>> {
         Box::pin(async { Err("not a process".into()) })
     }

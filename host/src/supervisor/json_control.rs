@@ -12,11 +12,12 @@ use super::{
     ChildSpec, ChildType, DEFAULT_WORKER_SHUTDOWN, Restart, Shutdown, SupervisorRef,
     SupervisorSpec, WorkerStart,
 };
-use crate::process::{HandleFuture, Node, Pid, ProcessSpec, SupervisorHandle};
+use crate::process::{HandleFuture, Node, Pid, ProcessSpec, SupervisorHandle, ViaName};
 use crate::sandbox::Limits;
 
 /// A child spec as JSON: `{"plugin": "counter", "args": {...}, "id": "c1",
-/// "name": "c1", "restart": "transient", "shutdown": 1000 | "brutal_kill" |
+/// "name": "c1", "via": {"registry": "r", "key": "k", "value": …},
+/// "restart": "transient", "shutdown": 1000 | "brutal_kill" |
 /// "infinity", "limits": {"memory_mb": 16, "cpu_ms": 500}}`. Only `plugin`
 /// is required: a plugin the host has loaded, named without `.wasm`.
 #[derive(Debug, Deserialize)]
@@ -27,6 +28,7 @@ struct JsonChildSpec {
     args: Value,
     id: Option<String>,
     name: Option<String>,
+    via: Option<ViaName>,
     #[serde(default)]
     restart: Restart,
     shutdown: Option<Value>,
@@ -98,6 +100,7 @@ pub async fn child_spec_from_json(
         plugin,
         args: args.to_string().into_bytes(),
         name: spec.name,
+        via: spec.via,
         limits,
     };
     Ok(ChildSpec {

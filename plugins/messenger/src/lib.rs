@@ -38,14 +38,24 @@
 //!   call `{"terminate_child": {"sup": T, "pid": P}}` → `"ok"` or
 //!   `{"error": …}`; call `{"which_children": T}` and `{"count_children": T}`
 //!   → `{"ok": <JSON>}` or `{"error": …}`.
+//! - registries: call `{"reg_register": {"registry": R, "key": K, "value": V}}`
+//!   → `"ok"` or `{"error": …}`; `{"reg_unregister": {"registry": R, "key":
+//!   K}}` → `"ok"`; `{"reg_lookup": {"registry": R, "key": K}}` → `[[pid,
+//!   value], …]`; `{"reg_dispatch": {"registry": R, "key": K, "msg": M}}` →
+//!   how many got M; `{"reg_count": R}` → a number; `{"reg_meta":
+//!   {"registry": R, "key": K}}` → the value or null; `{"reg_put_meta":
+//!   {"registry": R, "key": K, "value": V}}` → `"ok"`. A target T may also be
+//!   `[registry, key]`.
 //! - casts and plain messages: any JSON, kept in the inbox.
 //! - get-state → `{"inbox": [...]}`, the inbox as above.
 
 use overseer_guest::serde_json::{Value, json};
 use overseer_guest::{
     CallError, CallResult, Caller, CastResult, ExitReason, GenServer, Info, Init, MonitorRef, Pid,
-    Target, call, cast, count_children, demonitor, link, monitor, register, self_pid, send,
-    start_child, terminate_child, trap_exit, unlink, unregister, whereis, which_children,
+    Target, call, cast, count_children, demonitor, link, monitor, register, registry_count,
+    registry_dispatch, registry_lookup, registry_meta, registry_put_meta, registry_register,
+    registry_unregister, self_pid, send, start_child, terminate_child, trap_exit, unlink,
+    unregister, whereis, which_children,
 };
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +70,16 @@ struct Messenger {
 struct Args {
     name: Option<String>,
     trap_exit: bool,
+}
+
+#[derive(Deserialize)]
+struct RegEntry {
+    registry: String,
+    key: String,
+    #[serde(default)]
+    value: Value,
+    #[serde(default)]
+    msg: Value,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +104,13 @@ fn ok_or_message(answer: Result<Value, String>) -> Value {
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Request {
+    RegRegister(RegEntry),
+    RegUnregister(RegEntry),
+    RegLookup(RegEntry),
+    RegDispatch(RegEntry),
+    RegCount(String),
+    RegMeta(RegEntry),
+    RegPutMeta(RegEntry),
     StartChild(StartChild),
     TerminateChild(TerminateChild),
     WhichChildren(Target),
@@ -143,6 +170,22 @@ impl GenServer for Messenger {
 
     fn handle_call(&mut self, request: Request, from: Caller) -> CallResult<Value> {
         let reply = match request {
+            Request::RegRegister(e) => match registry_register(&e.registry, &e.key, &e.value) {
+                Ok(()) => json!("ok"),
+                Err(message) => json!({ "error": message }),
+            },
+            Request::RegUnregister(e) => {
+                registry_unregister(&e.registry, &e.key);
+                json!("ok")
+            }
+            Request::RegLookup(e) => json!(registry_lookup::<Value>(&e.registry, &e.key)),
+            Request::RegDispatch(e) => json!(registry_dispatch(&e.registry, &e.key, &e.msg)),
+            Request::RegCount(registry) => json!(registry_count(&registry)),
+            Request::RegMeta(e) => json!(registry_meta(&e.registry, &e.key)),
+            Request::RegPutMeta(e) => {
+                registry_put_meta(&e.registry, &e.key, &e.value);
+                json!("ok")
+            }
             Request::StartChild(StartChild { sup, spec }) => match start_child(sup, &spec) {
                 Ok(pid) => json!({ "ok": pid }),
                 Err(message) => json!({ "error": message }),
