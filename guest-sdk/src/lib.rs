@@ -63,6 +63,8 @@
 //!   [`demonitor`], [`link`], [`unlink`]: talking to other processes.
 //! - [`registry_register`], [`registry_lookup`], [`registry_dispatch`],
 //!   [`registry_count`], [`registry_meta`] …: Elixir's Registry.
+//! - [`pool_checkout`], [`pool_checkin`], [`pool_transaction`]: worker
+//!   pools (poolboy).
 //! - [`start_child`], [`terminate_child`], [`which_children`],
 //!   [`count_children`]: a supervisor's children (DynamicSupervisor).
 //! - [`bindings`]: the raw `wit-bindgen` output, for what this crate does not
@@ -93,6 +95,7 @@ mod adapter;
 mod host;
 pub mod log;
 mod messaging;
+mod pool;
 mod registry;
 mod results;
 mod server;
@@ -119,6 +122,7 @@ pub use messaging::{
     CallError, MonitorRef, Target, call, cast, demonitor, link, monitor, register, send, unlink,
     unregister, whereis,
 };
+pub use pool::{pool_checkin, pool_checkout, pool_transaction};
 pub use registry::{
     registry_count, registry_dispatch, registry_lookup, registry_meta, registry_put_meta,
     registry_register, registry_unregister,

@@ -366,3 +366,24 @@ fn dynamic_children_through_the_cli() {
         (1, "overseer: no such supervisor: 'nobody'")
     );
 }
+
+#[test]
+fn a_pool_transaction_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = manifest_text(&worker("c", "counter", "")).replace(
+        "[app.upgrade]",
+        "[[app.pools]]\nname = \"conns\"\nplugin = \"counter.wasm\"\nsize = 1\nmax_overflow = 0\n[app.upgrade]",
+    );
+    std::fs::write(dir.path().join("app.toml"), text).unwrap();
+    let host = Host::start_in(dir);
+    assert_eq!(
+        stdout(&host.client(&["call", "pool:conns", "\"increment\""])),
+        "1\n"
+    );
+    assert_eq!(
+        stdout(&host.client(&["call", "pool:conns", "\"increment\""])),
+        "2\n"
+    );
+    let (code, err) = failure(&host.client(&["call", "pool:nope", "\"get\""]));
+    assert_eq!((code, err.as_str()), (1, "overseer: no pool named 'nope'"));
+}

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::manifest::{ChildDecl, ChildKind, Manifest, ManifestError, SupervisorDecl};
-use crate::process::{ExitNotice, Node, ProcessSpec};
+use super::manifest::{ChildDecl, ChildKind, Manifest, ManifestError, PoolDecl, SupervisorDecl};
+use crate::process::{ExitNotice, Node, PoolError, PoolRef, PoolSpec, ProcessSpec};
 use crate::reload::{Reloader, UpgradePolicy, WatchError, Watcher};
 use crate::runtime::{Plugin, PluginError, PluginVersion};
 use crate::supervisor::{
@@ -40,6 +40,9 @@ pub enum AppError {
     /// The plugin folder cannot be watched.
     #[error(transparent)]
     Watch(#[from] WatchError),
+    /// A worker pool did not start.
+    #[error(transparent)]
+    Pool(PoolError),
 }
 
 /// A started application: the root supervisor of its tree.
@@ -48,6 +51,7 @@ pub struct Application {
     root: SupervisorRef,
     root_exits: mpsc::UnboundedReceiver<ExitNotice>,
     reloader: Reloader,
+    pools: Vec<PoolRef>,
     _watcher: Option<Watcher>,
 }
 
@@ -71,9 +75,29 @@ impl Application {
             // shared.
             let _ = node.start_registry(name, *keys);
         }
+        let mut pools = Vec::new();
+        for decl in &manifest.pools {
+            match start_pool(node, decl, &mut plugins).await {
+                Ok(pool) => pools.push(pool),
+                Err(err) => {
+                    for pool in &pools {
+                        pool.stop().await;
+                    }
+                    return Err(err);
+                }
+            }
+        }
         let spec = supervisor_spec(node, &manifest.root, &plugins)?;
         let (exits_tx, root_exits) = mpsc::unbounded_channel();
-        let (root, _abort) = start_supervisor(node, &spec, Some(exits_tx)).await?;
+        let (root, _abort) = match start_supervisor(node, &spec, Some(exits_tx)).await {
+            Ok(started) => started,
+            Err(err) => {
+                for pool in &pools {
+                    pool.stop().await;
+                }
+                return Err(err.into());
+            }
+        };
         let reloader = Reloader::new(
             node,
             UpgradePolicy {
@@ -91,6 +115,7 @@ impl Application {
             root,
             root_exits,
             reloader,
+            pools,
             _watcher: watcher,
         })
     }
@@ -117,10 +142,45 @@ impl Application {
         self.root_exits.recv().await
     }
 
-    /// Stop the tree: every child in reverse start order, recursively.
+    /// Stop the tree: every child in reverse start order, recursively;
+    /// then the pools.
     pub async fn stop(&self) {
         let _ = self.root.shutdown().await;
+        for pool in &self.pools {
+            pool.stop().await;
+        }
     }
+}
+
+async fn start_pool(
+    node: &Node,
+    decl: &PoolDecl,
+    plugins: &mut HashMap<PathBuf, Arc<Plugin>>,
+) -> Result<PoolRef, AppError> {
+    let plugin = match plugins.get(&decl.worker.plugin) {
+        Some(plugin) => plugin.clone(),
+        None => {
+            let version = PluginVersion::load(node.runtime(), &decl.worker.plugin).await?;
+            let plugin = node.register_plugin(Plugin::new(version));
+            plugins.insert(decl.worker.plugin.clone(), plugin.clone());
+            plugin
+        }
+    };
+    let spec = PoolSpec {
+        name: decl.name.clone(),
+        worker: ProcessSpec {
+            id: decl.name.clone(),
+            plugin,
+            args: decl.worker.args.clone(),
+            name: None,
+            via: None,
+            limits: decl.worker.limits,
+        },
+        size: decl.size,
+        max_overflow: decl.max_overflow,
+        strategy: decl.strategy,
+    };
+    node.start_pool(spec).await.map_err(AppError::Pool)
 }
 
 fn load_plugins<'a>(

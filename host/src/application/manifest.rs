@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::process::{Keys, ViaName};
+use crate::process::{Keys, PoolStrategy, ViaName};
 use crate::runtime::ProbationPolicy;
 use crate::sandbox::Limits;
 use crate::supervisor::{
@@ -62,6 +62,8 @@ pub struct Manifest {
     pub upgrade: UpgradeDecl,
     /// `[[app.registries]]`: the registries to start, (name, keys).
     pub registries: Vec<(String, Keys)>,
+    /// `[[app.pools]]`: the worker pools to start.
+    pub pools: Vec<PoolDecl>,
     /// The root supervisor.
     pub root: SupervisorDecl,
 }
@@ -86,6 +88,21 @@ impl Default for UpgradeDecl {
             probation: Some(ProbationPolicy::default()),
         }
     }
+}
+
+/// A worker pool as the manifest declares it (`[[app.pools]]`).
+#[derive(Debug, Clone)]
+pub struct PoolDecl {
+    /// Its name (`overseer call pool:NAME …`).
+    pub name: String,
+    /// The workers' plugin, args and limits.
+    pub worker: WorkerDecl,
+    /// Workers kept (default 5).
+    pub size: usize,
+    /// Extra workers on demand (default 10).
+    pub max_overflow: usize,
+    /// lifo (default) or fifo.
+    pub strategy: PoolStrategy,
 }
 
 /// A supervisor as the manifest declares it.
@@ -164,6 +181,31 @@ struct AppSection {
     upgrade: UpgradeSection,
     #[serde(default)]
     registries: Vec<RegistrySection>,
+    #[serde(default)]
+    pools: Vec<Spanned<PoolSection>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolSection {
+    name: String,
+    plugin: String,
+    args: Option<toml::Value>,
+    #[serde(default = "default_pool_size")]
+    size: usize,
+    #[serde(default = "default_max_overflow")]
+    max_overflow: usize,
+    #[serde(default)]
+    strategy: PoolStrategy,
+    limits: Option<LimitsSection>,
+}
+
+fn default_pool_size() -> usize {
+    5
+}
+
+fn default_max_overflow() -> usize {
+    10
 }
 
 #[derive(Deserialize)]
@@ -343,6 +385,13 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError
         &file.supervisor.children,
         &plugins_dir,
     )?;
+    let pools = file
+        .app
+        .pools
+        .iter()
+        .enumerate()
+        .map(|(i, pool)| ctx.pool(i, pool, &plugins_dir))
+        .collect::<Result<_, _>>()?;
     let upgrade = &file.app.upgrade;
     let upgrade = UpgradeDecl {
         watch: upgrade.watch,
@@ -357,6 +406,7 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError
         plugins_dir,
         env,
         upgrade,
+        pools,
         registries: file
             .app
             .registries
@@ -455,6 +505,44 @@ impl Context<'_> {
             children: decls,
             dynamic: false,
             extra_args: serde_json::Map::new(),
+        })
+    }
+
+    fn pool(
+        &self,
+        i: usize,
+        pool: &Spanned<PoolSection>,
+        plugins_dir: &Path,
+    ) -> Result<PoolDecl, ManifestError> {
+        let span = Some(pool.span());
+        let field = format!("app.pools[{i}]");
+        let pool = pool.get_ref();
+        let args = match &pool.args {
+            None => b"null".to_vec(),
+            Some(args) => serde_json::to_vec(args)
+                .map_err(|e| self.error(span.clone(), &format!("{field}.args"), e))?,
+        };
+        let mut limits = Limits::default();
+        if let Some(l) = &pool.limits {
+            if let Some(mb) = l.memory_mb {
+                limits.memory_bytes = mb << 20;
+            }
+            if let Some(ms) = l.cpu_ms {
+                limits.cpu_deadline = Duration::from_millis(ms);
+            }
+        }
+        Ok(PoolDecl {
+            name: pool.name.clone(),
+            worker: WorkerDecl {
+                plugin: plugins_dir.join(&pool.plugin),
+                name: None,
+                via: None,
+                args,
+                limits,
+            },
+            size: pool.size,
+            max_overflow: pool.max_overflow,
+            strategy: pool.strategy,
         })
     }
 

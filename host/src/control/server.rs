@@ -280,14 +280,18 @@ async fn call(
 ) -> Result<Json<CallReply>, ApiError> {
     let Json(req) = body?;
     let timeout = Duration::from_millis(req.timeout_ms);
-    let reply = control
-        .node
-        .call(
-            &target(&req.target),
-            api::json_to_payload(&req.request),
-            timeout,
-        )
-        .await?;
+    let request = api::json_to_payload(&req.request);
+    // `pool:NAME`: a transaction on the pool (checkout, call, checkin).
+    let reply = if let Some(pool) = req.target.strip_prefix("pool:") {
+        let pool = control.node.pool(pool)?;
+        pool.transaction(&control.node, None, request, timeout)
+            .await?
+    } else {
+        control
+            .node
+            .call(&target(&req.target), request, timeout)
+            .await?
+    };
     Ok(Json(CallReply {
         reply: api::payload_to_json(&reply),
     }))
@@ -565,6 +569,27 @@ impl From<ReloadError> for ApiError {
         ApiError {
             status,
             message: one_line(&err.to_string()),
+        }
+    }
+}
+
+impl From<crate::process::PoolError> for ApiError {
+    fn from(err: crate::process::PoolError) -> Self {
+        use crate::process::PoolError;
+        match err {
+            PoolError::Call(call) => call.into(),
+            PoolError::NoPool(_) => ApiError {
+                status: StatusCode::NOT_FOUND,
+                message: err.to_string(),
+            },
+            PoolError::Timeout { .. } => ApiError {
+                status: StatusCode::GATEWAY_TIMEOUT,
+                message: err.to_string(),
+            },
+            PoolError::Full(_) | PoolError::Start { .. } => ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: one_line(&err.to_string()),
+            },
         }
     }
 }

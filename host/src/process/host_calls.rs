@@ -272,6 +272,49 @@ impl HostCalls for ProcessHost {
         }
     }
 
+    fn pool_checkout(
+        &mut self,
+        pool: String,
+        block: bool,
+        timeout_ms: u32,
+    ) -> PendingSupervisor<u64> {
+        let pool = self.node.pool(&pool);
+        let me = self.shared.pid;
+        Box::pin(async move {
+            let timeout = Duration::from_millis(u64::from(timeout_ms));
+            let worker = pool
+                .map_err(|e| e.to_string())?
+                .checkout(Some(me), block, timeout)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(worker.0)
+        })
+    }
+
+    fn pool_checkin(&mut self, pool: String, worker: u64) {
+        if let Ok(pool) = self.node.pool(&pool) {
+            pool.checkin(Pid(worker));
+        }
+    }
+
+    fn pool_transaction(
+        &mut self,
+        pool: String,
+        request: Vec<u8>,
+        timeout_ms: u32,
+    ) -> PendingSupervisor<Vec<u8>> {
+        let pool = self.node.pool(&pool);
+        let node = self.node.clone();
+        let me = self.shared.pid;
+        Box::pin(async move {
+            let timeout = Duration::from_millis(u64::from(timeout_ms));
+            pool.map_err(|e| e.to_string())?
+                .transaction(&node, Some(me), request, timeout)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
     fn start_child(&mut self, sup: GuestTarget, spec: Vec<u8>) -> PendingSupervisor<Option<u64>> {
         let handle = self.supervisor(sup);
         Box::pin(async move {

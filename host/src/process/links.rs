@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::mailbox::Envelope;
 use super::node::{Node, Shared};
-use super::{CallError, ExitReason, Pid, RegisterError, SpawnError, Target};
+use super::{
+    CallError, ExitNotice, ExitReason, ExitSender, Pid, RegisterError, SpawnError, Target,
+};
 
 /// Who watches a process. Once it has exited, `exited` is set and nothing
 /// more is added: a monitor or link taken after that sees `noproc`.
@@ -23,6 +25,8 @@ pub(crate) struct Watchers {
     /// (monitor reference, watching process).
     monitors: Vec<(u64, Pid)>,
     links: HashSet<Pid>,
+    /// Host-side watchers (a pool watching a worker's owner).
+    notify: Vec<ExitSender>,
 }
 
 /// Monitor references, unique within a host.
@@ -50,6 +54,25 @@ impl Node {
             self.deliver_down(watcher, monitor, target, ExitReason::Error("noproc".into()));
         }
         monitor
+    }
+
+    /// Send an [`ExitNotice`] on `to` when `pid` exits (at once if it is
+    /// gone): a monitor for host-side parts that have no mailbox.
+    pub fn notify_exit(&self, pid: Pid, to: ExitSender) {
+        let added = self.shared_of(pid).is_some_and(|shared| {
+            let mut watchers = shared.watchers.lock().unwrap_or_else(|p| p.into_inner());
+            if watchers.exited {
+                return false;
+            }
+            watchers.notify.push(to.clone());
+            true
+        });
+        if !added {
+            let _ = to.send(ExitNotice {
+                pid,
+                reason: ExitReason::Error("noproc".into()),
+            });
+        }
     }
 
     /// Remove monitor `monitor` that `watcher` holds on `target`. True if it
@@ -141,14 +164,21 @@ impl Node {
     /// Process `shared` has exited with `reason`: tell its monitors, and
     /// send the exit signal along its links.
     pub(super) fn signal_exit(&self, shared: &Shared, reason: &ExitReason) {
-        let (monitors, links) = {
+        let (monitors, links, notify) = {
             let mut watchers = shared.watchers.lock().unwrap_or_else(|p| p.into_inner());
             watchers.exited = true;
             (
                 std::mem::take(&mut watchers.monitors),
                 std::mem::take(&mut watchers.links),
+                std::mem::take(&mut watchers.notify),
             )
         };
+        for to in notify {
+            let _ = to.send(ExitNotice {
+                pid: shared.pid,
+                reason: reason.clone(),
+            });
+        }
         for (monitor, watcher) in monitors {
             self.deliver_down(watcher, monitor, shared.pid, reason.clone());
         }

@@ -36,6 +36,7 @@ pub(super) struct NodeInner {
     pub(super) names: DashMap<String, Pid>,
     plugins: DashMap<String, Arc<Plugin>>,
     pub(super) registries: DashMap<String, Arc<super::registry::Registry>>,
+    pub(super) pools: DashMap<String, super::pool::PoolRef>,
     /// Where plugins named at run time (a dynamic child's spec) are loaded
     /// from when the node does not know them yet.
     plugins_dir: RwLock<Option<std::path::PathBuf>>,
@@ -169,6 +170,7 @@ impl Node {
                 names: DashMap::new(),
                 plugins: DashMap::new(),
                 registries: DashMap::new(),
+                pools: DashMap::new(),
                 rollbacks: Mutex::new(Vec::new()),
                 plugins_dir: RwLock::new(None),
                 next_pid: AtomicU64::new(1),

@@ -14,6 +14,8 @@ wasmtime::component::bindgen!({
         "overseer:plugin/host.terminate-child": async,
         "overseer:plugin/host.which-children": async,
         "overseer:plugin/host.count-children": async,
+        "overseer:plugin/host.pool-checkout": async,
+        "overseer:plugin/host.pool-transaction": async,
     },
     exports: { default: async },
 });

@@ -76,6 +76,22 @@ pub trait HostCalls: Send + 'static {
     fn registry_meta(&mut self, registry: String, key: String) -> Option<Vec<u8>>;
     /// Set metadata under a key.
     fn registry_put_meta(&mut self, registry: String, key: String, value: Vec<u8>);
+    /// Check a worker out of a pool.
+    fn pool_checkout(
+        &mut self,
+        pool: String,
+        block: bool,
+        timeout_ms: u32,
+    ) -> PendingSupervisor<u64>;
+    /// Give a worker back.
+    fn pool_checkin(&mut self, pool: String, worker: u64);
+    /// Checkout, call, checkin.
+    fn pool_transaction(
+        &mut self,
+        pool: String,
+        request: Vec<u8>,
+        timeout_ms: u32,
+    ) -> PendingSupervisor<Vec<u8>>;
     /// Start a child under supervisor `sup` from a JSON spec.
     fn start_child(&mut self, sup: GuestTarget, spec: Vec<u8>) -> PendingSupervisor<Option<u64>>;
     /// Stop a supervisor's child.
@@ -200,6 +216,30 @@ impl host::Host for StoreData {
         self.host.registry_put_meta(registry, key, value)
     }
 
+    async fn pool_checkout(
+        &mut self,
+        pool: String,
+        block: bool,
+        timeout_ms: u32,
+    ) -> Result<u64, String> {
+        let waiting = self.host.pool_checkout(pool, block, timeout_ms);
+        self.wait(waiting).await
+    }
+
+    fn pool_checkin(&mut self, pool: String, worker: u64) {
+        self.host.pool_checkin(pool, worker)
+    }
+
+    async fn pool_transaction(
+        &mut self,
+        pool: String,
+        request: Vec<u8>,
+        timeout_ms: u32,
+    ) -> Result<Vec<u8>, String> {
+        let waiting = self.host.pool_transaction(pool, request, timeout_ms);
+        self.wait(waiting).await
+    }
+
     async fn start_child(
         &mut self,
         sup: GuestTarget,
@@ -302,6 +342,13 @@ impl HostCalls for Detached {
         None
     }
     fn registry_put_meta(&mut self, _r: String, _k: String, _v: Vec<u8>) {}
+    fn pool_checkout(&mut self, _p: String, _b: bool, _t: u32) -> PendingSupervisor<u64> {
+        Box::pin(async { Err("not a process".into()) })
+    }
+    fn pool_checkin(&mut self, _p: String, _w: u64) {}
+    fn pool_transaction(&mut self, _p: String, _r: Vec<u8>, _t: u32) -> PendingSupervisor<Vec<u8>> {
+        Box::pin(async { Err("not a process".into()) })
+    }
     fn start_child(&mut self, _sup: GuestTarget, _spec: Vec<u8>) -> PendingSupervisor<Option<u64>> {
         Box::pin(async { Err("not a process".into()) })
     }

@@ -46,16 +46,20 @@
 //!   {"registry": R, "key": K}}` → the value or null; `{"reg_put_meta":
 //!   {"registry": R, "key": K, "value": V}}` → `"ok"`. A target T may also be
 //!   `[registry, key]`.
+//! - pools: call `{"pool_checkout": {"pool": P, "block": B, "timeout_ms":
+//!   N}}` → `{"ok": worker pid}` or `{"error": …}`; `{"pool_checkin":
+//!   {"pool": P, "pid": W}}` → `"ok"`; `{"pool_transaction": {"pool": P,
+//!   "msg": M, "timeout_ms": N}}` → `{"ok": reply}` or `{"error": …}`.
 //! - casts and plain messages: any JSON, kept in the inbox.
 //! - get-state → `{"inbox": [...]}`, the inbox as above.
 
 use overseer_guest::serde_json::{Value, json};
 use overseer_guest::{
     CallError, CallResult, Caller, CastResult, ExitReason, GenServer, Info, Init, MonitorRef, Pid,
-    Target, call, cast, count_children, demonitor, link, monitor, register, registry_count,
-    registry_dispatch, registry_lookup, registry_meta, registry_put_meta, registry_register,
-    registry_unregister, self_pid, send, start_child, terminate_child, trap_exit, unlink,
-    unregister, whereis, which_children,
+    Target, call, cast, count_children, demonitor, link, monitor, pool_checkin, pool_checkout,
+    pool_transaction, register, registry_count, registry_dispatch, registry_lookup, registry_meta,
+    registry_put_meta, registry_register, registry_unregister, self_pid, send, start_child,
+    terminate_child, trap_exit, unlink, unregister, whereis, which_children,
 };
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +74,23 @@ struct Messenger {
 struct Args {
     name: Option<String>,
     trap_exit: bool,
+}
+
+#[derive(Deserialize)]
+struct PoolOp {
+    pool: String,
+    #[serde(default)]
+    block: bool,
+    #[serde(default = "five_seconds")]
+    timeout_ms: u32,
+    #[serde(default)]
+    pid: Pid,
+    #[serde(default)]
+    msg: Value,
+}
+
+fn five_seconds() -> u32 {
+    5000
 }
 
 #[derive(Deserialize)]
@@ -104,6 +125,9 @@ fn ok_or_message(answer: Result<Value, String>) -> Value {
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Request {
+    PoolCheckout(PoolOp),
+    PoolCheckin(PoolOp),
+    PoolTransaction(PoolOp),
     RegRegister(RegEntry),
     RegUnregister(RegEntry),
     RegLookup(RegEntry),
@@ -170,6 +194,19 @@ impl GenServer for Messenger {
 
     fn handle_call(&mut self, request: Request, from: Caller) -> CallResult<Value> {
         let reply = match request {
+            Request::PoolCheckout(op) => match pool_checkout(&op.pool, op.block, op.timeout_ms) {
+                Ok(pid) => json!({ "ok": pid }),
+                Err(message) => json!({ "error": message }),
+            },
+            Request::PoolCheckin(op) => {
+                pool_checkin(&op.pool, op.pid);
+                json!("ok")
+            }
+            Request::PoolTransaction(op) => ok_or_message(pool_transaction::<Value, Value>(
+                &op.pool,
+                &op.msg,
+                op.timeout_ms,
+            )),
             Request::RegRegister(e) => match registry_register(&e.registry, &e.key, &e.value) {
                 Ok(()) => json!("ok"),
                 Err(message) => json!({ "error": message }),
