@@ -85,3 +85,139 @@ async fn exercise5_tree_has_three_levels() {
     assert!(conn1["pid"].is_u64());
     assert_eq!(tree["children"][1]["id"], "cache");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exercise2_starts_and_stops_workers_by_id() {
+    let (node, app) = start_example("exercise2.toml").await;
+    let via = |key: &str| Target::Via {
+        registry: "workers".into(),
+        key: key.into(),
+    };
+    let registry = node.registry("workers").expect("the registry exists");
+    let sup = node
+        .supervisor(&"worker_sup".into())
+        .expect("worker_sup runs");
+    // It starts empty.
+    assert_eq!(sup.count_children().await.unwrap()["active"], json!(0));
+
+    let start = async |key: &str, args: Value| {
+        sup.start_child(json!({
+            "plugin": "counter",
+            "args": args,
+            "via": {"registry": "workers", "key": key},
+        }))
+        .await
+    };
+    let Ok(Some(w1)) = start("w1", Value::Null).await else {
+        panic!("w1 starts")
+    };
+    let Ok(Some(w2)) = start("w2", json!({"initial_value": 10})).await else {
+        panic!("w2 starts")
+    };
+    assert_eq!(registry.lookup("w1"), vec![(w1, Value::Null)]);
+    assert_eq!(registry.lookup("w2"), vec![(w2, Value::Null)]);
+    // A key held by a live worker cannot be taken.
+    let taken = start("w2", Value::Null).await;
+    assert!(
+        taken
+            .as_ref()
+            .is_err_and(|e| e.contains("key 'w2' in registry 'workers' is already registered")),
+        "{taken:?}"
+    );
+    assert_eq!(sup.count_children().await.unwrap()["active"], json!(2));
+
+    // Called by ID, each keeps its own state.
+    let call_via = async |key: &str, request: Value| {
+        node.call(
+            &via(key),
+            request.to_string().into_bytes(),
+            Duration::from_secs(5),
+        )
+        .await
+        .map(|reply| serde_json::from_slice::<Value>(&reply).expect("JSON reply"))
+    };
+    assert_eq!(call_via("w1", json!("increment")).await, Ok(json!(1)));
+    assert_eq!(call_via("w1", json!("increment")).await, Ok(json!(2)));
+    assert_eq!(call_via("w2", json!("increment")).await, Ok(json!(11)));
+
+    // Stopped by its pid: the worker and its key are gone, the other stays.
+    sup.terminate_child(w1).await.expect("w1 stops");
+    assert_eq!(registry.lookup("w1"), vec![]);
+    assert!(node.whereis(&via("w1")).is_none());
+    assert!(matches!(
+        call_via("w1", json!("get")).await,
+        Err(overseer::process::CallError::NoProc(_))
+    ));
+    assert_eq!(call_via("w2", json!("get")).await, Ok(json!(11)));
+    let children = sup.which_children().await.unwrap();
+    let pids: Vec<u64> = children
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|c| c["pid"].as_u64())
+        .collect();
+    assert_eq!(pids, [w2.0]);
+
+    // The ID is free again: a new worker takes it, starting from scratch.
+    let Ok(Some(w1_again)) = start("w1", Value::Null).await else {
+        panic!("w1 starts again")
+    };
+    assert_ne!(w1_again, w1);
+    assert_eq!(call_via("w1", json!("get")).await, Ok(json!(0)));
+    app.stop().await;
+    assert_eq!(node.live_processes(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exercise4_pools_connections() {
+    let (node, app) = start_example("exercise4.toml").await;
+    // The seed's static pool: three connections under pool_sup.
+    for conn in ["conn1", "conn2", "conn3"] {
+        let info = call(&node, conn, json!("info")).await;
+        assert_eq!(info["queries"], json!(0), "{info}");
+    }
+    // The checkout pool: fifo spreads transactions over its 3 connections.
+    let pool = node.pool("db").expect("db runs");
+    let mut served_by = std::collections::HashSet::new();
+    for i in 0..3 {
+        let reply = pool
+            .transaction(
+                &node,
+                None,
+                json!({"query": format!("select {i}")})
+                    .to_string()
+                    .into_bytes(),
+                Duration::from_secs(5),
+            )
+            .await
+            .expect("a transaction");
+        let reply: Value = serde_json::from_slice(&reply).expect("JSON");
+        served_by.insert(reply["conn"].as_u64().expect("a pid"));
+    }
+    assert_eq!(served_by.len(), 3, "fifo uses every connection");
+    // A guest holds a connection; when it exits, the connection comes back.
+    let held = call(
+        &node,
+        "client",
+        json!({"pool_checkout": {"pool": "db", "block": true}}),
+    )
+    .await;
+    assert!(held["ok"].as_u64().is_some(), "{held}");
+    assert_eq!(pool.status().await.map(|s| s.checked_out), Ok(1));
+    let _ = node
+        .call(
+            &"client".into(),
+            br#""crash""#.to_vec(),
+            Duration::from_secs(5),
+        )
+        .await;
+    let deadline = tokio::time::Instant::now() + overseer_tests::WAIT;
+    while pool.status().await.map(|s| s.checked_out) != Ok(0) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the connection never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    app.stop().await;
+}

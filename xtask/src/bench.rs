@@ -30,7 +30,7 @@ fn beam() -> Value {
 
 pub fn run(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
-    // `--only call|cast|restart|upgrade|processes`: one section, e.g. under perf.
+    // `--only call|cast|restart|upgrade|dynamic|processes`: one section, e.g. under perf.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -60,15 +60,22 @@ pub fn run(args: &[String]) -> Result<()> {
         } else {
             Value::Null
         };
+        let dynamic = if wanted("dynamic") {
+            let children = if quick { 10_000 } else { 100_000 };
+            super::bench_dynamic::bench_dynamic(&plugins, n / 10, children).await?
+        } else {
+            Value::Null
+        };
         let start = if wanted("processes") {
             bench_start_and_memory(&plugins, if quick { 2_000 } else { 10_000 }).await?
         } else {
             Value::Null
         };
         Ok::<_, anyhow::Error>(json!({
-            "overseer": { "call": call, "cast": cast, "restart": restart, "upgrade": upgrade, "processes": start },
+            "overseer": { "call": call, "cast": cast, "restart": restart, "upgrade": upgrade, "dynamic": dynamic, "processes": start },
             "beam": beam(),
             "beam_hotswap": super::bench_upgrade::beam_hotswap(),
+            "beam_dynamic": super::bench_dynamic::beam_dynamic(),
             "machine": { "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
         }))
     }).await })??;
@@ -200,7 +207,7 @@ async fn bench_restart(plugins: &Path, n: usize) -> Result<Value> {
     }))
 }
 
-fn rss_bytes() -> Result<u64> {
+pub(crate) fn rss_bytes() -> Result<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").context("reading /proc/self/statm")?;
     let pages: u64 = statm
         .split_whitespace()

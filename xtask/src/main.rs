@@ -7,6 +7,7 @@
 //! - `cargo xtask build-plugins`: only build the plugins (wasm32-wasip2).
 
 mod bench;
+mod bench_dynamic;
 mod bench_upgrade;
 
 use std::path::{Path, PathBuf};
@@ -16,9 +17,12 @@ use anyhow::{Context, Result, bail};
 
 /// The plugin crates under `plugins/`, built for wasm32-wasip2.
 const PLUGINS: &[&str] = &[
+    "circuit_breaker",
+    "connection",
     "counter",
     "counter_v2",
     "faulty",
+    "flaky",
     "messenger",
     "rate_limiter",
     "session",
