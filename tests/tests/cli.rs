@@ -387,3 +387,48 @@ fn a_pool_transaction_through_the_cli() {
     let (code, err) = failure(&host.client(&["call", "pool:nope", "\"get\""]));
     assert_eq!((code, err.as_str()), (1, "overseer: no pool named 'nope'"));
 }
+
+#[test]
+fn tasks_through_the_cli() {
+    let host = Host::start(
+        "[[supervisor.children]]\nid = \"tasks\"\ntype = \"task_supervisor\"\nname = \"tasks\"\n",
+    );
+    assert_eq!(
+        stdout(&host.client(&["task", "wordcount", r#"{"text": "to be or not"}"#])),
+        "{\"words\":4}\n"
+    );
+    assert_eq!(
+        stdout(&host.client(&[
+            "task",
+            "wordcount",
+            r#"{"text": "x"}"#,
+            "--supervisor",
+            "tasks"
+        ])),
+        "{\"words\":1}\n"
+    );
+    let (code, err) = failure(&host.client(&["task", "wordcount", r#"{"fail": "bad input"}"#]));
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("overseer: task ") && err.ends_with("failed: bad input"),
+        "{err}"
+    );
+    let (code, err) = failure(&host.client(&[
+        "task",
+        "wordcount",
+        r#"{"sleep_ms": 300}"#,
+        "--timeout",
+        "20",
+    ]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("gave no result within 20 ms (it runs on)"),
+        "{err}"
+    );
+    let (code, err) = failure(&host.client(&["task", "counter", "{}"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("not a component of the overseer:plugin/task world"),
+        "{err}"
+    );
+}

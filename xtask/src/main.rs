@@ -26,6 +26,7 @@ const PLUGINS: &[&str] = &[
     "messenger",
     "rate_limiter",
     "session",
+    "wordcount",
 ];
 
 /// Builds of a plugin with one cargo feature on, each copied to

@@ -314,6 +314,9 @@ enum ChildTypeName {
     Worker,
     Supervisor,
     DynamicSupervisor,
+    /// A dynamic supervisor for tasks (Task.Supervisor): the same, named
+    /// for what it runs.
+    TaskSupervisor,
 }
 
 #[derive(Deserialize, Default, Clone, Copy)]
@@ -558,7 +561,10 @@ impl Context<'_> {
             RestartName::Transient => Restart::Transient,
             RestartName::Temporary => Restart::Temporary,
         };
-        let is_dynamic = child.child_type == ChildTypeName::DynamicSupervisor;
+        let is_dynamic = matches!(
+            child.child_type,
+            ChildTypeName::DynamicSupervisor | ChildTypeName::TaskSupervisor
+        );
         let is_supervisor = child.child_type == ChildTypeName::Supervisor || is_dynamic;
         let shutdown = match &child.shutdown {
             None if is_supervisor => Shutdown::Infinity,

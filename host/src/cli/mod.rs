@@ -26,6 +26,7 @@ mod run;
 mod send;
 mod state;
 mod stop;
+mod task;
 mod tree;
 mod versions;
 
@@ -78,6 +79,8 @@ pub enum Command {
     /// Print recent upgrade events (upgrades, rejected builds, failures,
     /// rollbacks), one JSON object per line.
     Events(events::EventsArgs),
+    /// Run a task (a component of the task world) and print its result.
+    Task(task::TaskArgs),
     /// Start a child under a supervisor from a JSON child spec; print its
     /// pid.
     StartChild(children::StartChildArgs),
@@ -103,6 +106,7 @@ impl Command {
             Command::Reload(args) => reload::execute(args).await,
             Command::Versions(args) => versions::execute(args).await,
             Command::Events(args) => events::execute(args).await,
+            Command::Task(args) => task::execute(args).await,
             Command::StartChild(args) => children::start_child(args).await,
             Command::TerminateChild(args) => children::terminate_child(args).await,
             Command::WhichChildren(args) => children::children(args, false).await,

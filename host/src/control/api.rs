@@ -13,6 +13,7 @@
 //! | `POST /reload` | [`ReloadRequest`] | [`ReloadReply`] |
 //! | `GET /versions` | none | a list of [`PluginVersions`] |
 //! | `GET /events?after=N` | none | [`EventsReply`]: upgrade events after sequence number N |
+//! | `POST /task` | [`TaskRequest`] | [`TaskReply`] |
 //! | `POST /start_child` | [`StartChildRequest`] | [`StartChildReply`] |
 //! | `POST /terminate_child` | [`TerminateChildRequest`] | [`Ack`] |
 //! | `POST /which_children` | [`SupervisorRequest`] | `[{"id", "pid", "type", "status", "restarts"}]` |
@@ -52,6 +53,8 @@ pub mod route {
     pub const VERSIONS: &str = "/versions";
     /// `GET`: recent upgrade, failure and rollback events.
     pub const EVENTS: &str = "/events";
+    /// `POST`: run a task and wait for its result.
+    pub const TASK: &str = "/task";
     /// `POST`: start a child under a supervisor.
     pub const START_CHILD: &str = "/start_child";
     /// `POST`: stop a supervisor's child.
@@ -247,6 +250,32 @@ pub struct EventsReply {
     pub events: Vec<Value>,
     /// The sequence number to ask `after` next time.
     pub last: u64,
+}
+
+/// `POST /task`: run task `plugin` (a `task`-world component in the plugin
+/// folder) on `input`, under task supervisor `supervisor` if given, and
+/// wait up to `timeout_ms` for its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRequest {
+    /// The task's plugin name (its file name without `.wasm`).
+    pub plugin: String,
+    /// Its input.
+    pub input: Value,
+    /// A task supervisor (pid or name) to run it under.
+    #[serde(default)]
+    pub supervisor: Option<String>,
+    /// How long to wait for the result, in milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+/// A task's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskReply {
+    /// The task's pid.
+    pub pid: u64,
+    /// Its output (see [Payloads](self#payloads)).
+    pub result: Value,
 }
 
 /// `POST /start_child`: start a child of `supervisor` from a JSON child

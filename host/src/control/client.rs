@@ -17,7 +17,7 @@ use tokio::net::UnixStream;
 use super::api::{
     Ack, CallReply, CallRequest, ErrorReply, EventsReply, MessageRequest, PluginVersions,
     ReloadReply, ReloadRequest, StartChildReply, StartChildRequest, StateReply, StateRequest,
-    SupervisorRequest, TerminateChildRequest, route,
+    SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest, route,
 };
 
 /// How long a request without a timeout of its own (cast, send, tree,
@@ -239,6 +239,35 @@ impl Client {
         let path = format!("{}?after={after}", route::EVENTS);
         self.request::<(), _>(Method::GET, &path, None, REQUEST_DEADLINE)
             .await
+    }
+
+    /// Run task `plugin` on `input` (under `supervisor` if given) and wait
+    /// up to `timeout` for its result.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`]; [`ClientError::Failed`] carries why (the task
+    /// failed or crashed, timed out, or its plugin does not load).
+    pub async fn task(
+        &self,
+        plugin: &str,
+        input: Value,
+        supervisor: Option<&str>,
+        timeout: Duration,
+    ) -> Result<TaskReply, ClientError> {
+        let body = TaskRequest {
+            plugin: plugin.to_string(),
+            input,
+            supervisor: supervisor.map(str::to_string),
+            timeout_ms: millis(timeout),
+        };
+        self.request(
+            Method::POST,
+            route::TASK,
+            Some(&body),
+            timeout.saturating_add(DEADLINE_SLACK),
+        )
+        .await
     }
 
     /// Start a child of `supervisor` from a JSON child spec; its pid (None

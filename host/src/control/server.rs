@@ -22,7 +22,8 @@ use axum::extract::Query;
 use super::api::{
     self, Ack, CallReply, CallRequest, ErrorReply, EventsReply, FailedChange, MessageRequest,
     PluginVersions, ReloadReply, ReloadRequest, StartChildReply, StartChildRequest, StateReply,
-    StateRequest, SupervisorRequest, TerminateChildRequest, VersionInfo, route,
+    StateRequest, SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest, VersionInfo,
+    route,
 };
 use super::event_log::EventLog;
 use crate::process::{CallError, Node, Target};
@@ -224,6 +225,7 @@ pub fn serve(
         .route(route::RELOAD, post(reload))
         .route(route::VERSIONS, get(versions))
         .route(route::EVENTS, get(events))
+        .route(route::TASK, post(task))
         .route(route::START_CHILD, post(start_child))
         .route(route::TERMINATE_CHILD, post(terminate_child))
         .route(route::WHICH_CHILDREN, post(which_children))
@@ -460,6 +462,60 @@ fn refused(message: String) -> ApiError {
     ApiError {
         status,
         message: one_line(&message),
+    }
+}
+
+async fn task(
+    State(control): State<Control>,
+    body: Result<Json<TaskRequest>, JsonRejection>,
+) -> Result<Json<TaskReply>, ApiError> {
+    let Json(req) = body?;
+    let plugin = control
+        .node
+        .task_plugin(&req.plugin)
+        .await
+        .map_err(|e| ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: one_line(&e.to_string()),
+        })?;
+    let input = api::json_to_payload(&req.input);
+    let (result, outcome) = tokio::sync::oneshot::channel();
+    let pid = match &req.supervisor {
+        Some(sup) => {
+            let sup = supervisor_of(&control, sup)?;
+            sup.start_task(plugin, input, Some(result), None)
+                .await
+                .map_err(refused)?
+        }
+        None => control
+            .node
+            .spawn_task(plugin, input, None, Vec::new(), Some(result), None)
+            .map_err(|e| ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: e.to_string(),
+            })?,
+    };
+    let timeout = Duration::from_millis(req.timeout_ms);
+    match tokio::time::timeout(timeout, outcome).await {
+        Ok(Ok(Ok(output))) => Ok(Json(TaskReply {
+            pid: pid.0,
+            result: api::payload_to_json(&output),
+        })),
+        Ok(Ok(Err(reason))) => Err(ApiError {
+            status: StatusCode::BAD_GATEWAY,
+            message: one_line(&format!("task {pid} failed: {reason}")),
+        }),
+        Ok(Err(_)) => Err(ApiError {
+            status: StatusCode::BAD_GATEWAY,
+            message: format!("task {pid} was killed"),
+        }),
+        Err(_) => Err(ApiError {
+            status: StatusCode::GATEWAY_TIMEOUT,
+            message: format!(
+                "task {pid} gave no result within {} ms (it runs on)",
+                req.timeout_ms
+            ),
+        }),
     }
 }
 

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use super::mailbox::{Envelope, Mailbox, ReplySender};
 use super::node::{Node, Shared};
-use super::{CallError, Event, Pid, SupervisorHandle, Target};
+use super::{CallError, Event, Pid, SupervisorHandle, Target, TaskOutcome};
 use crate::runtime::{
     Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
     Timeout,
@@ -30,6 +31,8 @@ pub(crate) struct ProcessHost {
     next_tag: u64,
     /// The monitors this process holds: reference → monitored pid.
     monitoring: HashMap<u64, Pid>,
+    /// Tasks this process started with `task-async`: pid → its outcome.
+    awaiting: Arc<std::sync::Mutex<HashMap<u64, oneshot::Receiver<TaskOutcome>>>>,
 }
 
 impl ProcessHost {
@@ -44,6 +47,7 @@ impl ProcessHost {
             deferred: HashMap::new(),
             next_tag: 0,
             monitoring: HashMap::new(),
+            awaiting: Arc::default(),
         }
     }
 
@@ -312,6 +316,74 @@ impl HostCalls for ProcessHost {
                 .transaction(&node, Some(me), request, timeout)
                 .await
                 .map_err(|e| e.to_string())
+        })
+    }
+
+    fn task_start_child(
+        &mut self,
+        sup: GuestTarget,
+        plugin: String,
+        input: Vec<u8>,
+    ) -> PendingSupervisor<u64> {
+        let handle = self.supervisor(sup);
+        let node = self.node.clone();
+        Box::pin(async move {
+            let handle = handle?;
+            let plugin = node.task_plugin(&plugin).await.map_err(|e| e.to_string())?;
+            Ok(handle.start_task(plugin, input, None, None).await?.0)
+        })
+    }
+
+    fn task_async(
+        &mut self,
+        sup: GuestTarget,
+        plugin: String,
+        input: Vec<u8>,
+        link: bool,
+    ) -> PendingSupervisor<u64> {
+        let handle = self.supervisor(sup);
+        let node = self.node.clone();
+        let me = self.shared.pid;
+        let awaiting = self.awaiting.clone();
+        Box::pin(async move {
+            let handle = handle?;
+            let plugin = node.task_plugin(&plugin).await.map_err(|e| e.to_string())?;
+            let (result, outcome) = oneshot::channel();
+            // Elixir's async: caller and task are linked.
+            let link = link.then_some(me);
+            let pid = handle.start_task(plugin, input, Some(result), link).await?;
+            awaiting
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(pid.0, outcome);
+            Ok(pid.0)
+        })
+    }
+
+    fn task_await(&mut self, task: u64, timeout_ms: u32) -> PendingSupervisor<Vec<u8>> {
+        let awaiting = self.awaiting.clone();
+        Box::pin(async move {
+            let outcome = awaiting
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&task);
+            let Some(mut outcome) = outcome else {
+                return Err("unknown task".into());
+            };
+            let timeout = Duration::from_millis(u64::from(timeout_ms));
+            match tokio::time::timeout(timeout, &mut outcome).await {
+                Ok(Ok(Ok(output))) => Ok(output),
+                Ok(Ok(Err(reason))) => Err(format!("exited: {reason}")),
+                Ok(Err(_)) => Err("exited: killed".into()),
+                Err(_) => {
+                    // The task runs on; it may be awaited again.
+                    awaiting
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(task, outcome);
+                    Err("timeout".into())
+                }
+            }
         })
     }
 

@@ -34,6 +34,7 @@ mod pool;
 mod registry;
 mod server;
 mod supervisor_handle;
+mod task;
 
 pub use code_change::{CodeChange, CodeChangeError, CodeChanged};
 pub use error::{CallError, RegisterError, SpawnError};
@@ -45,3 +46,4 @@ pub use pid::{Pid, Target};
 pub use pool::{PoolError, PoolRef, PoolSpec, PoolStatus, PoolStrategy};
 pub use registry::{Keys, Registry, RegistryError};
 pub use supervisor_handle::{HandleFuture, SupervisorHandle};
+pub use task::TaskOutcome;

@@ -37,14 +37,15 @@ pub(super) struct NodeInner {
     plugins: DashMap<String, Arc<Plugin>>,
     pub(super) registries: DashMap<String, Arc<super::registry::Registry>>,
     pub(super) pools: DashMap<String, super::pool::PoolRef>,
+    pub(super) tasks: DashMap<String, Arc<crate::runtime::TaskPlugin>>,
     /// Where plugins named at run time (a dynamic child's spec) are loaded
     /// from when the node does not know them yet.
     plugins_dir: RwLock<Option<std::path::PathBuf>>,
     /// Told the plugin's name whenever a probation rollback happens.
     rollbacks: Mutex<Vec<mpsc::UnboundedSender<String>>>,
     next_pid: AtomicU64,
-    live: AtomicUsize,
-    events: EventBus,
+    pub(super) live: AtomicUsize,
+    pub(super) events: EventBus,
     env: RwLock<Arc<serde_json::Map<String, serde_json::Value>>>,
 }
 
@@ -66,7 +67,7 @@ pub(crate) struct Shared {
     /// The plugin, for its probation (none for a supervisor).
     pub(crate) slot: Option<Arc<Plugin>>,
     /// The build it runs now; a code change replaces it.
-    version: Mutex<Option<Arc<PluginVersion>>>,
+    pub(super) version: Mutex<Option<Arc<PluginVersion>>>,
     pub(crate) limits: Limits,
     pub(crate) name: Option<String>,
     /// Names it registered itself, released when it exits.
@@ -78,8 +79,8 @@ pub(crate) struct Shared {
     pub(crate) parent: Option<Pid>,
     pub(crate) trap_exit: AtomicBool,
     /// Why the process is being killed, read when its task is aborted.
-    kill_reason: Mutex<Option<ExitReason>>,
-    abort: OnceLock<AbortHandle>,
+    pub(super) kill_reason: Mutex<Option<ExitReason>>,
+    pub(super) abort: OnceLock<AbortHandle>,
 }
 
 impl Shared {
@@ -171,6 +172,7 @@ impl Node {
                 plugins: DashMap::new(),
                 registries: DashMap::new(),
                 pools: DashMap::new(),
+                tasks: DashMap::new(),
                 rollbacks: Mutex::new(Vec::new()),
                 plugins_dir: RwLock::new(None),
                 next_pid: AtomicU64::new(1),
@@ -399,6 +401,28 @@ impl Node {
             .plugins_dir
             .write()
             .unwrap_or_else(|p| p.into_inner()) = Some(dir);
+    }
+
+    /// Enter a worker-like process in the table.
+    pub(super) fn insert_process(&self, pid: Pid, mailbox: Mailbox, shared: Arc<Shared>) {
+        self.inner.processes.insert(
+            pid,
+            Entry {
+                mailbox: Some(mailbox),
+                shared,
+                supervisor: None,
+            },
+        );
+    }
+
+    /// The plugin folder (empty when none was set).
+    pub(super) fn plugins_dir(&self) -> std::path::PathBuf {
+        self.inner
+            .plugins_dir
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_default()
     }
 
     /// The plugin called `name`, loaded from the plugin folder (as
@@ -894,11 +918,30 @@ impl ProcessRef {
 
 /// Tells the table and the watchers when a process's task ends, however it
 /// ends: a return, a crash, or an abort (kill).
-struct ExitGuard {
+pub(super) struct ExitGuard {
     node: Node,
     shared: Arc<Shared>,
     watchers: Vec<ExitSender>,
     reason: Option<ExitReason>,
+}
+
+impl ExitGuard {
+    pub(super) fn new(node: Node, shared: Arc<Shared>, watchers: Vec<ExitSender>) -> Self {
+        ExitGuard {
+            node,
+            shared,
+            watchers,
+            reason: None,
+        }
+    }
+
+    pub(super) fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    pub(super) fn set_reason(&mut self, reason: ExitReason) {
+        self.reason = Some(reason);
+    }
 }
 
 impl Drop for ExitGuard {

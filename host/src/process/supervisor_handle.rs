@@ -8,7 +8,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::Pid;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use super::{Pid, TaskOutcome};
+use crate::runtime::TaskPlugin;
 
 /// What a [`SupervisorHandle`] call returns: the answer, or one line that
 /// says why not (`max_children reached (10)`, `no such child: pid 12`).
@@ -26,4 +31,14 @@ pub trait SupervisorHandle: Send + Sync {
     fn which_children(&self) -> HandleFuture<serde_json::Value>;
     /// `{"specs", "active", "supervisors", "workers"}`.
     fn count_children(&self) -> HandleFuture<serde_json::Value>;
+    /// Start one run of task `plugin` on `input` as a temporary child
+    /// (shutdown 5 s); its outcome goes to `result`, and it is linked to
+    /// process `link` before it runs (Elixir's `async`). Its pid.
+    fn start_task(
+        &self,
+        plugin: Arc<TaskPlugin>,
+        input: Vec<u8>,
+        result: Option<oneshot::Sender<TaskOutcome>>,
+        link: Option<Pid>,
+    ) -> HandleFuture<Pid>;
 }

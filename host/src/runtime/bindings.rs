@@ -16,6 +16,9 @@ wasmtime::component::bindgen!({
         "overseer:plugin/host.count-children": async,
         "overseer:plugin/host.pool-checkout": async,
         "overseer:plugin/host.pool-transaction": async,
+        "overseer:plugin/host.task-start-child": async,
+        "overseer:plugin/host.task-async": async,
+        "overseer:plugin/host.task-await": async,
     },
     exports: { default: async },
 });

@@ -92,6 +92,23 @@ pub trait HostCalls: Send + 'static {
         request: Vec<u8>,
         timeout_ms: u32,
     ) -> PendingSupervisor<Vec<u8>>;
+    /// Start a task under a supervisor, fire and forget.
+    fn task_start_child(
+        &mut self,
+        sup: GuestTarget,
+        plugin: String,
+        input: Vec<u8>,
+    ) -> PendingSupervisor<u64>;
+    /// Start a task whose result this process will await.
+    fn task_async(
+        &mut self,
+        sup: GuestTarget,
+        plugin: String,
+        input: Vec<u8>,
+        link: bool,
+    ) -> PendingSupervisor<u64>;
+    /// Await a task's result.
+    fn task_await(&mut self, task: u64, timeout_ms: u32) -> PendingSupervisor<Vec<u8>>;
     /// Start a child under supervisor `sup` from a JSON spec.
     fn start_child(&mut self, sup: GuestTarget, spec: Vec<u8>) -> PendingSupervisor<Option<u64>>;
     /// Stop a supervisor's child.
@@ -240,6 +257,32 @@ impl host::Host for StoreData {
         self.wait(waiting).await
     }
 
+    async fn task_start_child(
+        &mut self,
+        sup: GuestTarget,
+        plugin: String,
+        input: Vec<u8>,
+    ) -> Result<u64, String> {
+        let waiting = self.host.task_start_child(sup, plugin, input);
+        self.wait(waiting).await
+    }
+
+    async fn task_async(
+        &mut self,
+        sup: GuestTarget,
+        plugin: String,
+        input: Vec<u8>,
+        link: bool,
+    ) -> Result<u64, String> {
+        let waiting = self.host.task_async(sup, plugin, input, link);
+        self.wait(waiting).await
+    }
+
+    async fn task_await(&mut self, task: u64, timeout_ms: u32) -> Result<Vec<u8>, String> {
+        let waiting = self.host.task_await(task, timeout_ms);
+        self.wait(waiting).await
+    }
+
     async fn start_child(
         &mut self,
         sup: GuestTarget,
@@ -347,6 +390,26 @@ impl HostCalls for Detached {
     }
     fn pool_checkin(&mut self, _p: String, _w: u64) {}
     fn pool_transaction(&mut self, _p: String, _r: Vec<u8>, _t: u32) -> PendingSupervisor<Vec<u8>> {
+        Box::pin(async { Err("not a process".into()) })
+    }
+    fn task_start_child(
+        &mut self,
+        _s: GuestTarget,
+        _p: String,
+        _i: Vec<u8>,
+    ) -> PendingSupervisor<u64> {
+        Box::pin(async { Err("not a process".into()) })
+    }
+    fn task_async(
+        &mut self,
+        _s: GuestTarget,
+        _p: String,
+        _i: Vec<u8>,
+        _l: bool,
+    ) -> PendingSupervisor<u64> {
+        Box::pin(async { Err("not a process".into()) })
+    }
+    fn task_await(&mut self, _t: u64, _ms: u32) -> PendingSupervisor<Vec<u8>> {
         Box::pin(async { Err("not a process".into()) })
     }
     fn start_child(&mut self, _sup: GuestTarget, _spec: Vec<u8>) -> PendingSupervisor<Option<u64>> {

@@ -56,6 +56,57 @@ impl WasiView for StoreData {
     }
 }
 
+/// A Store for one process: its host side, WASI wired to the output tail,
+/// the memory limiter, and an epoch callback that yields every tick and
+/// ends a callback past its CPU deadline.
+pub(crate) fn new_store(
+    engine: &wasmtime::Engine,
+    host: Box<dyn HostCallsAny>,
+    limits: &Limits,
+) -> Store<StoreData> {
+    let output = GuestOutput::default();
+    let wasi = WasiCtxBuilder::new()
+        .stdout(output.clone())
+        .stderr(output.clone())
+        .build();
+    let data = StoreData {
+        host,
+        wasi,
+        table: ResourceTable::new(),
+        limiter: MemoryLimiter::new(limits),
+        output,
+        callback_started: Instant::now(),
+        cpu_deadline: limits.cpu_deadline,
+    };
+    let mut store = Store::new(engine, data);
+    store.limiter(|data| &mut data.limiter);
+    store.epoch_deadline_callback(|ctx| {
+        let data = ctx.data();
+        if data.callback_started.elapsed() > data.cpu_deadline {
+            Err(wasmtime::Error::new(DeadlineExceeded {
+                deadline: data.cpu_deadline,
+            }))
+        } else {
+            // Let other processes run, then keep going.
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    store.set_epoch_deadline(1);
+    store
+}
+
+impl StoreData {
+    /// The tail of what the guest printed.
+    pub(crate) fn output_tail(&self) -> String {
+        self.output.tail()
+    }
+
+    /// Start the CPU deadline of a callback now.
+    pub(crate) fn arm(&mut self) {
+        self.callback_started = Instant::now();
+    }
+}
+
 // Payloads are passed as `&Vec<u8>` (the bindings' `&Payload`) so that the
 // bindings take them without a copy.
 /// A running instance of a plugin version: one Store, one component
@@ -79,34 +130,7 @@ impl Instance {
         host: Box<dyn HostCallsAny>,
         limits: &Limits,
     ) -> Result<Instance, Crash> {
-        let output = GuestOutput::default();
-        let wasi = WasiCtxBuilder::new()
-            .stdout(output.clone())
-            .stderr(output.clone())
-            .build();
-        let data = StoreData {
-            host,
-            wasi,
-            table: ResourceTable::new(),
-            limiter: MemoryLimiter::new(limits),
-            output,
-            callback_started: Instant::now(),
-            cpu_deadline: limits.cpu_deadline,
-        };
-        let mut store = Store::new(plugin.engine(), data);
-        store.limiter(|data| &mut data.limiter);
-        store.epoch_deadline_callback(|ctx| {
-            let data = ctx.data();
-            if data.callback_started.elapsed() > data.cpu_deadline {
-                Err(wasmtime::Error::new(DeadlineExceeded {
-                    deadline: data.cpu_deadline,
-                }))
-            } else {
-                // Let other processes run, then keep going.
-                Ok(UpdateDeadline::Yield(1))
-            }
-        });
-        store.set_epoch_deadline(1);
+        let mut store = new_store(plugin.engine(), host, limits);
         match plugin.pre().instantiate_async(&mut store).await {
             Ok(guest) => Ok(Instance { store, guest }),
             Err(err) => {

@@ -23,6 +23,7 @@ mod output;
 mod plugin;
 mod probation;
 mod slot;
+mod task;
 
 use std::path::PathBuf;
 
@@ -39,6 +40,7 @@ pub use output::GuestOutput;
 pub use plugin::PluginVersion;
 pub use probation::ProbationPolicy;
 pub use slot::{Plugin, RolledBack};
+pub use task::TaskPlugin;
 
 /// The engine could not be built.
 #[derive(Debug, thiserror::Error)]

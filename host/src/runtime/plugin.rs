@@ -84,26 +84,7 @@ impl PluginVersion {
         bytes: Vec<u8>,
     ) -> Result<Arc<PluginVersion>, PluginError> {
         let started = Instant::now();
-        check_header(path, &bytes)?;
-        let engine = runtime.engine().clone();
-        let cache = runtime.cache().cloned();
-        let (component, compiled, hash) = tokio::task::spawn_blocking(move || {
-            let hash = content_hash(&bytes);
-            let compiled = match &cache {
-                Some(cache) => cache.load_or_compile(&engine, &bytes, &hash),
-                None => Component::new(&engine, &bytes).map(|c| (c, Compiled::Fresh)),
-            };
-            compiled.map(|(component, how)| (component, how, hash))
-        })
-        .await
-        .map_err(|e| PluginError::Compile {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?
-        .map_err(|e| PluginError::Compile {
-            path: path.to_path_buf(),
-            message: first_line(&e),
-        })?;
+        let (component, compiled, hash) = compile(runtime, path, bytes).await?;
         let wrong_world = |e: wasmtime::Error| PluginError::WrongWorld {
             path: path.to_path_buf(),
             message: first_line(&e),
@@ -183,6 +164,35 @@ impl PluginVersion {
     }
 }
 
+/// Check that `bytes` (read from `path`) is a component, and compile it on
+/// a blocking thread, through the compile cache if the host has one.
+pub(crate) async fn compile(
+    runtime: &Runtime,
+    path: &Path,
+    bytes: Vec<u8>,
+) -> Result<(Component, Compiled, String), PluginError> {
+    check_header(path, &bytes)?;
+    let engine = runtime.engine().clone();
+    let cache = runtime.cache().cloned();
+    tokio::task::spawn_blocking(move || {
+        let hash = content_hash(&bytes);
+        let compiled = match &cache {
+            Some(cache) => cache.load_or_compile(&engine, &bytes, &hash),
+            None => Component::new(&engine, &bytes).map(|c| (c, Compiled::Fresh)),
+        };
+        compiled.map(|(component, how)| (component, how, hash))
+    })
+    .await
+    .map_err(|e| PluginError::Compile {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?
+    .map_err(|e| PluginError::Compile {
+        path: path.to_path_buf(),
+        message: first_line(&e),
+    })
+}
+
 /// Compile-time check that the bindings' world type is the one we link.
 const _: fn(&GenServer) = |_| {};
 
@@ -213,7 +223,7 @@ fn check_header(path: &Path, bytes: &[u8]) -> Result<(), PluginError> {
     Ok(())
 }
 
-fn first_line(err: &wasmtime::Error) -> String {
+pub(crate) fn first_line(err: &wasmtime::Error) -> String {
     let text = format!("{err:#}");
     text.lines().next().unwrap_or("").to_string()
 }

@@ -105,3 +105,56 @@ impl ChildControl for WorkerControl {
         self.node.kill(self.pid, ExitReason::Killed);
     }
 }
+
+/// Starts one run of a task (Task.Supervisor's children). The first start's
+/// outcome goes to whoever awaits it; a restarted task (restart permanent or
+/// transient) reports to no one.
+pub struct TaskStart {
+    node: Node,
+    plugin: Arc<crate::runtime::TaskPlugin>,
+    input: Vec<u8>,
+    result: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<crate::process::TaskOutcome>>>,
+    link: Option<Pid>,
+}
+
+impl TaskStart {
+    /// A start function for `plugin` on `input`, reporting to `result`
+    /// (the first run only) and linked to `link`.
+    pub fn new(
+        node: Node,
+        plugin: Arc<crate::runtime::TaskPlugin>,
+        input: Vec<u8>,
+        result: Option<tokio::sync::oneshot::Sender<crate::process::TaskOutcome>>,
+        link: Option<Pid>,
+    ) -> Arc<Self> {
+        Arc::new(TaskStart {
+            node,
+            plugin,
+            input,
+            result: std::sync::Mutex::new(result),
+            link,
+        })
+    }
+}
+
+impl StartChild for TaskStart {
+    fn start(&self, ctx: StartContext) -> BoxFuture<'static, Result<Started, String>> {
+        let result = self.result.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let spawned = self.node.spawn_task(
+            self.plugin.clone(),
+            self.input.clone(),
+            Some(ctx.parent),
+            vec![ctx.exits],
+            result,
+            self.link,
+        );
+        let node = self.node.clone();
+        Box::pin(async move {
+            let pid = spawned.map_err(|e| e.to_string())?;
+            Ok(Started::Running(RunningChild {
+                pid,
+                control: Arc::new(WorkerControl { node, pid }),
+            }))
+        })
+    }
+}

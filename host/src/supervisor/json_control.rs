@@ -12,7 +12,13 @@ use super::{
     ChildSpec, ChildType, DEFAULT_WORKER_SHUTDOWN, Restart, Shutdown, SupervisorRef,
     SupervisorSpec, WorkerStart,
 };
-use crate::process::{HandleFuture, Node, Pid, ProcessSpec, SupervisorHandle, ViaName};
+use tokio::sync::oneshot;
+
+use super::child::TaskStart;
+use crate::process::{
+    HandleFuture, Node, Pid, ProcessSpec, SupervisorHandle, TaskOutcome, ViaName,
+};
+use crate::runtime::TaskPlugin;
 use crate::sandbox::Limits;
 
 /// A child spec as JSON: `{"plugin": "counter", "args": {...}, "id": "c1",
@@ -180,6 +186,30 @@ impl SupervisorHandle for JsonControl {
                     })
                     .collect(),
             ))
+        })
+    }
+
+    fn start_task(
+        &self,
+        plugin: Arc<TaskPlugin>,
+        input: Vec<u8>,
+        result: Option<oneshot::Sender<TaskOutcome>>,
+        link: Option<Pid>,
+    ) -> HandleFuture<Pid> {
+        let spec = ChildSpec {
+            id: plugin.name().to_string(),
+            start: TaskStart::new(self.node.clone(), plugin, input, result, link),
+            restart: Restart::Temporary,
+            shutdown: Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN),
+            child_type: ChildType::Worker,
+        };
+        let sup = self.sup.clone();
+        Box::pin(async move {
+            match sup.start_child(spec).await {
+                Ok(Some(pid)) => Ok(pid),
+                Ok(None) => Err("the task did not start".into()),
+                Err(err) => Err(err.to_string()),
+            }
         })
     }
 

@@ -46,7 +46,8 @@ use tokio::task::AbortHandle;
 use crate::process::{Event, ExitNotice, ExitReason, ExitSender, Node, Pid};
 
 pub use child::{
-    BoxFuture, ChildControl, RunningChild, StartChild, StartContext, Started, WorkerStart,
+    BoxFuture, ChildControl, RunningChild, StartChild, StartContext, Started, TaskStart,
+    WorkerStart,
 };
 pub use intensity::RestartIntensity;
 pub use json_control::child_spec_from_json;

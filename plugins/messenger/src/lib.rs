@@ -50,6 +50,11 @@
 //!   N}}` → `{"ok": worker pid}` or `{"error": …}`; `{"pool_checkin":
 //!   {"pool": P, "pid": W}}` → `"ok"`; `{"pool_transaction": {"pool": P,
 //!   "msg": M, "timeout_ms": N}}` → `{"ok": reply}` or `{"error": …}`.
+//! - tasks: call `{"task_start": {"sup": T, "plugin": P, "input": I}}` →
+//!   `{"ok": pid}` or `{"error": …}`; `{"task_async": {"sup": T, "plugin":
+//!   P, "input": I, "link": bool}}` → `{"ok": pid}` or `{"error": …}`;
+//!   `{"task_await": {"task": pid, "timeout_ms": N}}` → `{"ok": result}` or
+//!   `{"error": "timeout" | "exited: <reason>" | …}`.
 //! - casts and plain messages: any JSON, kept in the inbox.
 //! - get-state → `{"inbox": [...]}`, the inbox as above.
 
@@ -59,7 +64,8 @@ use overseer_guest::{
     Target, call, cast, count_children, demonitor, link, monitor, pool_checkin, pool_checkout,
     pool_transaction, register, registry_count, registry_dispatch, registry_lookup, registry_meta,
     registry_put_meta, registry_register, registry_unregister, self_pid, send, start_child,
-    terminate_child, trap_exit, unlink, unregister, whereis, which_children,
+    task_async, task_await, task_start_child, terminate_child, trap_exit, unlink, unregister,
+    whereis, which_children,
 };
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +80,23 @@ struct Messenger {
 struct Args {
     name: Option<String>,
     trap_exit: bool,
+}
+
+#[derive(Deserialize)]
+struct TaskOp {
+    sup: Target,
+    plugin: String,
+    #[serde(default)]
+    input: Value,
+    #[serde(default)]
+    link: bool,
+}
+
+#[derive(Deserialize)]
+struct AwaitOp {
+    task: Pid,
+    #[serde(default = "five_seconds")]
+    timeout_ms: u32,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +148,9 @@ fn ok_or_message(answer: Result<Value, String>) -> Value {
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Request {
+    TaskStart(TaskOp),
+    TaskAsync(TaskOp),
+    TaskAwait(AwaitOp),
     PoolCheckout(PoolOp),
     PoolCheckin(PoolOp),
     PoolTransaction(PoolOp),
@@ -194,6 +220,13 @@ impl GenServer for Messenger {
 
     fn handle_call(&mut self, request: Request, from: Caller) -> CallResult<Value> {
         let reply = match request {
+            Request::TaskStart(op) => {
+                ok_or_message(task_start_child(op.sup, &op.plugin, &op.input).map(|pid| json!(pid)))
+            }
+            Request::TaskAsync(op) => ok_or_message(
+                task_async(op.sup, &op.plugin, &op.input, op.link).map(|pid| json!(pid)),
+            ),
+            Request::TaskAwait(op) => ok_or_message(task_await::<Value>(op.task, op.timeout_ms)),
             Request::PoolCheckout(op) => match pool_checkout(&op.pool, op.block, op.timeout_ms) {
                 Ok(pid) => json!({ "ok": pid }),
                 Err(message) => json!({ "error": message }),
