@@ -84,6 +84,27 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// A process `pid` with child id `id` and nothing else yet: no plugin,
+    /// no name, no parent, not trapping exits.
+    pub(super) fn new(pid: Pid, id: &str) -> Shared {
+        Shared {
+            pid,
+            id: id.to_string(),
+            plugin: String::new(),
+            slot: None,
+            version: Mutex::new(None),
+            limits: Limits::default(),
+            name: None,
+            names: Mutex::new(Vec::new()),
+            registrations: Mutex::new(Vec::new()),
+            watchers: Mutex::new(Watchers::default()),
+            parent: None,
+            trap_exit: AtomicBool::new(false),
+            kill_reason: Mutex::new(None),
+            abort: OnceLock::new(),
+        }
+    }
+
     /// The build the process runs (none for a supervisor).
     pub(crate) fn version(&self) -> Option<Arc<PluginVersion>> {
         self.version
@@ -244,20 +265,13 @@ impl Node {
         let pid = self.alloc_pid();
         let version = spec.plugin.current();
         let shared = Arc::new(Shared {
-            pid,
-            id: spec.id.clone(),
             plugin: spec.plugin.name().to_string(),
             slot: Some(spec.plugin.clone()),
             version: Mutex::new(Some(version.clone())),
             limits: spec.limits,
             name: spec.name.clone(),
-            names: Mutex::new(Vec::new()),
-            registrations: Mutex::new(Vec::new()),
-            watchers: Mutex::new(Watchers::default()),
             parent,
-            trap_exit: AtomicBool::new(false),
-            kill_reason: Mutex::new(None),
-            abort: OnceLock::new(),
+            ..Shared::new(pid, &spec.id)
         });
         if let Err(err) = self.register_name(spec.name.as_deref(), pid) {
             self.inner.live.fetch_sub(1, Ordering::Relaxed);
@@ -608,20 +622,9 @@ impl Node {
     ) -> Result<(), SpawnError> {
         self.register_name(name, pid)?;
         let shared = Arc::new(Shared {
-            pid,
-            id: id.to_string(),
-            plugin: String::new(),
-            slot: None,
-            version: Mutex::new(None),
-            limits: Limits::default(),
             name: name.map(str::to_string),
-            names: Mutex::new(Vec::new()),
-            registrations: Mutex::new(Vec::new()),
-            watchers: Mutex::new(Watchers::default()),
-            parent: None,
             trap_exit: AtomicBool::new(true),
-            kill_reason: Mutex::new(None),
-            abort: OnceLock::new(),
+            ..Shared::new(pid, id)
         });
         self.inner.processes.insert(
             pid,

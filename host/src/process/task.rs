@@ -2,13 +2,12 @@
 //! notices, monitors and links like any process, and its outcome sent to
 //! whoever awaits it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::host_calls::ProcessHost;
-use super::links::Watchers;
 use super::node::{ExitGuard, Node, Shared};
 use super::{Event, ExitReason, ExitSender, Pid, SpawnError};
 use crate::runtime::{Crash, TaskPlugin};
@@ -43,20 +42,9 @@ impl Node {
         }
         let pid = self.alloc_pid();
         let shared = Arc::new(Shared {
-            pid,
-            id: plugin.name().to_string(),
             plugin: plugin.name().to_string(),
-            slot: None,
-            version: Mutex::new(None),
-            limits: Limits::default(),
-            name: None,
-            names: Mutex::new(Vec::new()),
-            registrations: Mutex::new(Vec::new()),
-            watchers: Mutex::new(Watchers::default()),
             parent,
-            trap_exit: AtomicBool::new(false),
-            kill_reason: Mutex::new(None),
-            abort: OnceLock::new(),
+            ..Shared::new(pid, plugin.name())
         });
         // A task takes no messages; the mailbox is there so that its pid
         // resolves like any process's.
