@@ -745,6 +745,60 @@ mod tests {
     }
 
     #[test]
+    fn pools_registries_and_dynamic_supervisors_parse() {
+        let text = "[app]\nname = \"t\"\n[[app.registries]]\nname = \"r\"\nkeys = \"duplicate\"\n[[app.pools]]\nname = \"db\"\nplugin = \"c.wasm\"\nsize = 2\nstrategy = \"fifo\"\n[supervisor]\n[[supervisor.children]]\nid = \"d\"\ntype = \"dynamic_supervisor\"\nname = \"d\"\nmax_children = 4\nextra_args = { a = 1 }\n[[supervisor.children]]\nid = \"t\"\ntype = \"task_supervisor\"\n[[supervisor.children]]\nid = \"w\"\nplugin = \"c.wasm\"\nvia = { registry = \"r\", key = \"k\" }\n";
+        let manifest = parse(text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            manifest.registries,
+            vec![("r".to_string(), Keys::Duplicate)]
+        );
+        assert_eq!(manifest.pools.len(), 1);
+        assert_eq!(
+            (manifest.pools[0].size, manifest.pools[0].max_overflow),
+            (2, 10)
+        );
+        assert_eq!(manifest.pools[0].strategy, PoolStrategy::Fifo);
+        let ChildKind::Supervisor(d) = &manifest.root.children[0].kind else {
+            panic!("d is a supervisor")
+        };
+        assert!(d.dynamic);
+        assert_eq!(d.flags.max_children, Some(4));
+        assert_eq!(d.extra_args.get("a"), Some(&serde_json::json!(1)));
+        assert_eq!(d.name.as_deref(), Some("d"));
+        let ChildKind::Worker(w) = &manifest.root.children[2].kind else {
+            panic!("w is a worker")
+        };
+        assert_eq!(w.via.as_ref().map(|v| v.key.as_str()), Some("k"));
+    }
+
+    #[test]
+    fn misplaced_supervisor_keys_are_refused() {
+        let dynamic_children = format!(
+            "{HEAD}[[supervisor.children]]\nid = \"d\"\ntype = \"dynamic_supervisor\"\nstrategy = \"one_for_all\"\n"
+        );
+        let err = parse(&dynamic_children).unwrap_err();
+        assert!(
+            err.message.contains("a dynamic supervisor has no strategy"),
+            "{err}"
+        );
+        let static_max = format!(
+            "{HEAD}[[supervisor.children]]\nid = \"s\"\ntype = \"supervisor\"\nmax_children = 2\n"
+        );
+        let err = parse(&static_max).unwrap_err();
+        assert!(
+            err.message.contains("max_children and extra_args are for"),
+            "{err}"
+        );
+        let bad_pool = "[app]\nname = \"t\"\n[[app.pools]]\nname = \"p\"\nplugin = \"c.wasm\"\nstrategy = \"random\"\n[supervisor]\n";
+        let err = parse(bad_pool).unwrap_err();
+        assert_eq!(
+            (err.line, err.field.as_str()),
+            (6, "app.pools[0].strategy"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn an_unknown_upgrade_key_names_line_and_field() {
         let text = "[app]\nname = \"t\"\n[app.upgrade]\nwatched = true\n[supervisor]\n";
         let err = parse(text).unwrap_err();
