@@ -321,7 +321,7 @@ impl Pool {
                         self.checkout(Waiter { id, owner, reply }, block).await;
                     }
                     Some(Request::CancelWaiting(id)) => self.waiting.retain(|w| w.id != id),
-                    Some(Request::Checkin(worker)) => self.checkin(worker).await,
+                    Some(Request::Checkin(worker)) => self.checkin(worker),
                     Some(Request::Status(reply)) => {
                         let _ = reply.send(PoolStatus {
                             idle: self.idle.len(),
@@ -393,7 +393,9 @@ impl Pool {
                 Ok(worker) => {
                     self.overflow += 1;
                     if !self.hand(worker, waiter) {
-                        self.checkin(worker).await;
+                        // Never checked out, so not a checkin: give it back
+                        // (which dismisses it, as an overflow worker).
+                        self.give_back(worker);
                     }
                 }
                 Err(err) => {
@@ -408,7 +410,7 @@ impl Pool {
     }
 
     /// poolboy's `handle_checkin`.
-    async fn checkin(&mut self, worker: Pid) {
+    fn checkin(&mut self, worker: Pid) {
         if self.checked_out.remove(&worker).is_none() {
             return; // unknown, or checked in already
         }
@@ -471,7 +473,7 @@ impl Pool {
             .map(|(worker, _)| *worker)
             .collect();
         for worker in owned {
-            self.checkin(worker).await;
+            self.checkin(worker);
         }
     }
 
