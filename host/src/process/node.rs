@@ -453,15 +453,21 @@ impl Node {
         if let Some(plugin) = self.plugin(name) {
             return Ok(plugin);
         }
-        let dir = self
-            .inner
-            .plugins_dir
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .unwrap_or_default();
-        let path = dir.join(format!("{name}.wasm"));
-        let version = PluginVersion::load(&self.inner.runtime, &path).await?;
+        self.load_plugin(&self.plugins_dir().join(format!("{name}.wasm")))
+            .await
+    }
+
+    /// Load the plugin at `path`, make it known by its name, and say so (a
+    /// `plugin_loaded` event).
+    ///
+    /// # Errors
+    ///
+    /// A [`PluginError`](crate::runtime::PluginError) naming the file.
+    pub async fn load_plugin(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<Arc<Plugin>, crate::runtime::PluginError> {
+        let version = PluginVersion::load(&self.inner.runtime, path).await?;
         let plugin = self.register_plugin(Plugin::new(version.clone()));
         self.inner.events.publish(Event::PluginLoaded {
             plugin: plugin.name().to_string(),

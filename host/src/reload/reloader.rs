@@ -1,7 +1,7 @@
 //! `reload(plugin)`: the upgrade protocol across every process of a plugin.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -80,6 +80,35 @@ pub struct UpgradeReport {
     pub failed: Vec<(Pid, String)>,
     /// From the first code change to the last.
     pub elapsed: Duration,
+}
+
+impl UpgradeReport {
+    /// A report with nothing changed yet. A build that was `loaded` already
+    /// cost no load time.
+    fn new(
+        plugin: &str,
+        from: &PluginVersion,
+        to: &PluginVersion,
+        downgrade: bool,
+        compiled: &'static str,
+    ) -> Self {
+        UpgradeReport {
+            plugin: plugin.to_string(),
+            from: from.vsn().to_string(),
+            to: to.vsn().to_string(),
+            hash: to.hash().to_string(),
+            downgrade,
+            compiled,
+            load_time: if compiled == "loaded" {
+                Duration::ZERO
+            } else {
+                to.load_time()
+            },
+            changed: Vec::new(),
+            failed: Vec::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
 }
 
 /// Why a reload changed nothing.
@@ -207,7 +236,8 @@ impl Reloader {
             return Ok(Some((known, "loaded")));
         }
         let runtime = self.inner.node.runtime();
-        let version = PluginVersion::from_bytes(runtime, slot.name(), path, bytes).await?;
+        let version =
+            PluginVersion::from_bytes(runtime, slot.name(), path, bytes, Some(hash)).await?;
         let how = match version.compiled() {
             crate::runtime::Compiled::Fresh => "compiled",
             crate::runtime::Compiled::Cached => "cached",
@@ -222,15 +252,18 @@ impl Reloader {
     ///
     /// [`PluginError`] if the file is not a gen-server component.
     pub async fn load_new(&self, path: &Path) -> Result<Arc<Plugin>, PluginError> {
-        let node = &self.inner.node;
-        let version = PluginVersion::load(node.runtime(), path).await?;
-        let plugin = node.register_plugin(Plugin::new(version.clone()));
-        node.events().publish(Event::PluginLoaded {
-            plugin: plugin.name().to_string(),
-            vsn: version.vsn().to_string(),
-            file: path.display().to_string(),
-        });
-        Ok(plugin)
+        self.inner.node.load_plugin(path).await
+    }
+
+    /// The live processes of `plugin` that do not run build `to`, oldest
+    /// first.
+    fn strays(&self, plugin: &str, to: &PluginVersion) -> Vec<(Pid, Arc<PluginVersion>)> {
+        self.inner
+            .node
+            .processes_of(plugin)
+            .into_iter()
+            .filter(|(_, running)| running.hash() != to.hash())
+            .collect()
     }
 
     async fn upgrade(
@@ -238,33 +271,16 @@ impl Reloader {
         slot: &Arc<Plugin>,
         (to, compiled): (Arc<PluginVersion>, &'static str),
     ) -> Result<UpgradeReport, ReloadError> {
-        let node = &self.inner.node;
         let from = slot.current();
         let downgrade = slot.is_downgrade(&from, &to);
         let started = Instant::now();
-        let mut pending: Vec<Pid> = node
-            .processes_of(slot.name())
+        let mut pending: Vec<Pid> = self
+            .strays(slot.name(), &to)
             .into_iter()
-            .filter(|(_, running)| running.hash() != to.hash())
             .map(|(pid, _)| pid)
             .collect();
         pending.reverse(); // popped oldest first
-        let mut report = UpgradeReport {
-            plugin: slot.name().to_string(),
-            from: from.vsn().to_string(),
-            to: to.vsn().to_string(),
-            hash: to.hash().to_string(),
-            downgrade,
-            compiled,
-            load_time: if compiled == "loaded" {
-                Duration::ZERO
-            } else {
-                to.load_time()
-            },
-            changed: Vec::new(),
-            failed: Vec::new(),
-            elapsed: Duration::ZERO,
-        };
+        let mut report = UpgradeReport::new(slot.name(), &from, &to, downgrade, compiled);
         // The canary: one process first. If the new build cannot take over
         // a state, it is abandoned before anything else changes.
         while let Some(pid) = pending.pop() {
@@ -274,12 +290,11 @@ impl Reloader {
                     report.changed.push(changed);
                     break;
                 }
-                Err(err @ (CodeChangeError::Refused(_) | CodeChangeError::Crashed(_))) => {
-                    return Err(self.abandon(&report, pid, &err));
-                }
-                Err(err @ CodeChangeError::Instantiate(_)) => {
-                    return Err(self.abandon(&report, pid, &err));
-                }
+                Err(
+                    err @ (CodeChangeError::Refused(_)
+                    | CodeChangeError::Crashed(_)
+                    | CodeChangeError::Instantiate(_)),
+                ) => return Err(self.abandon(&report, pid, &err)),
                 Err(CodeChangeError::NoProc) => {}
                 Err(err) => self.failed(&mut report, pid, &err),
             }
@@ -295,11 +310,11 @@ impl Reloader {
                 break;
             }
             self.change_all(batch, &to, downgrade, &mut report).await;
-            pending = node
-                .processes_of(slot.name())
+            pending = self
+                .strays(slot.name(), &to)
                 .into_iter()
-                .filter(|(pid, running)| running.hash() != to.hash() && !tried.contains(pid))
                 .map(|(pid, _)| pid)
+                .filter(|pid| !tried.contains(pid))
                 .collect();
         }
         report.elapsed = started.elapsed();
@@ -464,26 +479,11 @@ impl Reloader {
         let lock = self.lock(plugin);
         let _one_at_a_time = lock.lock().await;
         let to = slot.current();
-        let strays: Vec<(Pid, Arc<PluginVersion>)> = node
-            .processes_of(plugin)
-            .into_iter()
-            .filter(|(_, running)| running.hash() != to.hash())
-            .collect();
+        let strays = self.strays(plugin, &to);
         let from = strays.first()?.1.clone();
         let downgrade = slot.is_downgrade(&from, &to);
         let started = Instant::now();
-        let mut report = UpgradeReport {
-            plugin: plugin.to_string(),
-            from: from.vsn().to_string(),
-            to: to.vsn().to_string(),
-            hash: to.hash().to_string(),
-            downgrade,
-            compiled: "loaded",
-            load_time: Duration::ZERO,
-            changed: Vec::new(),
-            failed: Vec::new(),
-            elapsed: Duration::ZERO,
-        };
+        let mut report = UpgradeReport::new(plugin, &from, &to, downgrade, "loaded");
         let pids = strays.into_iter().map(|(pid, _)| pid).collect();
         self.change_all(pids, &to, downgrade, &mut report).await;
         report.elapsed = started.elapsed();
@@ -497,11 +497,6 @@ impl Reloader {
             return None;
         }
         Some(path.file_stem()?.to_string_lossy().into_owned())
-    }
-
-    /// The file of plugin `name`, if the node knows it.
-    pub(crate) fn known_path(&self, name: &str) -> Option<PathBuf> {
-        self.inner.node.plugin(name).map(|p| p.path().to_path_buf())
     }
 }
 

@@ -169,11 +169,7 @@ impl host::Host for StoreData {
         timeout: Timeout,
     ) -> Result<Vec<u8>, GuestCallError> {
         let waiting = self.host.call(to, request, timeout);
-        let started = Instant::now();
-        let outcome = waiting.await;
-        // Waiting for another process is not this callback's CPU time.
-        self.exclude_from_deadline(started.elapsed());
-        outcome
+        self.wait(waiting).await
     }
 
     fn monitor(&mut self, pid: u64) -> u64 {
@@ -309,9 +305,9 @@ impl host::Host for StoreData {
 }
 
 impl StoreData {
-    /// Wait for another task on the guest's behalf; the wait is not CPU
-    /// time.
-    async fn wait<T>(&mut self, waiting: PendingSupervisor<T>) -> Result<T, String> {
+    /// Wait for another task on the guest's behalf (a reply, a supervisor,
+    /// a pool): the wait is not this callback's CPU time.
+    async fn wait<F: Future>(&mut self, waiting: F) -> F::Output {
         let started = Instant::now();
         let outcome = waiting.await;
         self.exclude_from_deadline(started.elapsed());

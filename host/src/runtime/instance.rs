@@ -147,7 +147,7 @@ impl Instance {
     }
 
     fn arm(&mut self) {
-        self.store.data_mut().callback_started = Instant::now();
+        self.store.data_mut().arm();
         self.store.set_epoch_deadline(1);
     }
 

@@ -92,12 +92,15 @@ pub enum PluginError {
         /// wasmtime's reason.
         message: String,
     },
-    /// The component does not implement the `overseer:plugin/gen-server`
-    /// world (a missing export, an import the host does not provide).
-    #[error("{}: not a component of the overseer:plugin/gen-server world: {message}", path.display())]
+    /// The component does not implement the world it is loaded as
+    /// (`gen-server` or `task`): a missing export, an import the host does
+    /// not provide.
+    #[error("{}: not a component of the overseer:plugin/{world} world: {message}", path.display())]
     WrongWorld {
         /// The plugin file.
         path: PathBuf,
+        /// The world it was expected to implement.
+        world: &'static str,
         /// What does not match.
         message: String,
     },

@@ -50,11 +50,7 @@ impl PluginVersion {
     /// another world, or a `vsn` that traps.
     pub async fn load(runtime: &Runtime, path: &Path) -> Result<Arc<PluginVersion>, PluginError> {
         let bytes = Self::read(path).await?;
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        Self::from_bytes(runtime, &name, path, bytes).await
+        Self::from_bytes(runtime, &file_stem(path), path, bytes, None).await
     }
 
     /// The bytes of the build at `path`.
@@ -72,7 +68,8 @@ impl PluginVersion {
     }
 
     /// As [`load`](Self::load), for a build of plugin `name` already read
-    /// from `path`.
+    /// from `path`, whose [`content_hash`](super::content_hash) the caller
+    /// may know already (it is computed otherwise).
     ///
     /// # Errors
     ///
@@ -82,18 +79,11 @@ impl PluginVersion {
         name: &str,
         path: &Path,
         bytes: Vec<u8>,
+        hash: Option<String>,
     ) -> Result<Arc<PluginVersion>, PluginError> {
         let started = Instant::now();
-        let (component, compiled, hash) = compile(runtime, path, bytes).await?;
-        let wrong_world = |e: wasmtime::Error| PluginError::WrongWorld {
-            path: path.to_path_buf(),
-            message: first_line(&e),
-        };
-        let instance_pre = runtime
-            .linker()
-            .instantiate_pre(&component)
-            .map_err(wrong_world)?;
-        let pre = GenServerPre::new(instance_pre).map_err(wrong_world)?;
+        let (component, compiled, hash) = compile(runtime, path, bytes, hash).await?;
+        let pre = link(runtime, path, &component, "gen-server", GenServerPre::new)?;
         let mut plugin = PluginVersion {
             name: name.to_string(),
             path: path.to_path_buf(),
@@ -165,17 +155,19 @@ impl PluginVersion {
 }
 
 /// Check that `bytes` (read from `path`) is a component, and compile it on
-/// a blocking thread, through the compile cache if the host has one.
+/// a blocking thread, through the compile cache if the host has one. The
+/// content hash is computed there too, unless the caller has it.
 pub(crate) async fn compile(
     runtime: &Runtime,
     path: &Path,
     bytes: Vec<u8>,
+    hash: Option<String>,
 ) -> Result<(Component, Compiled, String), PluginError> {
     check_header(path, &bytes)?;
     let engine = runtime.engine().clone();
     let cache = runtime.cache().cloned();
     tokio::task::spawn_blocking(move || {
-        let hash = content_hash(&bytes);
+        let hash = hash.unwrap_or_else(|| content_hash(&bytes));
         let compiled = match &cache {
             Some(cache) => cache.load_or_compile(&engine, &bytes, &hash),
             None => Component::new(&engine, &bytes).map(|c| (c, Compiled::Fresh)),
@@ -191,6 +183,35 @@ pub(crate) async fn compile(
         path: path.to_path_buf(),
         message: first_line(&e),
     })
+}
+
+/// Link `component` against the host's imports and build its typed
+/// `InstancePre` with `typed` (the bindings' `…Pre::new`). Any mismatch is
+/// [`PluginError::WrongWorld`] for `world`.
+pub(crate) fn link<P>(
+    runtime: &Runtime,
+    path: &Path,
+    component: &Component,
+    world: &'static str,
+    typed: impl FnOnce(wasmtime::component::InstancePre<StoreData>) -> wasmtime::Result<P>,
+) -> Result<P, PluginError> {
+    let wrong_world = |e: wasmtime::Error| PluginError::WrongWorld {
+        path: path.to_path_buf(),
+        world,
+        message: first_line(&e),
+    };
+    let instance_pre = runtime
+        .linker()
+        .instantiate_pre(component)
+        .map_err(wrong_world)?;
+    typed(instance_pre).map_err(wrong_world)
+}
+
+/// The plugin name a file stands for: its name without the extension.
+pub(crate) fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Compile-time check that the bindings' world type is the one we link.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use wasmtime::Store;
 
 use super::instance::{HostCallsAny, StoreData, new_store};
-use super::plugin::{compile, first_line};
+use super::plugin::{compile, file_stem, link};
 use super::{Crash, PluginError, Runtime};
 use crate::sandbox::Limits;
 
@@ -54,27 +54,10 @@ impl TaskPlugin {
     /// not of the `overseer:plugin/task` world.
     pub async fn load(runtime: &Runtime, path: &Path) -> Result<Arc<TaskPlugin>, PluginError> {
         let bytes = super::PluginVersion::read(path).await?;
-        let (component, _, hash) = compile(runtime, path, bytes).await?;
-        let wrong_world = |e: wasmtime::Error| PluginError::WrongWorld {
-            path: path.to_path_buf(),
-            message: first_line(&e),
-        };
-        let instance_pre = runtime
-            .linker()
-            .instantiate_pre(&component)
-            .map_err(wrong_world)?;
-        let pre = TaskPre::new(instance_pre).map_err(|e| PluginError::WrongWorld {
-            path: path.to_path_buf(),
-            message: format!(
-                "not a component of the overseer:plugin/task world: {}",
-                first_line(&e)
-            ),
-        })?;
+        let (component, _, hash) = compile(runtime, path, bytes, None).await?;
+        let pre = link(runtime, path, &component, "task", TaskPre::new)?;
         Ok(Arc::new(TaskPlugin {
-            name: path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            name: file_stem(path),
             path: path.to_path_buf(),
             hash,
             engine: runtime.engine().clone(),
