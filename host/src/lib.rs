@@ -10,8 +10,8 @@
 //! ```no_run
 //! use std::path::Path;
 //! use std::time::Duration;
-//! use overseer::application::{Application, load_manifest};
-//! use overseer::process::{Node, Target};
+//! use overseer::application::{Application, Node, load_manifest};
+//! use overseer::process::Target;
 //! use overseer::runtime::{HostConfig, Runtime};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,23 +34,32 @@
 //!   epoch thread that enforces CPU deadlines.
 //! - [`PluginVersion`](runtime::PluginVersion): a plugin build, compiled
 //!   once (tens of milliseconds) and pre-linked; every process of it
-//!   instantiates from it (tens of microseconds).
-//! - [`Node`](process::Node): the table of live processes; starts them,
-//!   resolves pids and names, routes calls, casts and messages.
+//!   instantiates from it (tens of microseconds). The
+//!   [`PluginStore`](runtime::PluginStore) keeps a host's plugins by name.
 //! - A process: one Store, one tokio task, one mailbox; about 75 KB of RSS.
-//!   Addressed by [`Pid`](process::Pid), a `Copy` u64 never reused.
+//!   Addressed by [`Pid`](process::Pid), a `Copy` u64 never reused, found
+//!   in the [`Processes`](process::Processes) table.
+//! - [`Naming`](registry::Naming): registered names and Elixir registries,
+//!   released when their process exits.
 //! - [`SupervisorRef`](supervisor::SupervisorRef): a supervisor task with
-//!   OTP's strategies, restart types, intensity and ordered shutdown.
+//!   OTP's strategies, restart types, intensity and ordered shutdown; a
+//!   DynamicSupervisor, or a worker pool. It drives children through
+//!   [`StartChild`](supervisor::StartChild) and knows nothing of wasm.
+//! - [`Node`](application::Node): a host put together from one part per
+//!   floor; [`Application`](application::Application): a manifest's tree,
+//!   started on it.
 //! - [`Plugin`](runtime::Plugin): a plugin by name and the build its
 //!   processes start now; [`Reloader`](reload::Reloader) moves every process
 //!   of a plugin to a new build through `code-change`, and the
 //!   [`Watcher`](reload::Watcher) does it when a file in the plugin folder
 //!   changes.
-//! - [`Application`](application::Application): a manifest's tree, started.
 //! - [`control`]: the HTTP + JSON control socket the `overseer` CLI uses.
 //!
 //! Modules are floors, each using only those below it:
-//! `sandbox → runtime → process → supervisor → reload → application → control`.
+//! `sandbox → runtime → process → registry → supervisor → application →
+//! reload → control`. A lower floor reaches a higher one only through a
+//! trait it defines (`runtime::HostCalls`, `process::Names`,
+//! `process::GuestServices`, `supervisor::StartChild`).
 
 pub mod sandbox;
 
@@ -58,10 +67,12 @@ pub mod runtime;
 
 pub mod process;
 
+pub mod registry;
+
 pub mod supervisor;
 
-pub mod reload;
-
 pub mod application;
+
+pub mod reload;
 
 pub mod control;

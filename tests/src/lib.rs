@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use overseer::application::{Application, parse_manifest};
-use overseer::process::{CallError, Event, Node, Pid, Target};
+use overseer::application::{Application, Node, parse_manifest};
+use overseer::process::{CallError, Event, Pid, Target};
+use overseer::reload::{HotSwap, Reloader};
 use overseer::runtime::{HostConfig, Runtime};
 use overseer::supervisor::ChildInfo;
 use tokio::sync::broadcast;
@@ -117,7 +118,7 @@ impl PluginDir {
         let app = Application::start(&node, &manifest)
             .await
             .unwrap_or_else(|e| panic!("the application should start: {e}"));
-        TestApp { node, app, events }
+        TestApp::new(node, app, &manifest, events)
     }
 }
 
@@ -128,6 +129,8 @@ pub struct TestApp {
     pub node: Node,
     /// The application.
     pub app: Application,
+    /// Its hot code swap, as its `[app.upgrade]` asks.
+    pub hot: HotSwap,
     /// Every event since before the start.
     pub events: broadcast::Receiver<Arc<Event>>,
 }
@@ -156,10 +159,33 @@ pub async fn try_start(supervisor: &str) -> Result<TestApp, overseer::applicatio
     let events = node.events().subscribe();
     let manifest = parse_manifest(Path::new("test.toml"), &manifest_text(supervisor))?;
     let app = Application::start(&node, &manifest).await?;
-    Ok(TestApp { node, app, events })
+    Ok(TestApp::new(node, app, &manifest, events))
 }
 
 impl TestApp {
+    /// A started application on `node`, with the hot code swap its
+    /// manifest asks for, and the events since before it started.
+    pub fn new(
+        node: Node,
+        app: Application,
+        manifest: &overseer::application::Manifest,
+        events: broadcast::Receiver<Arc<Event>>,
+    ) -> TestApp {
+        let hot = HotSwap::start(&node, manifest)
+            .unwrap_or_else(|e| panic!("the plugin folder should be watched: {e}"));
+        TestApp {
+            node,
+            app,
+            hot,
+            events,
+        }
+    }
+
+    /// What upgrades the application's plugins.
+    pub fn reloader(&self) -> &Reloader {
+        self.hot.reloader()
+    }
+
     /// Wait for the first event (from now on, or still unread) that
     /// `pick` maps to a value.
     pub async fn wait_for<T>(
@@ -302,4 +328,74 @@ pub fn worker(id: &str, plugin: &str, extra: &str) -> String {
     format!(
         "[[supervisor.children]]\nid = \"{id}\"\nplugin = \"{plugin}.wasm\"\nname = \"{id}\"\n{extra}\n"
     )
+}
+
+/// A supervisor as guests and the CLI reach it: child specs in JSON,
+/// children listed as JSON, refusals as the one line a user reads.
+pub struct JsonSup {
+    node: Node,
+    target: Target,
+}
+
+/// The supervisor registered as `name` on `node`, reached as guests do.
+pub fn json_sup(node: &Node, name: &str) -> JsonSup {
+    JsonSup {
+        node: node.clone(),
+        target: Target::Name(name.into()),
+    }
+}
+
+impl JsonSup {
+    fn sup(&self) -> Result<overseer::supervisor::SupervisorRef, String> {
+        self.node
+            .supervisor(&self.target)
+            .ok_or_else(|| format!("no such supervisor: {}", self.target))
+    }
+
+    /// `start-child` with a JSON spec.
+    pub async fn start_child(&self, spec: serde_json::Value) -> Result<Option<Pid>, String> {
+        self.node
+            .start_child(&self.target, spec.to_string().as_bytes())
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// `terminate-child`.
+    pub async fn terminate_child(&self, pid: Pid) -> Result<(), String> {
+        self.sup()?
+            .terminate_child(pid)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// `which-children`: `[{"id", "pid", "type", "status", "restarts"}]`.
+    pub async fn which_children(&self) -> Result<serde_json::Value, String> {
+        let children = self
+            .sup()?
+            .which_children()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(children
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.id,
+                    "pid": c.pid.map(|p| p.0),
+                    "type": c.child_type,
+                    "status": c.status,
+                    "restarts": c.restarts,
+                })
+            })
+            .collect())
+    }
+
+    /// `count-children`: `{"specs", "active", "supervisors", "workers"}`.
+    pub async fn count_children(&self) -> Result<serde_json::Value, String> {
+        let count = self
+            .sup()?
+            .count_children()
+            .await
+            .map_err(|e| e.to_string())?;
+        serde_json::to_value(count).map_err(|e| e.to_string())
+    }
 }

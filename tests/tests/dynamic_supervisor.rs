@@ -2,9 +2,9 @@
 //! the library API, from a guest, with max_children, extra args, restarts
 //! and restart intensity.
 
-use overseer::process::{Event, Target};
-use overseer::supervisor::child_spec_from_json;
-use overseer_tests::{TestApp, start, worker};
+use overseer::application::child_spec_from_json;
+use overseer::process::Event;
+use overseer_tests::{TestApp, json_sup, start, worker};
 use serde_json::{Value, json};
 
 const DYNAMIC: &str = "[[supervisor.children]]\nid = \"workers\"\ntype = \"dynamic_supervisor\"\nname = \"workers\"\nmax_children = 3\nmax_restarts = 2\nmax_seconds = 5\nextra_args = { initial_value = 10 }\n";
@@ -14,19 +14,17 @@ async fn app() -> TestApp {
 }
 
 async fn start_child(app: &TestApp, spec: Value) -> Result<Option<u64>, String> {
-    let sup = app
-        .node
-        .supervisor(&Target::Name("workers".into()))
-        .expect("the dynamic supervisor runs");
-    sup.start_child(spec).await.map(|pid| pid.map(|p| p.0))
+    json_sup(&app.node, "workers")
+        .start_child(spec)
+        .await
+        .map(|pid| pid.map(|p| p.0))
 }
 
 async fn counts(app: &TestApp) -> Value {
-    let sup = app
-        .node
-        .supervisor(&"workers".into())
-        .expect("workers runs");
-    sup.count_children().await.expect("counts")
+    json_sup(&app.node, "workers")
+        .count_children()
+        .await
+        .expect("counts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,10 +65,7 @@ async fn children_come_and_go_within_max_children() {
         json!({"specs": 3, "active": 3, "supervisors": 0, "workers": 3})
     );
 
-    let sup = app
-        .node
-        .supervisor(&"workers".into())
-        .expect("workers runs");
+    let sup = json_sup(&app.node, "workers");
     let children = sup.which_children().await.expect("children");
     let pids: Vec<u64> = children
         .as_array()
@@ -185,11 +180,8 @@ async fn children_restart_by_type_and_intensity_applies() {
     .await;
     app.eventually("workers is back, empty", async || {
         match app.node.supervisor(&"workers".into()) {
-            Ok(sup) => sup
-                .count_children()
-                .await
-                .is_ok_and(|c| c["specs"] == json!(0)),
-            Err(_) => false,
+            Some(sup) => sup.count_children().await.is_ok_and(|c| c.specs == 0),
+            None => false,
         }
     })
     .await;
@@ -244,16 +236,17 @@ async fn a_guest_manages_children_and_the_library_api_too() {
     let workers = root
         .iter()
         .find(|c| c.id == "workers")
-        .and_then(|c| c.supervisor.clone())
+        .and_then(|c| app.node.supervisor(&c.pid?.into()))
         .expect("workers is a supervisor child");
-    let spec = child_spec_from_json(&app.node, json!({"plugin": "counter"}), &Default::default())
-        .await
-        .expect("a spec");
+    let decl = child_spec_from_json(br#"{"plugin": "counter"}"#).expect("a valid spec");
+    let spec = app.node.child_spec(&decl).await.expect("a runnable spec");
     let pid = workers
         .start_child(spec)
         .await
         .expect("started")
         .expect("a pid");
-    assert_eq!(app.call(pid, json!("get")).await, Ok(json!(0)));
+    // The supervisor's extra args reach every child it starts, however its
+    // spec was made (Elixir's extra_arguments).
+    assert_eq!(app.call(pid, json!("get")).await, Ok(json!(10)));
     assert_eq!(workers.count_children().await.map(|c| c.active), Ok(1));
 }

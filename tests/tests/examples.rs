@@ -1,12 +1,12 @@
 //! The example manifests start as they are, and their trees look right.
 
-use overseer::application::{Application, load_manifest};
+use overseer::application::{Application, Node, load_manifest};
 use overseer::process::Target;
-use overseer_tests::{node, plugins_dir, workspace_root};
+use overseer_tests::{json_sup, node, plugins_dir, workspace_root};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-async fn start_example(name: &str) -> (overseer::process::Node, Application) {
+async fn start_example(name: &str) -> (Node, Application) {
     plugins_dir(); // fails clearly if the plugins are not built
     let node = node();
     let manifest =
@@ -15,7 +15,7 @@ async fn start_example(name: &str) -> (overseer::process::Node, Application) {
     (node, app)
 }
 
-async fn call(node: &overseer::process::Node, name: &str, request: Value) -> Value {
+async fn call(node: &Node, name: &str, request: Value) -> Value {
     let reply = node
         .call(
             &Target::Name(name.into()),
@@ -57,7 +57,7 @@ async fn exercise1_has_three_workers_one_for_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exercise5_tree_has_three_levels() {
     let (node, app) = start_example("exercise5.toml").await;
-    let tree = serde_json::to_value(app.root().tree(&node).await.unwrap()).unwrap();
+    let tree = serde_json::to_value(node.supervision().tree(app.root()).await.unwrap()).unwrap();
     assert_eq!(tree["id"], "root");
     assert_eq!(tree["type"], "supervisor");
     let db = &tree["children"][0];
@@ -94,9 +94,7 @@ async fn exercise2_starts_and_stops_workers_by_id() {
         key: key.into(),
     };
     let registry = node.registry("workers").expect("the registry exists");
-    let sup = node
-        .supervisor(&"worker_sup".into())
-        .expect("worker_sup runs");
+    let sup = json_sup(&node, "worker_sup");
     // It starts empty.
     assert_eq!(sup.count_children().await.unwrap()["active"], json!(0));
 
@@ -114,8 +112,8 @@ async fn exercise2_starts_and_stops_workers_by_id() {
     let Ok(Some(w2)) = start("w2", json!({"initial_value": 10})).await else {
         panic!("w2 starts")
     };
-    assert_eq!(registry.lookup("w1"), vec![(w1, Value::Null)]);
-    assert_eq!(registry.lookup("w2"), vec![(w2, Value::Null)]);
+    assert_eq!(registry.lookup("w1"), vec![(w1, b"null".to_vec())]);
+    assert_eq!(registry.lookup("w2"), vec![(w2, b"null".to_vec())]);
     // A key held by a live worker cannot be taken.
     let taken = start("w2", Value::Null).await;
     assert!(
@@ -182,7 +180,7 @@ async fn exercise4_pools_connections() {
     for i in 0..3 {
         let reply = pool
             .transaction(
-                &node,
+                node.processes(),
                 None,
                 json!({"query": format!("select {i}")})
                     .to_string()

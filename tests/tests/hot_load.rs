@@ -47,7 +47,7 @@ async fn twenty_upgrades_back_and_forth_under_load_lose_nothing() {
             sent
         }));
     }
-    let reloader = app.app.reloader().clone();
+    let reloader = app.reloader().clone();
     let (v1, v2) = (build("counter"), build("counter_v2"));
     for n in 0..UPGRADES {
         let (file, vsn) = if n % 2 == 0 {

@@ -23,7 +23,7 @@ fn counters(n: usize) -> String {
 }
 
 async fn upgrade(app: &TestApp, to: &str) -> UpgradeReport {
-    match app.app.reloader().reload("counter", Some(&build(to))).await {
+    match app.reloader().reload("counter", Some(&build(to))).await {
         Ok(Reloaded::Upgraded(report)) => report,
         other => panic!("expected an upgrade to {to}, got {other:?}"),
     }
@@ -32,7 +32,8 @@ async fn upgrade(app: &TestApp, to: &str) -> UpgradeReport {
 async fn vsn_of(app: &TestApp, name: &str) -> String {
     let pid = app.pid(name);
     app.node
-        .process_info(pid)
+        .processes()
+        .info(pid)
         .map(|i| i.vsn)
         .unwrap_or_default()
 }
@@ -90,7 +91,7 @@ async fn a_thousand_processes_keep_their_state() {
             json!({"value": i, "history": []})
         );
     }
-    let versions = app.node.processes_of("counter");
+    let versions = app.node.processes().of_plugin("counter");
     assert_eq!(versions.len(), 1000);
     assert!(versions.iter().all(|(_, v)| v.vsn() == "2.0.0"));
 }
@@ -107,7 +108,7 @@ async fn calls_and_casts_during_an_upgrade_are_answered_in_order() {
     for _ in 0..500 {
         server.cast(br#""increment""#.to_vec()).expect("cast");
     }
-    let reloader = app.app.reloader().clone();
+    let reloader = app.reloader().clone();
     let v2 = build("counter_v2");
     let upgrading = tokio::spawn(async move { reloader.reload("counter", Some(&v2)).await });
     let mut expected = 500;
@@ -153,7 +154,6 @@ async fn a_deferred_call_in_flight_is_answered_by_the_new_build() {
     // Make sure the call is being handled (the server is past it) first.
     assert_eq!(app.call("f", json!("ping")).await, Ok(json!("pong")));
     let report = match app
-        .app
         .reloader()
         .reload("faulty", Some(&build("faulty_v2")))
         .await
@@ -177,7 +177,6 @@ async fn assert_rejected(bytes: &[u8], expected: &str) {
     let bad = dir.path().join("bad.wasm.new");
     std::fs::write(&bad, bytes).expect("write the bad build");
     let err = app
-        .app
         .reloader()
         .reload("counter", Some(&bad))
         .await
@@ -245,7 +244,6 @@ async fn assert_code_change_fails(bad: &str, expected: &str) {
             .expect("add");
     }
     let err = app
-        .app
         .reloader()
         .reload("counter", Some(&build(bad)))
         .await
@@ -267,7 +265,7 @@ async fn assert_code_change_fails(bad: &str, expected: &str) {
         assert_eq!(vsn_of(&app, &name).await, "1.0.0");
         assert_eq!(app.state(name.as_str()).await, json!({"value": 100 + i}));
     }
-    let plugin = app.node.plugin("counter").expect("counter is known");
+    let plugin = app.node.plugins().get("counter").expect("counter is known");
     assert_eq!(plugin.current().vsn(), "1.0.0");
 }
 
@@ -324,7 +322,7 @@ async fn a_build_whose_init_traps_is_rolled_back_by_probation() {
     app.eventually("c0 runs 1.0.0 again", async || {
         app.node
             .whereis(&Target::Name("c0".into()))
-            .and_then(|pid| app.node.process_info(pid))
+            .and_then(|pid| app.node.processes().info(pid))
             .is_some_and(|info| info.vsn == "1.0.0")
     })
     .await;
@@ -335,7 +333,8 @@ async fn a_build_whose_init_traps_is_rolled_back_by_probation() {
     assert_eq!(app.state("c1").await, json!({"value": 6}));
     assert_eq!(
         app.node
-            .plugin("counter")
+            .plugins()
+            .get("counter")
             .map(|p| p.current().vsn().to_string()),
         Some("1.0.0".into())
     );

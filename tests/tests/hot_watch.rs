@@ -66,7 +66,6 @@ async fn builds_landing_each_way_are_one_upgrade_each() {
     // a manual reload now finds nothing to do.
     assert_eq!(app.call("c", json!("get")).await, Ok(json!(10)));
     let again = app
-        .app
         .reloader()
         .reload("counter", None)
         .await
@@ -123,5 +122,5 @@ async fn a_new_file_is_a_new_plugin() {
         })
         .await;
     assert!(!vsn.is_empty());
-    assert!(app.node.plugin("rate_limiter").is_some());
+    assert!(app.node.plugins().get("rate_limiter").is_some());
 }

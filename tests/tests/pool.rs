@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use overseer::process::{ExitReason, Pid, PoolError, PoolRef, PoolStatus, Target};
+use overseer::process::{ExitReason, Pid, Target};
+use overseer::supervisor::{PoolError, PoolRef, PoolStatus};
 use overseer_tests::{TestApp, manifest_text, worker};
 use serde_json::json;
 
@@ -23,7 +24,7 @@ async fn app() -> TestApp {
     let app = overseer::application::Application::start(&node, &manifest)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    TestApp { node, app, events }
+    TestApp::new(node, app, &manifest, events)
 }
 
 fn status(idle: usize, checked_out: usize, overflow: usize, waiting: usize) -> PoolStatus {
@@ -119,14 +120,24 @@ async fn transactions_check_in_whatever_happens() {
     let app = app().await;
     let pool = app.node.pool("conns").expect("conns runs");
     let reply = pool
-        .transaction(&app.node, None, br#""increment""#.to_vec(), SECOND)
+        .transaction(
+            app.node.processes(),
+            None,
+            br#""increment""#.to_vec(),
+            SECOND,
+        )
         .await
         .expect("a reply");
     assert_eq!(reply, b"1");
     assert_eq!(pool.status().await, Ok(status(2, 0, 0, 0)));
     // The call fails (the worker crashes on it): checked in, and replaced.
     let failed = pool
-        .transaction(&app.node, None, br#""no such call""#.to_vec(), SECOND)
+        .transaction(
+            app.node.processes(),
+            None,
+            br#""no such call""#.to_vec(),
+            SECOND,
+        )
         .await;
     assert!(matches!(failed, Err(PoolError::Call(_))), "{failed:?}");
     settle(&app, &pool, status(2, 0, 0, 0)).await;

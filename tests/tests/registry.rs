@@ -4,7 +4,8 @@
 
 use std::str::FromStr;
 
-use overseer::process::{Pid, RegistryError, Target};
+use overseer::process::{Pid, Target};
+use overseer::registry::{Registry, RegistryError};
 use overseer_tests::{TestApp, manifest_text, worker};
 use serde_json::{Value, json};
 
@@ -30,7 +31,27 @@ async fn app() -> TestApp {
     let app = overseer::application::Application::start(&node, &manifest)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    TestApp { node, app, events }
+    TestApp::new(node, app, &manifest, events)
+}
+
+/// A registry's entries and metadata, read as JSON.
+trait AsJson {
+    fn lookup_json(&self, key: &str) -> Vec<(Pid, Value)>;
+    fn meta_json(&self, key: &str) -> Option<Value>;
+}
+
+impl AsJson for Registry {
+    fn lookup_json(&self, key: &str) -> Vec<(Pid, Value)> {
+        self.lookup(key)
+            .into_iter()
+            .map(|(pid, value)| (pid, serde_json::from_slice(&value).expect("JSON values")))
+            .collect()
+    }
+
+    fn meta_json(&self, key: &str) -> Option<Value> {
+        self.meta(key)
+            .map(|value| serde_json::from_slice(&value).expect("JSON metadata"))
+    }
 }
 
 fn via(key: &str) -> Target {
@@ -52,7 +73,7 @@ async fn a_via_name_follows_the_process_through_restarts() {
     let registry = app.node.registry("workers").expect("workers exists");
     let first = app.pid("w1");
     assert_eq!(
-        registry.lookup("w1"),
+        registry.lookup_json("w1"),
         vec![(first, json!({"role": "primary"}))]
     );
     assert_eq!(app.call(via("w1"), json!("increment")).await, Ok(json!(1)));
@@ -67,7 +88,7 @@ async fn a_via_name_follows_the_process_through_restarts() {
     })
     .await;
     // Never two entries, never the dead one.
-    assert_eq!(registry.lookup("w1").len(), 1);
+    assert_eq!(registry.lookup_json("w1").len(), 1);
     assert_eq!(app.call(via("w1"), json!("get")).await, Ok(json!(0)));
     assert_eq!(registry.keys_of(app.pid("w1")), vec!["w1".to_string()]);
 }
@@ -88,7 +109,8 @@ async fn a_unique_key_held_by_a_live_process_cannot_be_taken() {
     );
     assert_eq!(
         app.node
-            .registry_register("workers", "w1", app.pid("m2"), Value::Null),
+            .naming()
+            .register("workers", "w1", app.pid("m2"), b"null".to_vec()),
         Err(RegistryError::Taken {
             registry: "workers".into(),
             key: "w1".into(),
@@ -116,7 +138,7 @@ async fn a_unique_key_held_by_a_live_process_cannot_be_taken() {
     let _ = app.call("m1", json!("crash")).await;
     app.wait_exit(m1).await;
     let registry = app.node.registry("workers").expect("workers exists");
-    assert!(registry.lookup("mine").is_empty());
+    assert!(registry.lookup_json("mine").is_empty());
     let missing = ask(
         &app,
         "m2",
@@ -141,7 +163,7 @@ async fn duplicate_keys_dispatch_to_every_entry() {
     }
     let topics = app.node.registry("topics").expect("topics exists");
     assert_eq!(
-        topics.lookup("news"),
+        topics.lookup_json("news"),
         vec![(m1, json!("m1")), (m1, json!("m1")), (m2, json!("m2"))]
     );
     assert_eq!(
@@ -171,7 +193,7 @@ async fn duplicate_keys_dispatch_to_every_entry() {
             == Some(1)
     })
     .await;
-    assert_eq!(app.node.registry_dispatch("topics", "nobody", b"1"), Ok(0));
+    assert_eq!(app.node.naming().dispatch("topics", "nobody", b"1"), Ok(0));
 
     assert_eq!(
         ask(
@@ -183,7 +205,7 @@ async fn duplicate_keys_dispatch_to_every_entry() {
         json!("ok")
     );
     assert_eq!(topics.count(), 1);
-    assert_eq!(topics.lookup("news"), vec![(m2, json!("m2"))]);
+    assert_eq!(topics.lookup_json("news"), vec![(m2, json!("m2"))]);
 
     // Metadata.
     assert_eq!(
@@ -195,7 +217,7 @@ async fn duplicate_keys_dispatch_to_every_entry() {
         .await,
         json!("ok")
     );
-    assert_eq!(topics.meta("owner"), Some(json!({"team": "a"})));
+    assert_eq!(topics.meta_json("owner"), Some(json!({"team": "a"})));
     assert_eq!(
         ask(
             &app,

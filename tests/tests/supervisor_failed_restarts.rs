@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use overseer::application::WorkerStart;
 use overseer::process::{Event, ExitReason, ProcessSpec, Target};
 use overseer::runtime::{Plugin, PluginVersion};
 use overseer::sandbox::Limits;
 use overseer::supervisor::{
-    BoxFuture, ChildSpec, StartChild, StartContext, Started, SupervisorFlags, SupervisorSpec,
-    WorkerStart, start_supervisor,
+    BoxFuture, ChildSpec, StartChild, StartChildError, StartContext, Started, SupervisorFlags,
+    SupervisorSpec,
 };
 use overseer_tests::{WAIT, node, plugins_dir};
 
@@ -23,14 +24,25 @@ struct StartsOnce {
 }
 
 impl StartChild for StartsOnce {
-    fn start(&self, ctx: StartContext) -> BoxFuture<'static, Result<Started, String>> {
+    fn start(&self, ctx: StartContext) -> BoxFuture<'static, Result<Started, StartChildError>> {
         if self.starts.fetch_add(1, Ordering::SeqCst) == 0 {
             self.worker.start(ctx)
         } else {
-            Box::pin(async { Err("refused on purpose".to_string()) })
+            Box::pin(async { Err(StartChildError::other(RefusedOnPurpose)) })
         }
     }
 }
+
+#[derive(Debug)]
+struct RefusedOnPurpose;
+
+impl std::fmt::Display for RefusedOnPurpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("refused on purpose")
+    }
+}
+
+impl std::error::Error for RefusedOnPurpose {}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_restart_attempts_count_toward_intensity() {
@@ -40,7 +52,7 @@ async fn failed_restart_attempts_count_toward_intensity() {
         .await
         .unwrap();
     let worker = WorkerStart::new(
-        node.clone(),
+        node.processes().clone(),
         ProcessSpec {
             id: "w".into(),
             plugin: Plugin::new(plugin),
@@ -65,7 +77,9 @@ async fn failed_restart_attempts_count_toward_intensity() {
         ..SupervisorSpec::default()
     };
     let (exits_tx, mut exits) = tokio::sync::mpsc::unbounded_channel();
-    let (sup, _abort) = start_supervisor(&node, &spec, Some(exits_tx))
+    let (sup, _abort) = node
+        .supervision()
+        .start(&spec, Some(exits_tx))
         .await
         .unwrap();
 

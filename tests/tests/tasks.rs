@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
+use overseer::application::TaskStartError;
 use overseer::process::{ExitReason, Target, TaskOutcome};
 use overseer::runtime::CrashCause;
+use overseer::supervisor::ChildError;
 use overseer_tests::{TestApp, start, worker};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -25,15 +27,16 @@ async fn start_task(
     app: &TestApp,
     input: Value,
 ) -> (overseer::process::Pid, oneshot::Receiver<TaskOutcome>) {
-    let sup = app.node.supervisor(&"tasks".into()).expect("tasks runs");
-    let plugin = app
-        .node
-        .task_plugin("wordcount")
-        .await
-        .expect("wordcount loads");
     let (result, outcome) = oneshot::channel();
-    let pid = sup
-        .start_task(plugin, input.to_string().into_bytes(), Some(result), None)
+    let pid = app
+        .node
+        .start_task(
+            Some(&"tasks".into()),
+            "wordcount",
+            input.to_string().into_bytes(),
+            Some(result),
+            None,
+        )
         .await
         .expect("the task starts");
     (pid, outcome)
@@ -89,16 +92,28 @@ async fn max_children_bounds_the_tasks_in_flight() {
     let (_a, a) = start_task(&app, json!({"sleep_ms": 300})).await;
     let (_b, b) = start_task(&app, json!({"sleep_ms": 300})).await;
     let sup = app.node.supervisor(&"tasks".into()).expect("tasks runs");
-    let plugin = app.node.task_plugin("wordcount").await.expect("loads");
-    let third = sup.start_task(plugin, b"{}".to_vec(), None, None).await;
-    assert_eq!(third, Err("max_children reached (2)".into()));
+    let third = app
+        .node
+        .start_task(
+            Some(&"tasks".into()),
+            "wordcount",
+            b"{}".to_vec(),
+            None,
+            None,
+        )
+        .await;
+    assert!(
+        matches!(
+            third,
+            Err(TaskStartError::Child(ChildError::MaxChildren(2)))
+        ),
+        "{third:?}"
+    );
     assert!(a.await.expect("a").is_ok());
     assert!(b.await.expect("b").is_ok());
     // Temporary children are forgotten when they end: room again.
     app.eventually("the tasks are gone", async || {
-        sup.count_children()
-            .await
-            .is_ok_and(|c| c["active"] == json!(0))
+        sup.count_children().await.is_ok_and(|c| c.active == 0)
     })
     .await;
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use overseer::application::{Application, parse_manifest};
-use overseer::process::{Event, Node, ProcessSpec, Spawned, Target};
+use overseer::application::{Application, Node, parse_manifest};
+use overseer::process::{Event, ProcessSpec, Spawned, Target};
 use overseer::runtime::{HostConfig, Plugin, PluginVersion, Runtime};
 use overseer::sandbox::Limits;
 use serde_json::{Value, json};
@@ -234,7 +234,7 @@ async fn bench_start_and_memory(plugins: &Path, n: usize) -> Result<Value> {
     let t = Instant::now();
     let mut pids = Vec::with_capacity(n);
     for _ in 0..n {
-        match node.spawn(&spec, None, Vec::new()).await? {
+        match node.processes().spawn(&spec, None, Vec::new()).await? {
             Spawned::Started(pid) => pids.push(pid),
             Spawned::Ignored => return Err(anyhow!("counter ignored its start")),
         }

@@ -6,10 +6,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use overseer::application::{Application, parse_manifest};
-use overseer::process::{ExitReason, Node, Pid, Target};
+use overseer::application::{Application, Node, parse_manifest};
+use overseer::process::{ExitReason, Pid, Target};
 use overseer::runtime::{HostConfig, Runtime};
-use overseer::supervisor::child_spec_from_json;
 use serde_json::{Value, json};
 
 use crate::bench::stats;
@@ -158,7 +157,7 @@ async fn pool_transactions(plugins: &Path, n: usize) -> Result<Value> {
     let timeout = Duration::from_secs(5);
     let t = Instant::now();
     for _ in 0..n {
-        pool.transaction(&node, None, br#""increment""#.to_vec(), timeout)
+        pool.transaction(node.processes(), None, br#""increment""#.to_vec(), timeout)
             .await?;
     }
     let elapsed = t.elapsed();
@@ -206,18 +205,17 @@ async fn start_children(plugins: &Path, n: usize) -> Result<Value> {
         .which_children()
         .await?
         .into_iter()
-        .find_map(|c| c.supervisor)
+        .find_map(|c| node.supervisor(&c.pid?.into()))
         .context("the dynamic supervisor runs")?;
-    let no_extra = serde_json::Map::new();
     let before = crate::bench::rss_bytes()?;
     let t = Instant::now();
     let mut pids: Vec<Pid> = Vec::with_capacity(n);
     let mut failed = None;
     for i in 0..n {
-        let spec = child_spec_from_json(&node, json!({"plugin": "counter"}), &no_extra)
+        match node
+            .start_child(&Target::Pid(sup.pid()), br#"{"plugin": "counter"}"#)
             .await
-            .map_err(|e| anyhow!(e))?;
-        match sup.start_child(spec).await {
+        {
             Ok(Some(pid)) => pids.push(pid),
             Ok(None) => failed = Some(anyhow!("a counter ignored its start")),
             Err(err) => failed = Some(anyhow!("child {i}: {err}")),

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
-use overseer::process::{ExitReason, Node, ProcessSpec, Spawned};
+use overseer::application::Node;
+use overseer::process::{ExitReason, ProcessSpec, Spawned};
 use overseer::reload::{Reloaded, Reloader, UpgradePolicy};
 use overseer::runtime::{Compiled, HostConfig, Plugin, PluginVersion, Runtime};
 use overseer::sandbox::Limits;
@@ -42,7 +43,9 @@ async fn upgrade_n(v1: &Path, v2: &Path, n: usize, rounds: usize) -> Result<Valu
         max_processes: n as u32 + 16,
         ..HostConfig::default()
     })?);
-    let plugin = node.register_plugin(Plugin::new(PluginVersion::load(node.runtime(), v1).await?));
+    let plugin = node
+        .plugins()
+        .register(Plugin::new(PluginVersion::load(node.runtime(), v1).await?));
     let spec = ProcessSpec {
         id: "counter".into(),
         plugin,
@@ -52,7 +55,7 @@ async fn upgrade_n(v1: &Path, v2: &Path, n: usize, rounds: usize) -> Result<Valu
         limits: Limits::default(),
     };
     for _ in 0..n {
-        if let Spawned::Ignored = node.spawn(&spec, None, Vec::new()).await? {
+        if let Spawned::Ignored = node.processes().spawn(&spec, None, Vec::new()).await? {
             return Err(anyhow!("counter ignored its start"));
         }
     }
@@ -84,7 +87,7 @@ async fn upgrade_n(v1: &Path, v2: &Path, n: usize, rounds: usize) -> Result<Valu
     totals.sort();
     // Free the pool before the next section builds its own engine: live
     // processes hold their node (and its slots' mappings) alive.
-    for (pid, _) in node.processes_of("counter") {
+    for (pid, _) in node.processes().of_plugin("counter") {
         node.kill(pid, ExitReason::Killed);
     }
     while node.live_processes() > 0 {

@@ -1,7 +1,6 @@
 //! The application manifest (TOML): parsed, validated, with errors that
 //! name the file, the line and the field.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -10,13 +9,14 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::process::{Keys, PoolStrategy, ViaName};
-use crate::runtime::ProbationPolicy;
-use crate::sandbox::Limits;
-use crate::supervisor::{
-    DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS, DEFAULT_WORKER_SHUTDOWN, Restart, Shutdown,
-    Strategy, SupervisorFlags,
+use super::child_spec::{
+    ChildSpecConfig, LimitsConfig, SpecError, SupervisorDecl, WorkerDecl, field_path, payload,
+    supervisor_decl,
 };
+use super::located::Located;
+use crate::registry::Keys;
+use crate::runtime::ProbationPolicy;
+use crate::supervisor::{DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS, PoolStrategy, Strategy};
 
 /// A manifest that does not parse or does not make sense: one line that
 /// says where and what, e.g.
@@ -90,10 +90,12 @@ impl Default for UpgradeDecl {
     }
 }
 
-/// A worker pool as the manifest declares it (`[[app.pools]]`).
+/// A worker pool as the manifest declares it (`[[app.pools]]`). Pools are
+/// children of the root supervisor, started before the `[supervisor]`
+/// children (and stopped after them).
 #[derive(Debug, Clone)]
 pub struct PoolDecl {
-    /// Its name (`overseer call pool:NAME …`).
+    /// Its name (`overseer call pool:NAME …`), and its id in the tree.
     pub name: String,
     /// The workers' plugin, args and limits.
     pub worker: WorkerDecl,
@@ -103,61 +105,11 @@ pub struct PoolDecl {
     pub max_overflow: usize,
     /// lifo (default) or fifo.
     pub strategy: PoolStrategy,
-}
-
-/// A supervisor as the manifest declares it.
-#[derive(Debug, Clone)]
-pub struct SupervisorDecl {
-    /// Its id (`root` for the top one).
-    pub id: String,
-    /// Its registered name, if any.
-    pub name: Option<String>,
-    /// Strategy, intensity and `max_children`.
-    pub flags: SupervisorFlags,
-    /// Its children in start order.
-    pub children: Vec<ChildDecl>,
-    /// `type = "dynamic_supervisor"`: children come at run time.
-    pub dynamic: bool,
-    /// A dynamic supervisor's `extra_args`, merged into its children's args.
-    pub extra_args: serde_json::Map<String, serde_json::Value>,
-}
-
-/// A child as the manifest declares it.
-#[derive(Debug, Clone)]
-pub struct ChildDecl {
-    /// Its id.
-    pub id: String,
-    /// permanent, transient or temporary.
-    pub restart: Restart,
-    /// How it is stopped.
-    pub shutdown: Shutdown,
-    /// What it is.
-    pub kind: ChildKind,
-}
-
-/// A worker or a nested supervisor.
-#[derive(Debug, Clone)]
-pub enum ChildKind {
-    /// A GenServer plugin.
-    Worker(WorkerDecl),
-    /// A nested supervisor.
-    Supervisor(SupervisorDecl),
-}
-
-/// A worker's plugin, args, name and limits.
-#[derive(Debug, Clone)]
-pub struct WorkerDecl {
-    /// The plugin file, resolved against the plugin folder.
-    pub plugin: PathBuf,
-    /// The registered name.
-    pub name: Option<String>,
-    /// A registry key it takes while it runs (`via = { registry, key,
-    /// value }`).
-    pub via: Option<ViaName>,
-    /// `init` args, as JSON (`null` when absent).
-    pub args: Vec<u8>,
-    /// Memory and CPU limits.
-    pub limits: Limits,
+    /// Worker restarts allowed within `max_seconds` before the pool gives
+    /// up (default 3).
+    pub max_restarts: u32,
+    /// The window, in seconds (default 5).
+    pub max_seconds: u32,
 }
 
 // ===== The file's shape =====
@@ -190,14 +142,16 @@ struct AppSection {
 struct PoolSection {
     name: String,
     plugin: String,
-    args: Option<toml::Value>,
+    args: Option<serde_json::Value>,
     #[serde(default = "default_pool_size")]
     size: usize,
     #[serde(default = "default_max_overflow")]
     max_overflow: usize,
     #[serde(default)]
     strategy: PoolStrategy,
-    limits: Option<LimitsSection>,
+    limits: Option<LimitsConfig>,
+    max_restarts: Option<u32>,
+    max_seconds: Option<u32>,
 }
 
 fn default_pool_size() -> usize {
@@ -252,43 +206,11 @@ fn default_plugins() -> String {
 #[serde(deny_unknown_fields)]
 struct SupervisorSection {
     #[serde(default)]
-    strategy: StrategyName,
+    strategy: Strategy,
     max_restarts: Option<u32>,
     max_seconds: Option<u32>,
     #[serde(default)]
-    children: Vec<Spanned<ChildSection>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChildSection {
-    id: String,
-    #[serde(rename = "type", default)]
-    child_type: ChildTypeName,
-    plugin: Option<String>,
-    name: Option<String>,
-    via: Option<ViaSection>,
-    args: Option<toml::Value>,
-    #[serde(default)]
-    restart: RestartName,
-    shutdown: Option<ShutdownValue>,
-    limits: Option<LimitsSection>,
-    // A child supervisor's own flags and children.
-    strategy: Option<StrategyName>,
-    max_restarts: Option<u32>,
-    max_seconds: Option<u32>,
-    children: Option<Vec<Spanned<ChildSection>>>,
-    // A dynamic supervisor's.
-    max_children: Option<usize>,
-    extra_args: Option<toml::Table>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ViaSection {
-    registry: String,
-    key: String,
-    value: Option<toml::Value>,
+    children: Vec<Located<ChildSpecConfig>>,
 }
 
 #[derive(Deserialize)]
@@ -296,52 +218,6 @@ struct ViaSection {
 struct RegistrySection {
     name: String,
     keys: Keys,
-}
-
-#[derive(Deserialize, Default, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-enum StrategyName {
-    #[default]
-    OneForOne,
-    OneForAll,
-    RestForOne,
-}
-
-#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-enum ChildTypeName {
-    #[default]
-    Worker,
-    Supervisor,
-    DynamicSupervisor,
-    /// A dynamic supervisor for tasks (Task.Supervisor): the same, named
-    /// for what it runs.
-    TaskSupervisor,
-}
-
-#[derive(Deserialize, Default, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-enum RestartName {
-    #[default]
-    Permanent,
-    Transient,
-    Temporary,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ShutdownValue {
-    Ms(i64),
-    Word(String),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LimitsSection {
-    /// Largest linear memory, in MiB.
-    memory_mb: Option<u64>,
-    /// CPU deadline per callback, in ms.
-    cpu_ms: Option<u64>,
 }
 
 // ===== Loading =====
@@ -379,22 +255,36 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError
         Ok(serde_json::Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     };
-    let root = ctx.supervisor(
+    let root = supervisor_decl(
         "root".into(),
-        "supervisor",
+        None,
         file.supervisor.strategy,
-        file.supervisor.max_restarts,
-        file.supervisor.max_seconds,
+        (file.supervisor.max_restarts, file.supervisor.max_seconds),
         &file.supervisor.children,
-        &plugins_dir,
-    )?;
-    let pools = file
+        "supervisor",
+    )
+    .map_err(|e| ctx.spec_error(e))?;
+    let pools: Vec<PoolDecl> = file
         .app
         .pools
         .iter()
         .enumerate()
-        .map(|(i, pool)| ctx.pool(i, pool, &plugins_dir))
+        .map(|(i, pool)| ctx.pool(i, pool))
         .collect::<Result<_, _>>()?;
+    for (i, pool) in pools.iter().enumerate() {
+        if root.children.iter().any(|c| c.id == pool.name)
+            || pools[..i].iter().any(|p| p.name == pool.name)
+        {
+            return Err(ctx.error(
+                Some(file.app.pools[i].span()),
+                &format!("app.pools[{i}].name"),
+                format!(
+                    "'{}' is taken: pools are children of the root supervisor, so their names must differ from each other and from the root's child ids",
+                    pool.name
+                ),
+            ));
+        }
+    }
     let upgrade = &file.app.upgrade;
     let upgrade = UpgradeDecl {
         watch: upgrade.watch,
@@ -453,249 +343,44 @@ impl Context<'_> {
     }
 
     fn toml_error(&self, field: &str, err: &toml::de::Error) -> ManifestError {
-        // `Spanned` shows up in serde's path as a private field; hide it.
-        let field = field.replace(".$__serde_spanned_private_value", "");
-        let field = if field == "." { "" } else { field.as_str() };
-        self.error(err.span(), field, err.message().trim().replace('\n', " "))
+        self.error(
+            err.span(),
+            &field_path(field),
+            err.message().trim().replace('\n', " "),
+        )
     }
 
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one call site per level of the tree"
-    )]
-    fn supervisor(
-        &self,
-        id: String,
-        field: &str,
-        strategy: StrategyName,
-        max_restarts: Option<u32>,
-        max_seconds: Option<u32>,
-        children: &[Spanned<ChildSection>],
-        plugins_dir: &Path,
-    ) -> Result<SupervisorDecl, ManifestError> {
-        let flags = SupervisorFlags {
-            strategy: match strategy {
-                StrategyName::OneForOne => Strategy::OneForOne,
-                StrategyName::OneForAll => Strategy::OneForAll,
-                StrategyName::RestForOne => Strategy::RestForOne,
-            },
-            max_restarts: max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
-            max_seconds: max_seconds.unwrap_or(DEFAULT_MAX_SECONDS),
-            max_children: None,
-        };
-        if flags.max_seconds == 0 {
-            return Err(self.error(None, &format!("{field}.max_seconds"), "must be at least 1"));
-        }
-        let mut seen = HashSet::new();
-        let mut decls = Vec::with_capacity(children.len());
-        for (i, child) in children.iter().enumerate() {
-            let field = format!("{field}.children[{i}]");
-            let span = Some(child.span());
-            let child = child.get_ref();
-            if !seen.insert(child.id.clone()) {
-                return Err(self.error(
-                    span,
-                    &format!("{field}.id"),
-                    format!("duplicate child id '{}'", child.id),
-                ));
-            }
-            decls.push(self.child(child, span, &field, plugins_dir)?);
-        }
-        Ok(SupervisorDecl {
-            id,
-            name: None,
-            flags,
-            children: decls,
-            dynamic: false,
-            extra_args: serde_json::Map::new(),
-        })
+    fn spec_error(&self, err: SpecError) -> ManifestError {
+        self.error(err.span, &err.field, err.message)
     }
 
-    fn pool(
-        &self,
-        i: usize,
-        pool: &Spanned<PoolSection>,
-        plugins_dir: &Path,
-    ) -> Result<PoolDecl, ManifestError> {
+    fn pool(&self, i: usize, pool: &Spanned<PoolSection>) -> Result<PoolDecl, ManifestError> {
         let span = Some(pool.span());
         let field = format!("app.pools[{i}]");
         let pool = pool.get_ref();
-        let args = match &pool.args {
-            None => b"null".to_vec(),
-            Some(args) => serde_json::to_vec(args)
-                .map_err(|e| self.error(span.clone(), &format!("{field}.args"), e))?,
-        };
-        let mut limits = Limits::default();
-        if let Some(l) = &pool.limits {
-            if let Some(mb) = l.memory_mb {
-                limits.memory_bytes = mb << 20;
-            }
-            if let Some(ms) = l.cpu_ms {
-                limits.cpu_deadline = Duration::from_millis(ms);
-            }
+        let limits = pool
+            .limits
+            .unwrap_or_default()
+            .limits(&format!("{field}.limits"))
+            .map_err(|e| self.error(span.clone(), &e.field, e.message))?;
+        let max_seconds = pool.max_seconds.unwrap_or(DEFAULT_MAX_SECONDS);
+        if max_seconds == 0 {
+            return Err(self.error(span, &format!("{field}.max_seconds"), "must be at least 1"));
         }
         Ok(PoolDecl {
             name: pool.name.clone(),
             worker: WorkerDecl {
-                plugin: plugins_dir.join(&pool.plugin),
+                plugin: pool.plugin.clone(),
                 name: None,
                 via: None,
-                args,
+                args: payload(pool.args.as_ref()),
                 limits,
             },
             size: pool.size,
             max_overflow: pool.max_overflow,
             strategy: pool.strategy,
-        })
-    }
-
-    fn child(
-        &self,
-        child: &ChildSection,
-        span: Option<Range<usize>>,
-        field: &str,
-        plugins_dir: &Path,
-    ) -> Result<ChildDecl, ManifestError> {
-        let restart = match child.restart {
-            RestartName::Permanent => Restart::Permanent,
-            RestartName::Transient => Restart::Transient,
-            RestartName::Temporary => Restart::Temporary,
-        };
-        let is_dynamic = matches!(
-            child.child_type,
-            ChildTypeName::DynamicSupervisor | ChildTypeName::TaskSupervisor
-        );
-        let is_supervisor = child.child_type == ChildTypeName::Supervisor || is_dynamic;
-        let shutdown = match &child.shutdown {
-            None if is_supervisor => Shutdown::Infinity,
-            None => Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN),
-            Some(ShutdownValue::Ms(ms)) if *ms >= 0 => {
-                Shutdown::Timeout(Duration::from_millis(*ms as u64))
-            }
-            Some(ShutdownValue::Word(w)) if w == "brutal_kill" => Shutdown::BrutalKill,
-            Some(ShutdownValue::Word(w)) if w == "infinity" => Shutdown::Infinity,
-            Some(ShutdownValue::Ms(ms)) => {
-                return Err(self.error(
-                    span,
-                    &format!("{field}.shutdown"),
-                    format!(
-                        "expected milliseconds ≥ 0, \"brutal_kill\" or \"infinity\", found {ms}"
-                    ),
-                ));
-            }
-            Some(ShutdownValue::Word(w)) => {
-                return Err(self.error(
-                    span,
-                    &format!("{field}.shutdown"),
-                    format!(
-                        "expected milliseconds ≥ 0, \"brutal_kill\" or \"infinity\", found \"{w}\""
-                    ),
-                ));
-            }
-        };
-        let kind = if is_supervisor {
-            if child.plugin.is_some()
-                || child.args.is_some()
-                || child.limits.is_some()
-                || child.via.is_some()
-            {
-                return Err(self.error(
-                    span,
-                    field,
-                    "a supervisor takes no plugin, args, limits or via",
-                ));
-            }
-            if is_dynamic && (child.strategy.is_some() || child.children.is_some()) {
-                return Err(self.error(
-                    span,
-                    field,
-                    "a dynamic supervisor has no strategy (always one_for_one) and starts with no children",
-                ));
-            }
-            if !is_dynamic && (child.max_children.is_some() || child.extra_args.is_some()) {
-                return Err(self.error(
-                    span,
-                    field,
-                    "max_children and extra_args are for type = \"dynamic_supervisor\"",
-                ));
-            }
-            let mut decl = self.supervisor(
-                child.id.clone(),
-                field,
-                child.strategy.unwrap_or_default(),
-                child.max_restarts,
-                child.max_seconds,
-                child.children.as_deref().unwrap_or_default(),
-                plugins_dir,
-            )?;
-            decl.name = child.name.clone();
-            decl.dynamic = is_dynamic;
-            decl.flags.max_children = child.max_children;
-            if let Some(extra) = &child.extra_args {
-                decl.extra_args = match serde_json::to_value(extra) {
-                    Ok(serde_json::Value::Object(map)) => map,
-                    _ => serde_json::Map::new(),
-                };
-            }
-            ChildKind::Supervisor(decl)
-        } else {
-            if child.children.is_some()
-                || child.strategy.is_some()
-                || child.max_children.is_some()
-                || child.extra_args.is_some()
-            {
-                return Err(self.error(
-                    span,
-                    field,
-                    "a worker has no children, strategy, max_children or extra_args (did you mean a supervisor type?)",
-                ));
-            }
-            let Some(plugin) = &child.plugin else {
-                return Err(self.error(
-                    span,
-                    &format!("{field}.plugin"),
-                    "missing: a worker needs a plugin file",
-                ));
-            };
-            let args = match &child.args {
-                None => b"null".to_vec(),
-                Some(args) => serde_json::to_vec(args)
-                    .map_err(|e| self.error(span.clone(), &format!("{field}.args"), e))?,
-            };
-            let mut limits = Limits::default();
-            if let Some(l) = &child.limits {
-                if let Some(mb) = l.memory_mb {
-                    limits.memory_bytes = mb << 20;
-                }
-                if let Some(ms) = l.cpu_ms {
-                    limits.cpu_deadline = Duration::from_millis(ms);
-                }
-            }
-            let via = match &child.via {
-                None => None,
-                Some(via) => Some(ViaName {
-                    registry: via.registry.clone(),
-                    key: via.key.clone(),
-                    value: match &via.value {
-                        None => serde_json::Value::Null,
-                        Some(v) => serde_json::to_value(v)
-                            .map_err(|e| self.error(span.clone(), &format!("{field}.via"), e))?,
-                    },
-                }),
-            };
-            ChildKind::Worker(WorkerDecl {
-                plugin: plugins_dir.join(plugin),
-                name: child.name.clone(),
-                via,
-                args,
-                limits,
-            })
-        };
-        Ok(ChildDecl {
-            id: child.id.clone(),
-            restart,
-            shutdown,
-            kind,
+            max_restarts: pool.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
+            max_seconds,
         })
     }
 }
@@ -703,6 +388,8 @@ impl Context<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::application::ChildKind;
+    use crate::supervisor::Shutdown;
 
     fn parse(text: &str) -> Result<Manifest, ManifestError> {
         parse_manifest(Path::new("app.toml"), text)
@@ -758,12 +445,11 @@ mod tests {
             (2, 10)
         );
         assert_eq!(manifest.pools[0].strategy, PoolStrategy::Fifo);
-        let ChildKind::Supervisor(d) = &manifest.root.children[0].kind else {
-            panic!("d is a supervisor")
+        let ChildKind::Dynamic(d) = &manifest.root.children[0].kind else {
+            panic!("d is a dynamic supervisor")
         };
-        assert!(d.dynamic);
-        assert_eq!(d.flags.max_children, Some(4));
-        assert_eq!(d.extra_args.get("a"), Some(&serde_json::json!(1)));
+        assert_eq!(d.max_children, Some(4));
+        assert_eq!(d.extra_args.as_deref(), Some(&br#"{"a":1}"#[..]));
         assert_eq!(d.name.as_deref(), Some("d"));
         let ChildKind::Worker(w) = &manifest.root.children[2].kind else {
             panic!("w is a worker")

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use anyhow::anyhow;
 use clap::Args;
-use overseer::application::{Application, load_manifest};
+use overseer::application::{Application, Node, load_manifest};
 use overseer::control::{self, ControlSocket};
-use overseer::process::Node;
+use overseer::reload::HotSwap;
 use overseer::runtime::{HostConfig, Runtime};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::Notify;
@@ -60,11 +60,18 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
     })?;
     let node = Node::new(runtime);
     let mut app = Application::start(&node, &manifest).await?;
+    let hot_swap = match HotSwap::start(&node, &manifest) {
+        Ok(hot_swap) => hot_swap,
+        Err(err) => {
+            app.stop().await;
+            return Err(err.into());
+        }
+    };
     let stop_requested = Arc::new(Notify::new());
     let server = control::serve(
         socket,
         app.root().clone(),
-        app.reloader().clone(),
+        hot_swap.reloader().clone(),
         stop_requested.clone(),
     );
     let shown = socket_path.display();

@@ -16,7 +16,7 @@
 //! | `POST /task` | [`TaskRequest`] | [`TaskReply`] |
 //! | `POST /start_child` | [`StartChildRequest`] | [`StartChildReply`] |
 //! | `POST /terminate_child` | [`TerminateChildRequest`] | [`Ack`] |
-//! | `POST /which_children` | [`SupervisorRequest`] | `[{"id", "pid", "type", "status", "restarts"}]` |
+//! | `POST /which_children` | [`SupervisorRequest`] | a list of [`ChildListing`] |
 //! | `POST /count_children` | [`SupervisorRequest`] | `{"specs", "active", "supervisors", "workers"}` |
 //!
 //! Any failure is a non-2xx status with an [`ErrorReply`]: one line that
@@ -310,6 +310,22 @@ pub struct TerminateChildRequest {
 pub struct SupervisorRequest {
     /// The supervisor: a pid or a registered name.
     pub supervisor: String,
+}
+
+/// One child in the reply to `POST /which_children`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildListing {
+    /// Its id.
+    pub id: String,
+    /// Its pid, while it runs.
+    pub pid: Option<u64>,
+    /// `worker` or `supervisor`.
+    #[serde(rename = "type")]
+    pub child_type: crate::supervisor::ChildType,
+    /// running, restarting, stopped or undefined.
+    pub status: crate::supervisor::ChildStatus,
+    /// How many times it has been restarted.
+    pub restarts: u32,
 }
 
 /// The bytes a guest receives for `value`: its compact JSON text.

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
-use crate::process::{Event, Node};
+use crate::application::Node;
+use crate::process::Event;
 
 /// How many events are kept.
 const KEPT: usize = 512;

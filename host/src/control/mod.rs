@@ -30,14 +30,18 @@
 //! [`Notify`]: tokio::sync::Notify
 
 pub mod api;
+mod api_error;
 mod client;
 mod event_log;
+mod handlers;
 mod server;
+mod socket;
 
 use std::path::{Path, PathBuf};
 
 pub use client::{Client, ClientError};
-pub use server::{BindError, ControlServer, ControlSocket, serve};
+pub use server::{ControlServer, serve};
+pub use socket::{BindError, ControlSocket};
 
 /// The socket's path relative to its folder: `.overseer/control.sock`.
 pub const SOCKET_RELATIVE_PATH: &str = ".overseer/control.sock";

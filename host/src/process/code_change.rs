@@ -7,14 +7,12 @@
 //! are handled, in order, by whichever instance serves after.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::Pid;
-use super::server::{Server, Step};
-use crate::runtime::bindings::types::VsnChange;
 use crate::runtime::{Crash, Instance, PluginVersion};
 
 /// A request to change code, carried by the mailbox.
@@ -82,69 +80,4 @@ pub enum CodeChangeError {
     /// skipped.
     #[error("did not reach a message boundary within {0} ms")]
     Timeout(u64),
-}
-
-impl Server {
-    /// Handle a [`CodeChange`]: the process is paused from here to the end.
-    pub(crate) async fn change_code(&mut self, change: Box<CodeChange>) -> Step {
-        let CodeChange {
-            to,
-            instance: mut fresh,
-            extra,
-            downgrade,
-            reply,
-            held,
-        } = *change;
-        if reply.is_closed() {
-            return Step::Continue;
-        }
-        let paused = Instant::now();
-        let running = self.shared.version();
-        let from_vsn = running
-            .as_ref()
-            .map(|v| v.vsn().to_string())
-            .unwrap_or_default();
-        let state = match self.instance.get_state().await {
-            Ok(state) => state,
-            Err(crash) => {
-                let _ = reply.send(Err(CodeChangeError::GetStateCrashed(crash.clone())));
-                return self.crashed(crash, Some("get-state for a code change".into()));
-            }
-        };
-        let from = if downgrade {
-            VsnChange::Downgrade(from_vsn.clone())
-        } else {
-            VsnChange::Upgrade(from_vsn.clone())
-        };
-        // The new instance runs code-change as this process: its imports
-        // (self-pid, send-after, log, config) must answer for it.
-        fresh.swap_host(&mut self.instance);
-        let outcome = match fresh.code_change(&from, &state, &extra).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(message)) => Err(CodeChangeError::Refused(message)),
-            Err(crash) => Err(CodeChangeError::Crashed(crash)),
-        };
-        match outcome {
-            Ok(()) => {
-                let old = std::mem::replace(&mut self.instance, fresh);
-                self.shared.set_version(to.clone());
-                let changed = CodeChanged {
-                    pid: self.shared.pid,
-                    from: from_vsn,
-                    to: to.vsn().to_string(),
-                    pause: paused.elapsed(),
-                };
-                // The old instance's slot goes back to the pool after the
-                // reply: it is not part of the pause.
-                let _ = reply.send(Ok(changed));
-                drop(old);
-            }
-            Err(err) => {
-                fresh.swap_host(&mut self.instance);
-                let _ = reply.send(Err(err));
-            }
-        }
-        drop(held);
-        Step::Continue
-    }
 }

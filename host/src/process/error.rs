@@ -1,6 +1,6 @@
 //! What can go wrong when starting or talking to a process.
 
-use super::{ExitReason, Target};
+use super::{ExitReason, NameError, Target};
 use crate::runtime::Crash;
 
 /// A call, cast, send or state request that did not get through.
@@ -27,14 +27,10 @@ pub enum SpawnError {
     /// The host's process cap is reached.
     #[error("too many processes: the host's cap of {0} live processes is reached")]
     TooManyProcesses(u32),
-    /// The registered name is held by a live process.
-    #[error("name '{name}' is already registered to pid {holder}")]
-    NameTaken {
-        /// The name.
-        name: String,
-        /// Its holder.
-        holder: super::Pid,
-    },
+    /// Its name, or its via key, is held by a live process (or its registry
+    /// does not exist).
+    #[error(transparent)]
+    Name(#[from] NameError),
     /// The instance could not be created.
     #[error("cannot instantiate: {0}")]
     Instantiate(Crash),
@@ -44,23 +40,4 @@ pub enum SpawnError {
     /// `init` crashed.
     #[error("init crashed: {0}")]
     InitCrashed(Crash),
-    /// Its via name could not be taken.
-    #[error(transparent)]
-    Registry(#[from] super::RegistryError),
-}
-
-/// A name could not be registered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RegisterError {
-    /// The process to register is gone.
-    #[error("no such process: {0}")]
-    NoProc(super::Pid),
-    /// A live process holds the name.
-    #[error("name '{name}' is already registered to pid {holder}")]
-    Taken {
-        /// The name.
-        name: String,
-        /// Its holder.
-        holder: super::Pid,
-    },
 }

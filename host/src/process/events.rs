@@ -1,10 +1,10 @@
 //! What happens in a host, as events: logged in one place, and broadcast to
 //! whoever listens (tests, the control API).
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use super::{ExitReason, Pid};
 
@@ -209,9 +209,20 @@ pub enum Event {
 
 /// A broadcast of [`Event`]s. Every event is also written to the log
 /// (`tracing`), so `overseer run` shows them without a subscriber.
+///
+/// Subscribers ([`subscribe`](Self::subscribe)) may fall behind and miss
+/// events; followers ([`follow`](Self::follow)) never miss the kinds they
+/// follow, for parts of the host that must act on every one (a rollback).
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<Event>>,
+    followers: Arc<RwLock<Vec<Follower>>>,
+}
+
+/// A follower: which events it wants, and where they go.
+struct Follower {
+    wants: fn(&Event) -> bool,
+    to: mpsc::UnboundedSender<Arc<Event>>,
 }
 
 /// How many events a slow subscriber may fall behind before it misses some.
@@ -221,6 +232,7 @@ impl Default for EventBus {
     fn default() -> Self {
         EventBus {
             tx: broadcast::channel(EVENT_BACKLOG).0,
+            followers: Arc::default(),
         }
     }
 }
@@ -229,14 +241,48 @@ impl EventBus {
     /// Log `event` and send it to every subscriber.
     pub fn publish(&self, event: Event) {
         log(&event);
+        let event = Arc::new(event);
+        self.tell_followers(&event);
         if self.tx.receiver_count() > 0 {
-            let _ = self.tx.send(Arc::new(event));
+            let _ = self.tx.send(event);
         }
     }
 
-    /// Events from now on.
+    /// Events from now on. A subscriber that falls more than 65,536 events
+    /// behind misses some (and is told so by the receiver).
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
+    }
+
+    /// Every event from now on that `wants` picks, none missed. Ends when
+    /// the receiver is dropped.
+    pub fn follow(&self, wants: fn(&Event) -> bool) -> mpsc::UnboundedReceiver<Arc<Event>> {
+        let (to, rx) = mpsc::unbounded_channel();
+        self.followers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Follower { wants, to });
+        rx
+    }
+
+    fn tell_followers(&self, event: &Arc<Event>) {
+        let followers = self.followers.read().unwrap_or_else(|p| p.into_inner());
+        if followers.is_empty() {
+            return;
+        }
+        let mut gone = false;
+        for follower in followers.iter() {
+            if (follower.wants)(event) {
+                gone |= follower.to.send(event.clone()).is_err();
+            }
+        }
+        drop(followers);
+        if gone {
+            self.followers
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|f| !f.to.is_closed());
+        }
     }
 }
 

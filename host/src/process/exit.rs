@@ -92,3 +92,7 @@ pub struct ExitNotice {
 
 /// Where exit notices are sent: a supervisor's, or any watcher's, channel.
 pub type ExitSender = mpsc::UnboundedSender<ExitNotice>;
+
+/// What a task came to: its output (JSON), or why it has none (its own
+/// error as `error(…)`, or a crash).
+pub type TaskOutcome = Result<Vec<u8>, ExitReason>;

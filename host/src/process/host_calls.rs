@@ -9,8 +9,9 @@ use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use super::mailbox::{Envelope, Mailbox, ReplySender};
-use super::node::{Node, Shared};
-use super::{CallError, Event, Pid, SupervisorHandle, Target, TaskOutcome};
+use super::services::{GuestServices, NoServices};
+use super::table::{Processes, Shared};
+use super::{CallError, Event, NameError, Pid, Target, TaskOutcome};
 use crate::runtime::{
     Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
     Timeout,
@@ -19,7 +20,7 @@ use crate::runtime::{
 /// The process-side state a guest reaches through its imports: timers,
 /// calls awaiting a reply, the trap-exit flag.
 pub(crate) struct ProcessHost {
-    node: Node,
+    processes: Processes,
     shared: Arc<Shared>,
     mailbox: Mailbox,
     timers: HashMap<u64, AbortHandle>,
@@ -36,9 +37,9 @@ pub(crate) struct ProcessHost {
 }
 
 impl ProcessHost {
-    pub(crate) fn new(node: Node, shared: Arc<Shared>, mailbox: Mailbox) -> Self {
+    pub(crate) fn new(processes: Processes, shared: Arc<Shared>, mailbox: Mailbox) -> Self {
         ProcessHost {
-            node,
+            processes,
             shared,
             mailbox,
             timers: HashMap::new(),
@@ -149,7 +150,7 @@ impl HostCalls for ProcessHost {
             LogLevel::Warn => "warn",
             LogLevel::Error => "error",
         };
-        self.node.events().publish(Event::GuestLog {
+        self.processes.events().publish(Event::GuestLog {
             pid: self.shared.pid,
             id: self.shared.id.clone(),
             level,
@@ -158,24 +159,30 @@ impl HostCalls for ProcessHost {
     }
 
     fn config(&mut self, key: String) -> Option<Vec<u8>> {
-        self.node.env_value(&key)
+        self.services().ok()?.config(&key)
     }
 
     fn whereis(&mut self, name: String) -> Option<u64> {
-        self.node.whereis(&Target::Name(name)).map(|pid| pid.0)
+        self.processes.whereis(&Target::Name(name)).map(|pid| pid.0)
     }
 
     fn send(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError> {
-        self.node.send(&target(to), msg).map_err(guest_error)
+        self.processes
+            .lookup(&target(to))
+            .and_then(|to| to.send(msg))
+            .map_err(guest_error)
     }
 
     fn cast(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError> {
-        self.node.cast(&target(to), msg).map_err(guest_error)
+        self.processes
+            .lookup(&target(to))
+            .and_then(|to| to.cast(msg))
+            .map_err(guest_error)
     }
 
     fn call(&mut self, to: GuestTarget, request: Vec<u8>, timeout: Timeout) -> PendingCall {
         let me = self.shared.pid;
-        let callee = self.node.lookup(&target(to));
+        let callee = self.processes.lookup(&target(to));
         Box::pin(async move {
             let callee = callee.map_err(guest_error)?;
             if callee.pid() == me {
@@ -193,7 +200,7 @@ impl HostCalls for ProcessHost {
     }
 
     fn monitor(&mut self, pid: u64) -> u64 {
-        let monitor = self.node.monitor(self.shared.pid, Pid(pid));
+        let monitor = self.processes.monitor(self.shared.pid, Pid(pid));
         self.monitoring.insert(monitor, Pid(pid));
         monitor
     }
@@ -201,27 +208,33 @@ impl HostCalls for ProcessHost {
     fn demonitor(&mut self, monitor: u64) -> bool {
         self.monitoring
             .remove(&monitor)
-            .is_some_and(|target| self.node.demonitor(target, monitor))
+            .is_some_and(|target| self.processes.demonitor(target, monitor))
     }
 
     fn link(&mut self, pid: u64) -> Result<(), GuestCallError> {
-        self.node
+        self.processes
             .link(self.shared.pid, Pid(pid))
             .map_err(guest_error)
     }
 
     fn unlink(&mut self, pid: u64) {
-        self.node.unlink(self.shared.pid, Pid(pid));
+        self.processes.unlink(self.shared.pid, Pid(pid));
     }
 
     fn register(&mut self, name: String) -> Result<(), String> {
-        self.node
-            .register(self.shared.pid, &name)
+        let names = self.processes.names().ok_or("this host has no names")?;
+        if !self.processes.is_alive(self.shared.pid) {
+            return Err(NameError::NoProc(self.shared.pid).to_string());
+        }
+        names
+            .register_name(self.shared.pid, &name)
             .map_err(|err| err.to_string())
     }
 
     fn unregister(&mut self, name: String) -> bool {
-        self.node.unregister(self.shared.pid, &name)
+        self.processes
+            .names()
+            .is_some_and(|names| names.unregister_name(self.shared.pid, &name))
     }
 
     fn registry_register(
@@ -230,49 +243,44 @@ impl HostCalls for ProcessHost {
         key: String,
         value: Vec<u8>,
     ) -> Result<(), String> {
-        let value = serde_json::from_slice(&value).unwrap_or(serde_json::Value::Null);
-        self.node
-            .registry_register(&registry, &key, self.shared.pid, value)
+        self.services()?
+            .registry_register(self.shared.pid, &registry, &key, value)
             .map_err(|e| e.to_string())
     }
 
     fn registry_unregister(&mut self, registry: String, key: String) {
-        self.node
-            .registry_unregister(&registry, &key, self.shared.pid);
+        if let Ok(services) = self.services() {
+            services.registry_unregister(self.shared.pid, &registry, &key);
+        }
     }
 
     fn registry_lookup(&mut self, registry: String, key: String) -> Vec<(u64, Vec<u8>)> {
-        self.node
-            .registry(&registry)
-            .map(|r| r.lookup(&key))
-            .unwrap_or_default()
+        let Ok(services) = self.services() else {
+            return Vec::new();
+        };
+        services
+            .registry_lookup(&registry, &key)
             .into_iter()
-            .map(|(pid, value)| (pid.0, value.to_string().into_bytes()))
+            .map(|(pid, value)| (pid.0, value))
             .collect()
     }
 
     fn registry_dispatch(&mut self, registry: String, key: String, msg: Vec<u8>) -> u32 {
-        self.node
-            .registry_dispatch(&registry, &key, &msg)
-            .unwrap_or(0) as u32
+        self.services()
+            .map_or(0, |s| s.registry_dispatch(&registry, &key, &msg)) as u32
     }
 
     fn registry_count(&mut self, registry: String) -> u32 {
-        self.node
-            .registry(&registry)
-            .map(|r| r.count())
-            .unwrap_or(0) as u32
+        self.services().map_or(0, |s| s.registry_count(&registry)) as u32
     }
 
     fn registry_meta(&mut self, registry: String, key: String) -> Option<Vec<u8>> {
-        let value = self.node.registry(&registry).ok()?.meta(&key)?;
-        Some(value.to_string().into_bytes())
+        self.services().ok()?.registry_meta(&registry, &key)
     }
 
     fn registry_put_meta(&mut self, registry: String, key: String, value: Vec<u8>) {
-        if let Ok(reg) = self.node.registry(&registry) {
-            let value = serde_json::from_slice(&value).unwrap_or(serde_json::Value::Null);
-            reg.put_meta(&key, value);
+        if let Ok(services) = self.services() {
+            services.registry_put_meta(&registry, &key, value);
         }
     }
 
@@ -282,13 +290,12 @@ impl HostCalls for ProcessHost {
         block: bool,
         timeout_ms: u32,
     ) -> PendingSupervisor<u64> {
-        let pool = self.node.pool(&pool);
+        let services = self.services();
         let me = self.shared.pid;
         Box::pin(async move {
             let timeout = Duration::from_millis(u64::from(timeout_ms));
-            let worker = pool
-                .map_err(|e| e.to_string())?
-                .checkout(Some(me), block, timeout)
+            let worker = services?
+                .pool_checkout(me, &pool, block, timeout)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(worker.0)
@@ -296,8 +303,8 @@ impl HostCalls for ProcessHost {
     }
 
     fn pool_checkin(&mut self, pool: String, worker: u64) {
-        if let Ok(pool) = self.node.pool(&pool) {
-            pool.checkin(Pid(worker));
+        if let Ok(services) = self.services() {
+            services.pool_checkin(&pool, Pid(worker));
         }
     }
 
@@ -307,13 +314,12 @@ impl HostCalls for ProcessHost {
         request: Vec<u8>,
         timeout_ms: u32,
     ) -> PendingSupervisor<Vec<u8>> {
-        let pool = self.node.pool(&pool);
-        let node = self.node.clone();
+        let services = self.services();
         let me = self.shared.pid;
         Box::pin(async move {
             let timeout = Duration::from_millis(u64::from(timeout_ms));
-            pool.map_err(|e| e.to_string())?
-                .transaction(&node, Some(me), request, timeout)
+            services?
+                .pool_transaction(me, &pool, request, timeout)
                 .await
                 .map_err(|e| e.to_string())
         })
@@ -325,12 +331,13 @@ impl HostCalls for ProcessHost {
         plugin: String,
         input: Vec<u8>,
     ) -> PendingSupervisor<u64> {
-        let handle = self.supervisor(sup);
-        let node = self.node.clone();
+        let services = self.services();
         Box::pin(async move {
-            let handle = handle?;
-            let plugin = node.task_plugin(&plugin).await.map_err(|e| e.to_string())?;
-            Ok(handle.start_task(plugin, input, None, None).await?.0)
+            let pid = services?
+                .start_task(target(sup), &plugin, input, None, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(pid.0)
         })
     }
 
@@ -341,17 +348,17 @@ impl HostCalls for ProcessHost {
         input: Vec<u8>,
         link: bool,
     ) -> PendingSupervisor<u64> {
-        let handle = self.supervisor(sup);
-        let node = self.node.clone();
+        let services = self.services();
         let me = self.shared.pid;
         let awaiting = self.awaiting.clone();
         Box::pin(async move {
-            let handle = handle?;
-            let plugin = node.task_plugin(&plugin).await.map_err(|e| e.to_string())?;
             let (result, outcome) = oneshot::channel();
             // Elixir's async: caller and task are linked.
             let link = link.then_some(me);
-            let pid = handle.start_task(plugin, input, Some(result), link).await?;
+            let pid = services?
+                .start_task(target(sup), &plugin, input, Some(result), link)
+                .await
+                .map_err(|e| e.to_string())?;
             awaiting
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -388,37 +395,53 @@ impl HostCalls for ProcessHost {
     }
 
     fn start_child(&mut self, sup: GuestTarget, spec: Vec<u8>) -> PendingSupervisor<Option<u64>> {
-        let handle = self.supervisor(sup);
+        let services = self.services();
         Box::pin(async move {
-            let spec = serde_json::from_slice(&spec)
-                .map_err(|e| format!("invalid child spec: not JSON: {e}"))?;
-            let pid = handle?.start_child(spec).await?;
+            let pid = services?
+                .start_child(target(sup), spec)
+                .await
+                .map_err(|e| e.to_string())?;
             Ok(pid.map(|p| p.0))
         })
     }
 
     fn terminate_child(&mut self, sup: GuestTarget, child: u64) -> PendingSupervisor<()> {
-        let handle = self.supervisor(sup);
-        Box::pin(async move { handle?.terminate_child(Pid(child)).await })
+        let services = self.services();
+        Box::pin(async move {
+            services?
+                .terminate_child(target(sup), Pid(child))
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 
     fn which_children(&mut self, sup: GuestTarget) -> PendingSupervisor<Vec<u8>> {
-        let handle = self.supervisor(sup);
-        Box::pin(async move { Ok(handle?.which_children().await?.to_string().into_bytes()) })
+        let services = self.services();
+        Box::pin(async move {
+            services?
+                .which_children(target(sup))
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 
     fn count_children(&mut self, sup: GuestTarget) -> PendingSupervisor<Vec<u8>> {
-        let handle = self.supervisor(sup);
-        Box::pin(async move { Ok(handle?.count_children().await?.to_string().into_bytes()) })
+        let services = self.services();
+        Box::pin(async move {
+            services?
+                .count_children(target(sup))
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 }
 
 impl ProcessHost {
-    fn supervisor(&self, sup: GuestTarget) -> Result<Arc<dyn SupervisorHandle>, String> {
-        let sup = target(sup);
-        self.node
-            .supervisor(&sup)
-            .map_err(|_| format!("no such supervisor: {sup}"))
+    /// The host's guest services, or the error a guest gets without them.
+    fn services(&self) -> Result<Arc<dyn GuestServices>, String> {
+        self.processes
+            .services()
+            .ok_or_else(|| NoServices("services").to_string())
     }
 }
 

@@ -1,4 +1,4 @@
-//! Monitors, links and names that processes take at run time, and what
+//! Monitors and links that processes take at run time, and what
 //! happens to them when a process exits.
 //!
 //! - A monitor is one-way: when the monitored process exits, the watcher
@@ -6,37 +6,17 @@
 //! - A link is two-way: when either exits, the other gets the exit signal.
 //!   A process that traps exits receives it as `info.exit`; any other exits
 //!   with the same reason, unless the reason is normal, which it ignores.
-//! - A name registered at run time is released when its holder exits.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::mailbox::Envelope;
-use super::node::{Node, Shared};
-use super::{
-    CallError, ExitNotice, ExitReason, ExitSender, Pid, RegisterError, SpawnError, Target,
-};
-
-/// Who watches a process. Once it has exited, `exited` is set and nothing
-/// more is added: a monitor or link taken after that sees `noproc`.
-#[derive(Debug, Default)]
-pub(crate) struct Watchers {
-    exited: bool,
-    /// (monitor reference, watching process).
-    monitors: Vec<(u64, Pid)>,
-    links: HashSet<Pid>,
-    /// Host-side watchers (a pool watching a worker's owner).
-    notify: Vec<ExitSender>,
-}
+use super::table::{Processes, Shared};
+use super::{CallError, ExitNotice, ExitReason, ExitSender, Pid, Target};
 
 /// Monitor references, unique within a host.
 static NEXT_MONITOR: AtomicU64 = AtomicU64::new(1);
 
-impl Node {
-    fn shared_of(&self, pid: Pid) -> Option<std::sync::Arc<Shared>> {
-        self.inner.processes.get(&pid).map(|e| e.shared.clone())
-    }
-
+impl Processes {
     /// `watcher` monitors `target`; returns the monitor's reference. If
     /// `target` is gone, `watcher` gets a down message with reason `noproc`
     /// at once.
@@ -123,44 +103,6 @@ impl Node {
         }
     }
 
-    /// Register process `pid` under `name` until it exits or unregisters.
-    ///
-    /// # Errors
-    ///
-    /// [`RegisterError`]: the process is gone, or a live process holds the
-    /// name.
-    pub fn register(&self, pid: Pid, name: &str) -> Result<(), RegisterError> {
-        let shared = self.shared_of(pid).ok_or(RegisterError::NoProc(pid))?;
-        self.register_name(Some(name), pid)
-            .map_err(|err| match err {
-                SpawnError::NameTaken { name, holder } => RegisterError::Taken { name, holder },
-                _ => RegisterError::NoProc(pid),
-            })?;
-        shared
-            .names
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(name.to_string());
-        Ok(())
-    }
-
-    /// Release `name` if process `pid` holds it. True if it did.
-    pub fn unregister(&self, pid: Pid, name: &str) -> bool {
-        let released = self
-            .inner
-            .names
-            .remove_if(name, |_, holder| *holder == pid)
-            .is_some();
-        if let Some(shared) = self.shared_of(pid) {
-            shared
-                .names
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .retain(|n| n != name);
-        }
-        released
-    }
-
     /// Process `shared` has exited with `reason`: tell its monitors, and
     /// send the exit signal along its links.
     pub(super) fn signal_exit(&self, shared: &Shared, reason: &ExitReason) {
@@ -196,12 +138,7 @@ impl Node {
     }
 
     fn deliver_down(&self, watcher: Pid, monitor: u64, pid: Pid, reason: ExitReason) {
-        if let Some(mailbox) = self
-            .inner
-            .processes
-            .get(&watcher)
-            .and_then(|e| e.mailbox.clone())
-        {
+        if let Some(mailbox) = self.mailbox_of(watcher) {
             let _ = mailbox.send(Envelope::Down {
                 monitor,
                 pid,

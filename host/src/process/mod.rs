@@ -3,8 +3,12 @@
 //!
 //! A process is one [`Instance`](crate::runtime::Instance) in its own Store,
 //! served by one tokio task from one mailbox, strictly one message at a
-//! time. The [`Node`] is the table of live processes: it starts them,
-//! resolves pids and names, and routes calls, casts and plain messages.
+//! time. [`Processes`] is the table of live processes: it starts them
+//! ([`Processes::spawn`]), resolves pids, and signals and kills them. It
+//! knows nothing of supervisors, registries or applications: names and
+//! registry keys are resolved through the [`Names`] the registry floor
+//! gives it, and what guests ask of the floors above goes through
+//! [`GuestServices`].
 //!
 //! # Choosing a message
 //!
@@ -19,8 +23,10 @@
 //! A process exits when a callback returns stop (after its `terminate`),
 //! when it crashes (trap, panic, CPU deadline, memory limit; `terminate`
 //! cannot run on a trapped instance), or when it is killed. Whoever watches
-//! it gets an [`ExitNotice`] with the [`ExitReason`].
+//! it gets an [`ExitNotice`] with the [`ExitReason`]. Its names and
+//! registry keys are released before anyone is told.
 
+mod change_code;
 mod code_change;
 mod error;
 mod events;
@@ -28,22 +34,25 @@ mod exit;
 mod host_calls;
 mod links;
 mod mailbox;
-mod node;
+mod names;
 mod pid;
-mod pool;
-mod registry;
+mod process_ref;
 mod server;
-mod supervisor_handle;
+mod services;
+mod spawn;
+mod table;
 mod task;
+mod watchers;
 
+pub use change_code::PendingChange;
 pub use code_change::{CodeChange, CodeChangeError, CodeChanged};
-pub use error::{CallError, RegisterError, SpawnError};
+pub use error::{CallError, SpawnError};
 pub use events::{Event, EventBus};
-pub use exit::{ExitNotice, ExitReason, ExitSender};
+pub use exit::{ExitNotice, ExitReason, ExitSender, TaskOutcome};
 pub use mailbox::{Envelope, Mailbox, ReplySender};
-pub use node::{Node, PendingChange, ProcessInfo, ProcessRef, ProcessSpec, Spawned, ViaName};
+pub use names::{NameError, Names, ViaName};
 pub use pid::{Pid, Target};
-pub use pool::{PoolError, PoolRef, PoolSpec, PoolStatus, PoolStrategy};
-pub use registry::{Keys, Registry, RegistryError};
-pub use supervisor_handle::{HandleFuture, SupervisorHandle};
-pub use task::TaskOutcome;
+pub use process_ref::ProcessRef;
+pub use services::{GuestServices, NoServices, ServiceError, ServiceFuture};
+pub use spawn::{ProcessSpec, Spawned};
+pub use table::{ProcessInfo, Processes};

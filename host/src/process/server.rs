@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::host_calls::ProcessHost;
 use super::mailbox::Envelope;
-use super::node::{Node, Shared};
+use super::table::{Processes, Shared};
 use super::{CallError, Event, ExitReason};
 use crate::runtime::bindings::server::{CallResult, CastResult};
 use crate::runtime::bindings::types::{Down, ExitSignal, Info, Timeout};
@@ -20,7 +20,7 @@ const MESSAGE_QUOTE_BYTES: usize = 1024;
 /// A live GenServer: its instance, its mailbox, and the timeout the last
 /// callback asked for.
 pub(crate) struct Server {
-    pub(crate) node: Node,
+    pub(crate) processes: Processes,
     pub(crate) shared: Arc<Shared>,
     pub(crate) instance: Instance,
     pub(crate) mailbox: mpsc::UnboundedReceiver<Envelope>,
@@ -212,7 +212,7 @@ impl Server {
     pub(crate) fn crashed(&mut self, crash: Crash, message: Option<String>) -> Step {
         let reason = ExitReason::Crash(crash.cause.clone());
         self.report_crash(&reason, &crash, message);
-        self.node.note_crash(&self.shared, &reason.to_string());
+        self.processes.note_crash(&self.shared, &reason.to_string());
         Step::Exit(reason)
     }
 
@@ -221,12 +221,12 @@ impl Server {
     fn report_stop(&self, reason: &ExitReason, message: Option<String>) {
         if !reason.is_normal() {
             self.report_crash(reason, &Crash::host(reason.to_string()), message);
-            self.node.note_crash(&self.shared, &reason.to_string());
+            self.processes.note_crash(&self.shared, &reason.to_string());
         }
     }
 
     fn report_crash(&self, reason: &ExitReason, crash: &Crash, message: Option<String>) {
-        self.node.events().publish(Event::CrashReport {
+        self.processes.events().publish(Event::CrashReport {
             pid: self.shared.pid,
             id: self.shared.id.clone(),
             plugin: self.shared.plugin.clone(),

@@ -9,9 +9,12 @@
 //!   probation rollbacks, moving the live processes of a failed build back.
 //! - [`Watcher`]: watches the plugin folder and calls `reload` when a
 //!   build's content changes.
+//! - [`HotSwap`]: both, for one application, as its manifest asks.
 
+mod hot_swap;
 mod reloader;
 mod watcher;
 
+pub use hot_swap::HotSwap;
 pub use reloader::{ReloadError, Reloaded, Reloader, UpgradePolicy, UpgradeReport};
 pub use watcher::{DEFAULT_DEBOUNCE, WatchError, Watcher};

@@ -10,7 +10,8 @@ use serde::Serialize;
 use tokio::sync::{Mutex, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use crate::process::{CodeChangeError, CodeChanged, Event, Node, PendingChange, Pid};
+use crate::application::Node;
+use crate::process::{CodeChangeError, CodeChanged, Event, PendingChange, Pid};
 use crate::runtime::{Plugin, PluginError, PluginVersion, ProbationPolicy, content_hash};
 
 /// How upgrades run.
@@ -166,7 +167,10 @@ impl Reloader {
             locks: DashMap::new(),
             slots: Arc::new(Semaphore::new(permits)),
         });
-        tokio::spawn(follow_rollbacks(node.rollbacks(), Arc::downgrade(&inner)));
+        let rollbacks = node
+            .events()
+            .follow(|e| matches!(e, Event::RolledBack { .. }));
+        tokio::spawn(follow_rollbacks(rollbacks, Arc::downgrade(&inner)));
         Reloader { inner }
     }
 
@@ -195,7 +199,8 @@ impl Reloader {
     pub async fn reload(&self, plugin: &str, file: Option<&Path>) -> Result<Reloaded, ReloadError> {
         let node = &self.inner.node;
         let slot = node
-            .plugin(plugin)
+            .plugins()
+            .get(plugin)
             .ok_or_else(|| ReloadError::UnknownPlugin(plugin.to_string()))?;
         let lock = self.lock(plugin);
         let _one_at_a_time = lock.lock().await;
@@ -260,7 +265,8 @@ impl Reloader {
     fn strays(&self, plugin: &str, to: &PluginVersion) -> Vec<(Pid, Arc<PluginVersion>)> {
         self.inner
             .node
-            .processes_of(plugin)
+            .processes()
+            .of_plugin(plugin)
             .into_iter()
             .filter(|(_, running)| running.hash() != to.hash())
             .collect()
@@ -332,6 +338,7 @@ impl Reloader {
         let _slot = inner.slots.acquire().await;
         inner
             .node
+            .processes()
             .change_code(
                 pid,
                 to,
@@ -405,6 +412,7 @@ impl Reloader {
             let held: Box<dyn Send + Sync> = Box::new(permit);
             match inner
                 .node
+                .processes()
                 .begin_code_change(pid, to, inner.policy.extra.clone(), downgrade, Some(held))
                 .await
             {
@@ -475,7 +483,7 @@ impl Reloader {
     /// back (a downgrade, through the old build's `code-change`).
     pub async fn converge(&self, plugin: &str) -> Option<UpgradeReport> {
         let node = &self.inner.node;
-        let slot = node.plugin(plugin)?;
+        let slot = node.plugins().get(plugin)?;
         let lock = self.lock(plugin);
         let _one_at_a_time = lock.lock().await;
         let to = slot.current();
@@ -502,8 +510,15 @@ impl Reloader {
 
 /// After a rollback, move the failed build's live processes back. Ends
 /// when the node is gone or the reloader is dropped.
-async fn follow_rollbacks(mut rollbacks: mpsc::UnboundedReceiver<String>, reloader: Weak<Inner>) {
-    while let Some(plugin) = rollbacks.recv().await {
+async fn follow_rollbacks(
+    mut rollbacks: mpsc::UnboundedReceiver<Arc<Event>>,
+    reloader: Weak<Inner>,
+) {
+    while let Some(event) = rollbacks.recv().await {
+        let Event::RolledBack { plugin, .. } = &*event else {
+            continue;
+        };
+        let plugin = plugin.clone();
         let Some(inner) = reloader.upgrade() else {
             return;
         };

@@ -117,7 +117,7 @@ async fn changed(reloader: &Reloader, path: &Path) {
     if !path.exists() {
         return;
     }
-    let outcome = if reloader.node().plugin(&name).is_some() {
+    let outcome = if reloader.node().plugins().get(&name).is_some() {
         reloader.reload(&name, Some(path)).await.map(|_| ())
     } else {
         reloader

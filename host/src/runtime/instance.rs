@@ -7,13 +7,12 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::bindings::GenServer;
 use super::bindings::server::{CallResult, CastResult, InitResult};
 use super::bindings::types::{Caller, ExitReason, Info, Payload, VsnChange};
+use super::bindings::{GenServer, GenServerPre};
 use super::crash::Crash;
 use super::host::HostCalls;
 use super::output::GuestOutput;
-use super::plugin::PluginVersion;
 use crate::sandbox::{DeadlineExceeded, Limits, MemoryLimiter};
 
 /// The data of one Store: the process's host side, WASI, limits.
@@ -119,19 +118,21 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Instantiate `plugin` in a new Store with `host` answering its imports.
+    /// Instantiate `pre` in a new Store with `host` answering its imports.
+    /// (Processes start from [`PluginVersion::instantiate`](super::PluginVersion::instantiate).)
     ///
     /// # Errors
     ///
     /// A [`Crash`] if instantiation fails: the pool is exhausted, the
     /// guest's start function traps, or its initial memory exceeds `limits`.
-    pub async fn new(
-        plugin: &PluginVersion,
+    pub(crate) async fn new(
+        engine: &wasmtime::Engine,
+        pre: &GenServerPre<StoreData>,
         host: Box<dyn HostCallsAny>,
         limits: &Limits,
     ) -> Result<Instance, Crash> {
-        let mut store = new_store(plugin.engine(), host, limits);
-        match plugin.pre().instantiate_async(&mut store).await {
+        let mut store = new_store(engine, host, limits);
+        match pre.instantiate_async(&mut store).await {
             Ok(guest) => Ok(Instance { store, guest }),
             Err(err) => {
                 let output = store.data().output.tail();

@@ -6,7 +6,8 @@
 //!   shared by every process that runs it.
 //! - [`Plugin`]: a plugin by name, the build its processes start now, and
 //!   the probation of its latest upgrade; [`CompileCache`] keeps compiled
-//!   builds on disk.
+//!   builds on disk; [`PluginStore`] holds a host's plugins and task builds
+//!   by name and loads new ones from the plugin folder.
 //! - [`Instance`]: one Store and one component instance; typed calls to the
 //!   GenServer exports, whose failures come back as a [`Crash`].
 //!
@@ -16,21 +17,24 @@
 pub mod bindings;
 mod cache;
 mod crash;
+mod detached;
 mod engine;
 mod host;
+mod imports;
 mod instance;
 mod output;
 mod plugin;
 mod probation;
 mod slot;
+mod store;
 mod task;
 
 use std::path::PathBuf;
 
 pub use cache::{CompileCache, Compiled, content_hash};
 pub use crash::{Crash, CrashCause};
+pub(crate) use detached::Detached;
 pub use engine::{HostConfig, Runtime};
-pub(crate) use host::Detached;
 pub use host::{
     Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
     Timeout,
@@ -40,6 +44,7 @@ pub use output::GuestOutput;
 pub use plugin::PluginVersion;
 pub use probation::ProbationPolicy;
 pub use slot::{Plugin, RolledBack};
+pub use store::PluginStore;
 pub use task::TaskPlugin;
 
 /// The engine could not be built.

@@ -9,8 +9,9 @@ use wasmtime::component::Component;
 
 use super::bindings::{GenServer, GenServerPre};
 use super::cache::{Compiled, content_hash};
-use super::host::Detached;
-use super::instance::{Instance, StoreData};
+use super::crash::Crash;
+use super::detached::Detached;
+use super::instance::{HostCallsAny, Instance, StoreData};
 use super::{PluginError, Runtime};
 use crate::sandbox::Limits;
 
@@ -94,7 +95,8 @@ impl PluginVersion {
             engine: runtime.engine().clone(),
             pre,
         };
-        let mut probe = Instance::new(&plugin, Box::new(Detached), &Limits::default())
+        let mut probe = plugin
+            .instantiate(Box::new(Detached), &Limits::default())
             .await
             .map_err(|crash| PluginError::Vsn {
                 path: path.to_path_buf(),
@@ -147,6 +149,21 @@ impl PluginVersion {
 
     pub(crate) fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// A new instance of this build in a Store of its own, `host` answering
+    /// its imports, under `limits`: a process's start.
+    ///
+    /// # Errors
+    ///
+    /// A [`Crash`] if instantiation fails: the pool is exhausted, the
+    /// guest's start function traps, or its initial memory exceeds `limits`.
+    pub async fn instantiate(
+        &self,
+        host: Box<dyn HostCallsAny>,
+        limits: &Limits,
+    ) -> Result<Instance, Crash> {
+        Instance::new(self.engine(), self.pre(), host, limits).await
     }
 
     pub(crate) fn pre(&self) -> &GenServerPre<StoreData> {

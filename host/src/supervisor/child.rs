@@ -1,13 +1,13 @@
 //! How a supervisor starts, stops and kills a child, without knowing what
-//! the child is.
+//! the child is: OTP's `{M, F, A}` and the exit signals, as two small
+//! traits.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::process::{ExitReason, ExitSender, Node, Pid, ProcessSpec, Spawned};
-
-use super::SupervisorRef;
+use super::error::StartChildError;
+use crate::process::{ExitReason, ExitSender, Pid, Processes};
 
 /// A boxed future, as start functions return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -19,6 +19,10 @@ pub struct StartContext {
     pub parent: Pid,
     /// Where the child must report its exit.
     pub exits: ExitSender,
+    /// The supervisor's extra arguments (a DynamicSupervisor's
+    /// `extra_args`), given to every start and restart. The start function
+    /// merges them into its own.
+    pub extra_args: Option<Arc<[u8]>>,
 }
 
 /// A started child: its pid and how to stop it.
@@ -42,8 +46,8 @@ pub enum Started {
 /// has initialised, and arrange for an exit notice on `ctx.exits` when the
 /// child exits.
 pub trait StartChild: Send + Sync + 'static {
-    /// Start one instance of the child. The error is a reason for people.
-    fn start(&self, ctx: StartContext) -> BoxFuture<'static, Result<Started, String>>;
+    /// Start one instance of the child.
+    fn start(&self, ctx: StartContext) -> BoxFuture<'static, Result<Started, StartChildError>>;
 }
 
 /// Stops a running child. Both calls return at once; the supervisor then
@@ -53,108 +57,29 @@ pub trait ChildControl: Send + Sync {
     fn shutdown(&self, from: Pid);
     /// End the child now (`exit(Child, kill)`).
     fn kill(&self);
-    /// The child as a supervisor, if it is one (for `which_children`
-    /// recursion and the tree).
-    fn supervisor(&self) -> Option<SupervisorRef> {
-        None
-    }
 }
 
-/// Starts a GenServer process from a [`ProcessSpec`].
-pub struct WorkerStart {
-    node: Node,
-    spec: ProcessSpec,
-}
-
-impl WorkerStart {
-    /// A start function for `spec` on `node`.
-    pub fn new(node: Node, spec: ProcessSpec) -> Arc<Self> {
-        Arc::new(WorkerStart { node, spec })
-    }
-}
-
-impl StartChild for WorkerStart {
-    fn start(&self, ctx: StartContext) -> BoxFuture<'static, Result<Started, String>> {
-        let node = self.node.clone();
-        let spec = self.spec.clone();
-        Box::pin(async move {
-            match node.spawn(&spec, Some(ctx.parent), vec![ctx.exits]).await {
-                Ok(Spawned::Started(pid)) => Ok(Started::Running(RunningChild {
-                    pid,
-                    control: Arc::new(WorkerControl { node, pid }),
-                })),
-                Ok(Spawned::Ignored) => Ok(Started::Ignore),
-                Err(err) => Err(err.to_string()),
-            }
-        })
-    }
-}
-
-/// Stops a GenServer process through the node.
-struct WorkerControl {
-    node: Node,
+/// Stops a child that is a process in the process table (a GenServer or a
+/// task): the shutdown signal, or a kill.
+pub struct ProcessControl {
+    processes: Processes,
     pid: Pid,
 }
 
-impl ChildControl for WorkerControl {
+impl ProcessControl {
+    /// Control of process `pid`.
+    pub fn new(processes: Processes, pid: Pid) -> Arc<Self> {
+        Arc::new(ProcessControl { processes, pid })
+    }
+}
+
+impl ChildControl for ProcessControl {
     fn shutdown(&self, from: Pid) {
-        self.node.exit_signal(self.pid, from, ExitReason::Shutdown);
+        self.processes
+            .exit_signal(self.pid, from, ExitReason::Shutdown);
     }
 
     fn kill(&self) {
-        self.node.kill(self.pid, ExitReason::Killed);
-    }
-}
-
-/// Starts one run of a task (Task.Supervisor's children). The first start's
-/// outcome goes to whoever awaits it; a restarted task (restart permanent or
-/// transient) reports to no one.
-pub struct TaskStart {
-    node: Node,
-    plugin: Arc<crate::runtime::TaskPlugin>,
-    input: Vec<u8>,
-    result: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<crate::process::TaskOutcome>>>,
-    link: Option<Pid>,
-}
-
-impl TaskStart {
-    /// A start function for `plugin` on `input`, reporting to `result`
-    /// (the first run only) and linked to `link`.
-    pub fn new(
-        node: Node,
-        plugin: Arc<crate::runtime::TaskPlugin>,
-        input: Vec<u8>,
-        result: Option<tokio::sync::oneshot::Sender<crate::process::TaskOutcome>>,
-        link: Option<Pid>,
-    ) -> Arc<Self> {
-        Arc::new(TaskStart {
-            node,
-            plugin,
-            input,
-            result: std::sync::Mutex::new(result),
-            link,
-        })
-    }
-}
-
-impl StartChild for TaskStart {
-    fn start(&self, ctx: StartContext) -> BoxFuture<'static, Result<Started, String>> {
-        let result = self.result.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let spawned = self.node.spawn_task(
-            self.plugin.clone(),
-            self.input.clone(),
-            Some(ctx.parent),
-            vec![ctx.exits],
-            result,
-            self.link,
-        );
-        let node = self.node.clone();
-        Box::pin(async move {
-            let pid = spawned.map_err(|e| e.to_string())?;
-            Ok(Started::Running(RunningChild {
-                pid,
-                control: Arc::new(WorkerControl { node, pid }),
-            }))
-        })
+        self.processes.kill(self.pid, ExitReason::Killed);
     }
 }

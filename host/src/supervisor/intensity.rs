@@ -1,7 +1,9 @@
 //! Restart intensity: may a supervisor restart once more?
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// The restarts of the last `period`, OTP's `add_restart/1`.
 ///

@@ -4,12 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::child::StartChild;
 
 /// Which children a supervisor restarts when one of them must be restarted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// Restart only the child that exited (default).
@@ -22,7 +22,7 @@ pub enum Strategy {
 }
 
 /// When a child that exited is restarted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Restart {
     /// Always (default).
@@ -48,6 +48,55 @@ pub enum Shutdown {
     Infinity,
 }
 
+impl Shutdown {
+    /// A worker's default: 5,000 ms, as in OTP.
+    pub const WORKER_DEFAULT: Shutdown = Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN);
+
+    /// The default for a child of `child_type`: 5,000 ms for a worker,
+    /// infinity for a supervisor.
+    pub fn default_for(child_type: ChildType) -> Shutdown {
+        match child_type {
+            ChildType::Worker => Shutdown::WORKER_DEFAULT,
+            ChildType::Supervisor => Shutdown::Infinity,
+        }
+    }
+}
+
+/// What a shutdown value may be, for error messages.
+const SHUTDOWN_VALUES: &str = "milliseconds ≥ 0, \"brutal_kill\" or \"infinity\"";
+
+impl<'de> Deserialize<'de> for Shutdown {
+    /// Milliseconds (an integer ≥ 0), `"brutal_kill"` or `"infinity"`.
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Shutdown;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(SHUTDOWN_VALUES)
+            }
+            fn visit_u64<E: serde::de::Error>(self, ms: u64) -> Result<Shutdown, E> {
+                Ok(Shutdown::Timeout(Duration::from_millis(ms)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, ms: i64) -> Result<Shutdown, E> {
+                match u64::try_from(ms) {
+                    Ok(ms) => self.visit_u64(ms),
+                    Err(_) => Err(E::custom(format!("expected {SHUTDOWN_VALUES}, found {ms}"))),
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, word: &str) -> Result<Shutdown, E> {
+                match word {
+                    "brutal_kill" => Ok(Shutdown::BrutalKill),
+                    "infinity" => Ok(Shutdown::Infinity),
+                    _ => Err(E::custom(format!(
+                        "expected {SHUTDOWN_VALUES}, found \"{word}\""
+                    ))),
+                }
+            }
+        }
+        de.deserialize_any(Visitor)
+    }
+}
+
 impl fmt::Display for Shutdown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -59,7 +108,7 @@ impl fmt::Display for Shutdown {
 }
 
 /// A worker or a supervisor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChildType {
     /// A GenServer process.
@@ -149,10 +198,6 @@ pub struct SupervisorFlags {
     pub max_restarts: u32,
     /// The window, in seconds. Default 5.
     pub max_seconds: u32,
-    /// The most children it may have at once, restarting ones included;
-    /// `start_child` past it fails (DynamicSupervisor's `max_children`).
-    /// None: no limit, the default.
-    pub max_children: Option<usize>,
 }
 
 impl Default for SupervisorFlags {
@@ -161,7 +206,6 @@ impl Default for SupervisorFlags {
             strategy: Strategy::OneForOne,
             max_restarts: DEFAULT_MAX_RESTARTS,
             max_seconds: DEFAULT_MAX_SECONDS,
-            max_children: None,
         }
     }
 }
@@ -178,12 +222,41 @@ pub struct SupervisorSpec {
     pub flags: SupervisorFlags,
     /// Children, started in this order and stopped in reverse.
     pub children: Vec<ChildSpec>,
-    /// A DynamicSupervisor: it starts with no children (any here are
-    /// started first, as for a static one), children come and go with
-    /// `start_child` and `terminate_child`, and their ids need not be
-    /// unique. Its strategy is always one_for_one.
-    pub dynamic: bool,
-    /// Merged into the init args of every child started from a JSON spec
-    /// (Elixir's `extra_arguments`; a child's own args win on a clash).
-    pub extra_args: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A DynamicSupervisor: it starts with no children; children come and go
+/// with `start_child` and `terminate_child`, their ids need not be unique,
+/// and a child that is not restarted is forgotten, whatever its restart
+/// type (Elixir's DynamicSupervisor). Its strategy is one_for_one.
+#[derive(Debug, Clone)]
+pub struct DynamicSupervisorSpec {
+    /// Its id (for logs and the tree).
+    pub id: String,
+    /// A name to register it under while it runs.
+    pub name: Option<String>,
+    /// More restarts than this within `max_seconds` and it gives up.
+    /// Default 3.
+    pub max_restarts: u32,
+    /// The window, in seconds. Default 5.
+    pub max_seconds: u32,
+    /// The most children it may have at once, restarting ones included;
+    /// `start_child` past it fails. None: no limit, the default.
+    pub max_children: Option<usize>,
+    /// Handed to every start of every child, restarts included (Elixir's
+    /// `extra_arguments`): a payload the start function merges into the
+    /// child's own arguments. None: nothing extra, the default.
+    pub extra_args: Option<Arc<[u8]>>,
+}
+
+impl Default for DynamicSupervisorSpec {
+    fn default() -> Self {
+        DynamicSupervisorSpec {
+            id: String::new(),
+            name: None,
+            max_restarts: DEFAULT_MAX_RESTARTS,
+            max_seconds: DEFAULT_MAX_SECONDS,
+            max_children: None,
+            extra_args: None,
+        }
+    }
 }

@@ -1,34 +1,27 @@
-//! The supervisor state machine, laid out like supervisor.erl: requests,
-//! then start, restart, shutdown, and the child table.
+//! The supervisor state machine, laid out like supervisor.erl: the loop and
+//! its requests, then start, restart, shutdown, and the child table.
 
-use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 
+use super::child::BoxFuture;
 use super::child::{RunningChild, StartContext, Started};
+use super::error::StartChildError;
+use super::error::{ChildError, StartError};
+use super::handle::Request;
+use super::info::{ChildCount, ChildInfo, ChildStatus};
 use super::intensity::RestartIntensity;
-use super::spec::{ChildSpec, ChildType, Restart, Shutdown, Strategy, SupervisorSpec};
-use super::{ChildCount, ChildError, ChildInfo, ChildStatus, StartError};
-use crate::process::{Event, ExitNotice, ExitReason, ExitSender, Node, Pid};
-
-/// What a supervisor's task is asked to do.
-pub(crate) enum Request {
-    WhichChildren(oneshot::Sender<Vec<ChildInfo>>),
-    CountChildren(oneshot::Sender<ChildCount>),
-    /// Stop all children in reverse order, then exit with `shutdown`.
-    Shutdown(oneshot::Sender<()>),
-    /// Sent to itself: try again to start a child whose restart failed, so
-    /// that the supervisor stays responsive between attempts.
-    Retry(String),
-    /// Add a child and start it.
-    StartChild(ChildSpec, oneshot::Sender<Result<Option<Pid>, ChildError>>),
-    /// Stop a child and forget it.
-    TerminateChild(Pid, oneshot::Sender<Result<(), ChildError>>),
-}
+use super::machine::Machine;
+use super::shutdown::Exits;
+use super::spec::{ChildSpec, ChildType, Restart, Strategy, SupervisorSpec};
+use crate::process::{Event, ExitNotice, ExitReason, Pid, Processes};
 
 /// One row of the child table.
 struct Child {
+    /// Names the row for retries, whatever its index or pid.
+    key: u64,
     spec: ChildSpec,
     running: Option<RunningChild>,
     status: ChildStatus,
@@ -36,111 +29,113 @@ struct Child {
 }
 
 /// A supervisor's state, owned by its task.
-pub(crate) struct Sup {
-    node: Node,
+pub(super) struct StaticSup {
+    processes: Processes,
     pid: Pid,
     id: String,
     strategy: Strategy,
     intensity: RestartIntensity,
-    max_children: Option<usize>,
-    dynamic: bool,
     children: Vec<Child>,
-    exits_tx: ExitSender,
-    exits_rx: mpsc::UnboundedReceiver<ExitNotice>,
+    next_key: u64,
+    exits: Exits,
     requests: mpsc::UnboundedReceiver<Request>,
-    to_self: mpsc::UnboundedSender<Request>,
-    /// Exit notices read while waiting for another child's.
-    stash: VecDeque<ExitNotice>,
+    /// Retries of a failed restart, sent to itself so that the supervisor
+    /// stays responsive between attempts (OTP's `try_again_restart`).
+    retry_tx: mpsc::UnboundedSender<u64>,
+    retry_rx: mpsc::UnboundedReceiver<u64>,
 }
 
-impl Sup {
-    pub(crate) fn new(
-        node: Node,
+impl Machine for StaticSup {
+    fn init(&mut self) -> BoxFuture<'_, Result<(), StartError>> {
+        Box::pin(self.start_children())
+    }
+
+    fn run(&mut self) -> BoxFuture<'_, ExitReason> {
+        Box::pin(self.serve())
+    }
+}
+
+impl StaticSup {
+    pub(super) fn new(
+        processes: Processes,
         pid: Pid,
         spec: &SupervisorSpec,
         requests: mpsc::UnboundedReceiver<Request>,
-        to_self: mpsc::UnboundedSender<Request>,
     ) -> Self {
-        let (exits_tx, exits_rx) = mpsc::unbounded_channel();
-        Sup {
-            node,
+        let (retry_tx, retry_rx) = mpsc::unbounded_channel();
+        let mut sup = StaticSup {
+            processes,
             pid,
             id: spec.id.clone(),
-            strategy: if spec.dynamic {
-                Strategy::OneForOne
-            } else {
-                spec.flags.strategy
-            },
-            max_children: spec.flags.max_children,
-            dynamic: spec.dynamic,
+            strategy: spec.flags.strategy,
             intensity: RestartIntensity::new(
                 spec.flags.max_restarts,
                 Duration::from_secs(u64::from(spec.flags.max_seconds)),
             ),
-            children: spec
-                .children
-                .iter()
-                .map(|spec| Child {
-                    spec: spec.clone(),
-                    running: None,
-                    status: ChildStatus::Undefined,
-                    restarts: 0,
-                })
-                .collect(),
-            exits_tx,
-            exits_rx,
+            children: Vec::with_capacity(spec.children.len()),
+            next_key: 0,
+            exits: Exits::new(),
             requests,
-            to_self,
-            stash: VecDeque::new(),
+            retry_tx,
+            retry_rx,
+        };
+        for child in &spec.children {
+            sup.push(child.clone());
         }
+        sup
     }
 
     // ===== The loop =====
 
     /// Serve until told to shut down or until restart intensity is
     /// exceeded; returns the supervisor's exit reason (always `shutdown`).
-    pub(crate) async fn run(&mut self) -> ExitReason {
+    async fn serve(&mut self) -> ExitReason {
         loop {
-            let notice = match self.stash.pop_front() {
-                Some(notice) => Some(notice),
+            let outcome = match self.exits.stashed() {
+                Some(notice) => self.child_exited(notice).await,
                 // Exits first, so that a burst of requests cannot hold up
                 // a restart.
                 None => tokio::select! {
                     biased;
-                    Some(notice) = self.exits_rx.recv() => Some(notice),
-                    Some(request) = self.requests.recv() => {
-                        match request {
-                            Request::Shutdown(done) => {
-                                self.terminate_all().await;
-                                let _ = done.send(());
-                                return ExitReason::Shutdown;
-                            }
-                            Request::WhichChildren(tx) => {
-                                let _ = tx.send(self.which_children());
-                            }
-                            Request::CountChildren(tx) => {
-                                let _ = tx.send(self.count_children());
-                            }
-                            Request::Retry(id) => {
-                                if let Err(reason) = self.retry(&id).await {
-                                    return reason;
-                                }
-                            }
-                            Request::StartChild(spec, reply) => {
-                                let _ = reply.send(self.add_child(spec).await);
-                            }
-                            Request::TerminateChild(pid, reply) => {
-                                let _ = reply.send(self.terminate_child(pid).await);
-                            }
+                    Some(notice) = self.exits.recv() => self.child_exited(notice).await,
+                    Some(key) = self.retry_rx.recv() => self.retry(key).await,
+                    Some(request) = self.requests.recv() => match request {
+                        Request::Shutdown(done) => {
+                            self.terminate_from(0).await;
+                            let _ = done.send(());
+                            return ExitReason::Shutdown;
                         }
-                        None
-                    }
+                        request => {
+                            self.answer(request).await;
+                            Ok(())
+                        }
+                    },
+                    else => return ExitReason::Shutdown,
                 },
             };
-            if let Some(notice) = notice
-                && let Err(reason) = self.child_exited(notice).await
-            {
+            if let Err(reason) = outcome {
                 return reason;
+            }
+        }
+    }
+
+    async fn answer(&mut self, request: Request) {
+        match request {
+            Request::WhichChildren(tx) => {
+                let _ = tx.send(self.which_children());
+            }
+            Request::CountChildren(tx) => {
+                let _ = tx.send(self.count_children());
+            }
+            Request::StartChild(spec, reply) => {
+                let _ = reply.send(self.add_child(spec).await);
+            }
+            Request::TerminateChild(pid, reply) => {
+                let _ = reply.send(self.terminate_child(pid).await);
+            }
+            Request::Shutdown(done) => {
+                // Handled by the loop; answered here only to be exhaustive.
+                let _ = done.send(());
             }
         }
     }
@@ -150,7 +145,7 @@ impl Sup {
     /// Start every child in order. If one fails, stop those already started
     /// (in reverse) and fail: OTP's `{shutdown, {failed_to_start_child, Id,
     /// Reason}}`.
-    pub(crate) async fn start_children(&mut self) -> Result<(), StartError> {
+    async fn start_children(&mut self) -> Result<(), StartError> {
         let mut i = 0;
         while i < self.children.len() {
             match self.start_child(i).await {
@@ -160,8 +155,11 @@ impl Sup {
                 Ok(true) => i += 1,
                 Err(reason) => {
                     let id = self.children[i].spec.id.clone();
-                    self.terminate_all().await;
-                    return Err(StartError::FailedToStartChild { id, reason });
+                    self.terminate_from(0).await;
+                    return Err(StartError::FailedToStartChild {
+                        id,
+                        reason: Box::new(reason),
+                    });
                 }
             }
         }
@@ -169,53 +167,44 @@ impl Sup {
     }
 
     /// Start child `i`. Ok(false): an ignored temporary child, for the
-    /// caller to remove.
-    async fn start_child(&mut self, i: usize) -> Result<bool, String> {
+    /// caller to remove (OTP drops it; a permanent or transient one that
+    /// returned ignore is kept, undefined).
+    async fn start_child(&mut self, i: usize) -> Result<bool, StartChildError> {
         let ctx = StartContext {
             parent: self.pid,
-            exits: self.exits_tx.clone(),
+            exits: self.exits.sender(),
+            extra_args: None,
         };
-        let started = self.children[i].spec.start.start(ctx).await;
+        let started = self.children[i].spec.start.start(ctx).await?;
         let child = &mut self.children[i];
         match started {
-            Ok(Started::Running(running)) => {
+            Started::Running(running) => {
                 child.running = Some(running);
                 child.status = ChildStatus::Running;
                 Ok(true)
             }
-            Ok(Started::Ignore) => {
+            Started::Ignore => {
                 child.status = ChildStatus::Undefined;
                 Ok(child.spec.restart != Restart::Temporary)
             }
-            Err(reason) => Err(reason),
         }
     }
 
     // ===== Children added and removed at run time =====
 
     /// `start_child`: add `spec` and start it. A child that fails to start
-    /// or returns ignore is not kept (a static supervisor keeps an ignored
-    /// non-temporary child as undefined, as OTP does).
+    /// is not kept; one that returns ignore is kept as undefined unless it
+    /// is temporary, as OTP does.
     async fn add_child(&mut self, spec: ChildSpec) -> Result<Option<Pid>, ChildError> {
-        if let Some(max) = self.max_children
-            && self.children.len() >= max
-        {
-            return Err(ChildError::MaxChildren(max));
-        }
-        if !self.dynamic && self.index_of(&spec.id).is_some() {
+        if self.index_of(&spec.id).is_some() {
             return Err(ChildError::AlreadyPresent(spec.id));
         }
-        self.children.push(Child {
-            spec,
-            running: None,
-            status: ChildStatus::Undefined,
-            restarts: 0,
-        });
+        self.push(spec);
         let i = self.children.len() - 1;
         match self.start_child(i).await {
             Ok(keep) => {
                 let pid = self.children[i].running.as_ref().map(|r| r.pid);
-                if pid.is_none() && (!keep || self.dynamic) {
+                if !keep {
                     self.children.remove(i);
                 }
                 Ok(pid)
@@ -227,12 +216,13 @@ impl Sup {
         }
     }
 
-    /// `terminate_child(pid)`: stop it as a shutdown would, and forget it
-    /// (a static supervisor keeps a non-temporary child's spec, stopped).
+    /// `terminate_child`: stop it as a shutdown would. A permanent or
+    /// transient child's spec is kept, stopped; a temporary one is
+    /// forgotten.
     async fn terminate_child(&mut self, pid: Pid) -> Result<(), ChildError> {
         let j = self.position_of(pid).ok_or(ChildError::NotFound(pid))?;
         self.shutdown_child(j).await;
-        if self.dynamic || self.children[j].spec.restart == Restart::Temporary {
+        if self.children[j].spec.restart == Restart::Temporary {
             self.children.remove(j);
         }
         Ok(())
@@ -266,70 +256,79 @@ impl Sup {
     /// Count one restart, then restart around child `i` per the strategy.
     async fn restart(&mut self, i: usize, old_pid: Option<Pid>) -> Result<(), ExitReason> {
         if !self.intensity.add_restart(Instant::now()) {
-            let child = self.children[i].spec.id.clone();
-            self.node.events().publish(Event::RestartIntensityReached {
-                supervisor: self.id.clone(),
-                child,
-            });
-            self.children[i].status = ChildStatus::Stopped;
-            self.terminate_all().await;
+            self.processes
+                .events()
+                .publish(Event::RestartIntensityReached {
+                    supervisor: self.id.clone(),
+                    child: self.children[i].spec.id.clone(),
+                });
+            if self.children[i].spec.restart == Restart::Temporary {
+                self.children.remove(i);
+            } else {
+                self.children[i].status = ChildStatus::Stopped;
+            }
+            self.terminate_from(0).await;
             return Err(ExitReason::Shutdown);
         }
-        let id = self.children[i].spec.id.clone();
-        let (first, last) = match self.strategy {
-            Strategy::OneForOne => (i, i + 1),
+        let cause = self.children[i].key;
+        // Stop the rest of the group, newest first. Temporary bystanders
+        // are forgotten; the rows before `first` stay where they are.
+        let first = match self.strategy {
+            Strategy::OneForOne => i,
             Strategy::OneForAll => {
                 self.terminate_from(0).await;
-                (0, usize::MAX)
+                0
             }
             Strategy::RestForOne => {
-                // Only temporary children after `i` are removed: `i` stays.
                 self.terminate_from(i + 1).await;
-                (i, usize::MAX)
+                i
             }
         };
-        self.start_group(first, last, &id, old_pid).await;
+        let last = match self.strategy {
+            Strategy::OneForOne => i + 1,
+            Strategy::OneForAll | Strategy::RestForOne => usize::MAX,
+        };
+        self.start_group(first, last, cause, old_pid).await;
         Ok(())
     }
 
     /// Start every child in `first..last` that is not running, in order. On
     /// a failure, mark that child restarting and retry it later.
-    async fn start_group(&mut self, first: usize, last: usize, cause: &str, old_pid: Option<Pid>) {
-        {
-            let mut j = first;
-            while j < last.min(self.children.len()) {
-                if self.children[j].running.is_some() {
+    async fn start_group(&mut self, first: usize, last: usize, cause: u64, old_pid: Option<Pid>) {
+        let mut j = first;
+        while j < last.min(self.children.len()) {
+            if self.children[j].running.is_some() {
+                j += 1;
+                continue;
+            }
+            let id = self.children[j].spec.id.clone();
+            let key = self.children[j].key;
+            match self.start_child(j).await {
+                Ok(keep) => {
+                    let child = &mut self.children[j];
+                    child.restarts += 1;
+                    let new_pid = child.running.as_ref().map(|r| r.pid);
+                    self.processes.events().publish(Event::ChildRestarted {
+                        supervisor: self.id.clone(),
+                        id,
+                        old_pid: if key == cause { old_pid } else { None },
+                        new_pid,
+                    });
+                    if !keep {
+                        self.children.remove(j);
+                        continue;
+                    }
                     j += 1;
-                    continue;
                 }
-                let id = self.children[j].spec.id.clone();
-                match self.start_child(j).await {
-                    Ok(keep) => {
-                        let child = &mut self.children[j];
-                        child.restarts += 1;
-                        let new_pid = child.running.as_ref().map(|r| r.pid);
-                        self.node.events().publish(Event::ChildRestarted {
-                            supervisor: self.id.clone(),
-                            id: id.clone(),
-                            old_pid: if id == cause { old_pid } else { None },
-                            new_pid,
-                        });
-                        if !keep {
-                            self.children.remove(j);
-                            continue;
-                        }
-                        j += 1;
-                    }
-                    Err(reason) => {
-                        self.node.events().publish(Event::ChildStartFailed {
-                            supervisor: self.id.clone(),
-                            id: id.clone(),
-                            reason,
-                        });
-                        self.children[j].status = ChildStatus::Restarting;
-                        let _ = self.to_self.send(Request::Retry(id));
-                        return;
-                    }
+                Err(reason) => {
+                    self.processes.events().publish(Event::ChildStartFailed {
+                        supervisor: self.id.clone(),
+                        id,
+                        reason: reason.to_string(),
+                    });
+                    self.children[j].status = ChildStatus::Restarting;
+                    let _ = self.retry_tx.send(key);
+                    return;
                 }
             }
         }
@@ -337,8 +336,8 @@ impl Sup {
 
     /// Try again to start a child whose restart failed; each attempt counts
     /// toward the restart intensity.
-    async fn retry(&mut self, id: &str) -> Result<(), ExitReason> {
-        match self.index_of(id) {
+    async fn retry(&mut self, key: u64) -> Result<(), ExitReason> {
+        match self.children.iter().position(|c| c.key == key) {
             Some(i) if self.children[i].status == ChildStatus::Restarting => {
                 self.restart(i, None).await
             }
@@ -348,12 +347,7 @@ impl Sup {
 
     // ===== Shutdown =====
 
-    /// Stop every child, newest first.
-    async fn terminate_all(&mut self) {
-        self.terminate_from(0).await;
-    }
-
-    /// Stop children `first..` newest first; temporary ones are forgotten.
+    /// Stop children `first..`, newest first; temporary ones are forgotten.
     async fn terminate_from(&mut self, first: usize) {
         for j in (first..self.children.len()).rev() {
             self.shutdown_child(j).await;
@@ -370,58 +364,32 @@ impl Sup {
         }
     }
 
-    /// OTP's `shutdown/1`: signal, wait up to the shutdown time, then kill.
+    /// Stop child `j`, if it runs, and wait for it.
     async fn shutdown_child(&mut self, j: usize) {
-        let Some(running) = self.children[j].running.take() else {
+        let child = &mut self.children[j];
+        if child.status == ChildStatus::Restarting {
+            child.status = ChildStatus::Stopped;
+        }
+        let Some(running) = child.running.take() else {
             return;
         };
-        let status = &mut self.children[j].status;
-        if *status == ChildStatus::Running {
-            *status = ChildStatus::Stopped;
-        }
-        match self.children[j].spec.shutdown {
-            Shutdown::BrutalKill => {
-                running.control.kill();
-                self.await_exit(running.pid, None).await;
-            }
-            Shutdown::Timeout(limit) => {
-                running.control.shutdown(self.pid);
-                if self.await_exit(running.pid, Some(limit)).await.is_none() {
-                    running.control.kill();
-                    self.await_exit(running.pid, None).await;
-                }
-            }
-            Shutdown::Infinity => {
-                running.control.shutdown(self.pid);
-                self.await_exit(running.pid, None).await;
-            }
-        }
-    }
-
-    /// Wait for `pid`'s exit notice, keeping others for later. None if
-    /// `limit` passed first.
-    async fn await_exit(&mut self, pid: Pid, limit: Option<Duration>) -> Option<ExitReason> {
-        if let Some(k) = self.stash.iter().position(|n| n.pid == pid) {
-            return self.stash.remove(k).map(|n| n.reason);
-        }
-        let deadline = limit.map(|l| tokio::time::Instant::now() + l);
-        loop {
-            let notice = match deadline {
-                None => self.exits_rx.recv().await,
-                Some(at) => tokio::time::timeout_at(at, self.exits_rx.recv())
-                    .await
-                    .ok()?,
-            };
-            // exits_rx cannot close: this supervisor holds a sender.
-            let notice = notice?;
-            if notice.pid == pid {
-                return Some(notice.reason);
-            }
-            self.stash.push_back(notice);
-        }
+        child.status = ChildStatus::Stopped;
+        let shutdown = child.spec.shutdown;
+        self.exits.shutdown(&running, shutdown, self.pid).await;
     }
 
     // ===== The child table =====
+
+    fn push(&mut self, spec: ChildSpec) {
+        self.next_key += 1;
+        self.children.push(Child {
+            key: self.next_key,
+            spec,
+            running: None,
+            status: ChildStatus::Undefined,
+            restarts: 0,
+        });
+    }
 
     fn position_of(&self, pid: Pid) -> Option<usize> {
         self.children
@@ -442,7 +410,6 @@ impl Sup {
                 status: c.status,
                 child_type: c.spec.child_type,
                 restarts: c.restarts,
-                supervisor: c.running.as_ref().and_then(|r| r.control.supervisor()),
             })
             .collect()
     }
@@ -465,7 +432,7 @@ impl Sup {
     }
 }
 
-impl Drop for Sup {
+impl Drop for StaticSup {
     /// A supervisor that is killed takes its children with it, as links do
     /// in OTP. After a clean shutdown there is nothing left to kill.
     fn drop(&mut self) {

@@ -2,8 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ChildStatus, ChildType, NoSupervisor, SupervisorRef};
-use crate::process::{Node, Pid};
+use super::child::BoxFuture;
+use super::error::NoSupervisor;
+use super::handle::SupervisorRef;
+use super::info::ChildStatus;
+use super::spec::ChildType;
+use super::supervision::Supervision;
+use crate::process::{Pid, Target};
 
 /// One node of the supervision tree: a supervisor with its children, or a
 /// worker. Serialises to the JSON of `overseer tree --json`.
@@ -34,56 +39,65 @@ pub struct TreeNode {
     pub children: Vec<TreeNode>,
 }
 
-pub(super) async fn tree(sup: &SupervisorRef, node: &Node) -> Result<TreeNode, NoSupervisor> {
-    Ok(TreeNode {
-        id: sup.id.clone(),
-        node_type: ChildType::Supervisor,
-        pid: Some(sup.pid),
-        status: ChildStatus::Running,
-        restarts: 0,
-        plugin: None,
-        vsn: None,
-        name: None,
-        children: children(sup, node).await?,
-    })
-}
+impl Supervision {
+    /// The supervision tree under `sup`: every child, nested supervisors
+    /// (and pools) with theirs, workers with their plugin, vsn and name.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSupervisor`] if `sup` has exited.
+    pub async fn tree(&self, sup: &SupervisorRef) -> Result<TreeNode, NoSupervisor> {
+        Ok(TreeNode {
+            id: sup.id().to_string(),
+            node_type: ChildType::Supervisor,
+            pid: Some(sup.pid()),
+            status: ChildStatus::Running,
+            restarts: 0,
+            plugin: None,
+            vsn: None,
+            name: None,
+            children: self.children(sup).await?,
+        })
+    }
 
-fn children<'a>(
-    sup: &'a SupervisorRef,
-    node: &'a Node,
-) -> super::BoxFuture<'a, Result<Vec<TreeNode>, NoSupervisor>> {
-    Box::pin(async move {
-        let mut nodes = Vec::new();
-        for child in sup.which_children().await? {
-            let mut tree_node = TreeNode {
-                id: child.id.clone(),
-                node_type: child.child_type,
-                pid: child.pid,
-                status: child.status,
-                restarts: child.restarts,
-                plugin: None,
-                vsn: None,
-                name: None,
-                children: Vec::new(),
-            };
-            match (
-                &child.supervisor,
-                child.pid.and_then(|p| node.process_info(p)),
-            ) {
-                (Some(nested), _) => {
-                    // A nested supervisor may exit while we look: show it
-                    // without children rather than fail the whole tree.
-                    tree_node.children = children(nested, node).await.unwrap_or_default();
+    fn children<'a>(
+        &'a self,
+        sup: &'a SupervisorRef,
+    ) -> BoxFuture<'a, Result<Vec<TreeNode>, NoSupervisor>> {
+        Box::pin(async move {
+            let mut nodes = Vec::new();
+            for child in sup.which_children().await? {
+                let mut tree_node = TreeNode {
+                    id: child.id.clone(),
+                    node_type: child.child_type,
+                    pid: child.pid,
+                    status: child.status,
+                    restarts: child.restarts,
+                    plugin: None,
+                    vsn: None,
+                    name: None,
+                    children: Vec::new(),
+                };
+                let nested = child
+                    .pid
+                    .filter(|_| child.child_type == ChildType::Supervisor)
+                    .and_then(|pid| self.supervisor(&Target::Pid(pid)));
+                match (nested, child.pid.and_then(|p| self.processes().info(p))) {
+                    (Some(nested), _) => {
+                        // A nested supervisor may exit while we look: show
+                        // it without children rather than fail the tree.
+                        tree_node.children = self.children(&nested).await.unwrap_or_default();
+                    }
+                    (None, Some(info)) if !info.supervisor => {
+                        tree_node.plugin = Some(info.plugin);
+                        tree_node.vsn = Some(info.vsn);
+                        tree_node.name = info.name;
+                    }
+                    _ => {}
                 }
-                (None, Some(info)) => {
-                    tree_node.plugin = Some(info.plugin);
-                    tree_node.vsn = Some(info.vsn);
-                    tree_node.name = info.name;
-                }
-                (None, None) => {}
+                nodes.push(tree_node);
             }
-            nodes.push(tree_node);
-        }
-        Ok(nodes)
-    })
+            Ok(nodes)
+        })
+    }
 }

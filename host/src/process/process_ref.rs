@@ -1,0 +1,116 @@
+//! A resolved handle to one GenServer: call, cast, send, get its state.
+
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::mailbox::{Envelope, Mailbox};
+use super::{CallError, ExitReason, Pid, Target};
+
+/// A resolved handle to a live GenServer's mailbox: the fast path for
+/// repeated calls (no name or table lookup per message).
+#[derive(Clone, Debug)]
+pub struct ProcessRef {
+    pid: Pid,
+    mailbox: Mailbox,
+}
+
+impl ProcessRef {
+    pub(super) fn new(pid: Pid, mailbox: Mailbox) -> Self {
+        ProcessRef { pid, mailbox }
+    }
+
+    /// The process's pid.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// A call with a timeout. A timed-out caller's late reply is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError`]: gone, timed out, or exited before replying.
+    pub async fn call(&self, request: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, CallError> {
+        self.call_from(None, request, Some(timeout)).await
+    }
+
+    /// A call made by process `from` (the callee's caller handle carries
+    /// it), waiting at most `timeout` (None: as long as it takes).
+    ///
+    /// # Errors
+    ///
+    /// As for [`ProcessRef::call`].
+    pub async fn call_from(
+        &self,
+        from: Option<Pid>,
+        request: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, CallError> {
+        let (reply, answer) = oneshot::channel();
+        self.mailbox
+            .send(Envelope::Call {
+                request,
+                reply,
+                from,
+            })
+            .map_err(|_| self.gone())?;
+        match timeout {
+            Some(timeout) => self.await_answer(answer, timeout).await,
+            None => answer
+                .await
+                .unwrap_or(Err(CallError::Exited(ExitReason::Killed))),
+        }
+    }
+
+    /// A cast.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoProc`] if the process has exited.
+    pub fn cast(&self, msg: Vec<u8>) -> Result<(), CallError> {
+        self.mailbox
+            .send(Envelope::Cast(msg))
+            .map_err(|_| self.gone())
+    }
+
+    /// A plain message to `handle-info`.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoProc`] if the process has exited.
+    pub fn send(&self, msg: Vec<u8>) -> Result<(), CallError> {
+        self.mailbox
+            .send(Envelope::Info(msg))
+            .map_err(|_| self.gone())
+    }
+
+    /// The state, through `get-state`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`ProcessRef::call`].
+    pub async fn get_state(&self, timeout: Duration) -> Result<Vec<u8>, CallError> {
+        let (reply, answer) = oneshot::channel();
+        self.mailbox
+            .send(Envelope::GetState(reply))
+            .map_err(|_| self.gone())?;
+        self.await_answer(answer, timeout).await
+    }
+
+    fn gone(&self) -> CallError {
+        CallError::NoProc(Target::Pid(self.pid))
+    }
+
+    async fn await_answer(
+        &self,
+        answer: oneshot::Receiver<Result<Vec<u8>, CallError>>,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, CallError> {
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(result)) => result,
+            // Dropped without an answer: the process was killed.
+            Ok(Err(_)) => Err(CallError::Exited(ExitReason::Killed)),
+            Err(_) => Err(CallError::Timeout(timeout.as_millis() as u64)),
+        }
+    }
+}

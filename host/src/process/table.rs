@@ -1,0 +1,348 @@
+//! The table of live processes: who is alive, how to reach each one, and
+//! how to signal or kill it.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use dashmap::DashMap;
+use serde::Serialize;
+use tokio::task::AbortHandle;
+
+use super::events::EventBus;
+use super::mailbox::{Envelope, Mailbox};
+use super::names::{NameError, Names};
+use super::services::GuestServices;
+use super::watchers::Watchers;
+use super::{CallError, ExitReason, Pid, ProcessRef, Target};
+use crate::runtime::{Plugin, PluginVersion};
+use crate::sandbox::Limits;
+
+/// The live processes of one host. Cheap to clone: every clone is the same
+/// table.
+///
+/// Processes with a mailbox are GenServers and tasks; entries without one
+/// are supervisors and pools, entered so that their pids resolve, their
+/// names are taken, and they can be monitored and linked.
+#[derive(Clone)]
+pub struct Processes {
+    pub(super) inner: Arc<TableInner>,
+}
+
+pub(super) struct TableInner {
+    pub(super) entries: DashMap<Pid, Entry>,
+    next_pid: AtomicU64,
+    /// Live GenServers and tasks (not supervisors).
+    pub(super) live: AtomicUsize,
+    pub(super) max_processes: u32,
+    pub(super) events: EventBus,
+    names: OnceLock<Weak<dyn Names>>,
+    services: OnceLock<Weak<dyn GuestServices>>,
+}
+
+/// What the table knows of a live process.
+#[derive(Clone)]
+pub(super) struct Entry {
+    /// None for a supervisor or a pool.
+    pub(super) mailbox: Option<Mailbox>,
+    pub(super) shared: Arc<Shared>,
+}
+
+/// What a process shares with the rest of the host.
+pub(crate) struct Shared {
+    pub(crate) pid: Pid,
+    pub(crate) id: String,
+    pub(crate) plugin: String,
+    /// The plugin, for its probation (none for a supervisor).
+    pub(crate) slot: Option<Arc<Plugin>>,
+    /// The build it runs now; a code change replaces it.
+    pub(super) version: Mutex<Option<Arc<PluginVersion>>>,
+    pub(crate) limits: Limits,
+    /// The name it was started under, if any.
+    pub(crate) name: Option<String>,
+    /// Its monitors and links.
+    pub(crate) watchers: Mutex<Watchers>,
+    pub(crate) parent: Option<Pid>,
+    pub(crate) trap_exit: AtomicBool,
+    /// Why the process is being killed, read when its task is aborted.
+    pub(super) kill_reason: Mutex<Option<ExitReason>>,
+    pub(super) abort: OnceLock<AbortHandle>,
+}
+
+impl Shared {
+    /// A process `pid` with child id `id` and nothing else yet: no plugin,
+    /// no name, no parent, not trapping exits.
+    pub(super) fn new(pid: Pid, id: &str) -> Shared {
+        Shared {
+            pid,
+            id: id.to_string(),
+            plugin: String::new(),
+            slot: None,
+            version: Mutex::new(None),
+            limits: Limits::default(),
+            name: None,
+            watchers: Mutex::new(Watchers::default()),
+            parent: None,
+            trap_exit: AtomicBool::new(false),
+            kill_reason: Mutex::new(None),
+            abort: OnceLock::new(),
+        }
+    }
+
+    /// The build the process runs (none for a supervisor).
+    pub(crate) fn version(&self) -> Option<Arc<PluginVersion>> {
+        self.version
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Its vsn, or "" for a supervisor.
+    pub(crate) fn vsn(&self) -> String {
+        self.version()
+            .map(|v| v.vsn().to_string())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn set_version(&self, version: Arc<PluginVersion>) {
+        *self.version.lock().unwrap_or_else(|p| p.into_inner()) = Some(version);
+    }
+}
+
+/// Public facts about a live process or supervisor.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// Its pid.
+    pub pid: Pid,
+    /// Its child id.
+    pub id: String,
+    /// True for a supervisor (or a pool).
+    pub supervisor: bool,
+    /// Its plugin's name (empty for a supervisor).
+    pub plugin: String,
+    /// Its plugin's vsn (empty for a supervisor).
+    pub vsn: String,
+    /// The name it was started under.
+    pub name: Option<String>,
+}
+
+impl Processes {
+    /// An empty table for at most `max_processes` live GenServers and
+    /// tasks. It needs no wasm engine: supervisors can be run, and tested,
+    /// on a table of their own.
+    pub fn new(max_processes: u32) -> Processes {
+        Processes {
+            inner: Arc::new(TableInner {
+                entries: DashMap::new(),
+                next_pid: AtomicU64::new(1),
+                live: AtomicUsize::new(0),
+                max_processes,
+                events: EventBus::default(),
+                names: OnceLock::new(),
+                services: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Give the table the floor that resolves names and registry keys. Set
+    /// once; later calls are ignored. Held weakly: the owner keeps it alive.
+    pub fn set_names(&self, names: Weak<dyn Names>) {
+        let _ = self.inner.names.set(names);
+    }
+
+    /// Give the table the services its guests may ask for. Set once; held
+    /// weakly.
+    pub fn set_services(&self, services: Weak<dyn GuestServices>) {
+        let _ = self.inner.services.set(services);
+    }
+
+    /// The names floor, if the host has one.
+    pub(crate) fn names(&self) -> Option<Arc<dyn Names>> {
+        self.inner.names.get().and_then(Weak::upgrade)
+    }
+
+    /// The guest services, if the host has them.
+    pub(crate) fn services(&self) -> Option<Arc<dyn GuestServices>> {
+        self.inner.services.get().and_then(Weak::upgrade)
+    }
+
+    /// The event bus.
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
+    }
+
+    /// How many GenServers and tasks are alive.
+    pub fn live(&self) -> usize {
+        self.inner.live.load(Ordering::Relaxed)
+    }
+
+    /// The most that may be alive at once.
+    pub fn max_processes(&self) -> u32 {
+        self.inner.max_processes
+    }
+
+    /// A fresh pid, never used before in this table.
+    pub fn alloc_pid(&self) -> Pid {
+        Pid(self.inner.next_pid.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Count one more live process, unless the cap is reached.
+    pub(super) fn reserve(&self) -> Result<(), super::SpawnError> {
+        let max = self.inner.max_processes;
+        if self.inner.live.fetch_add(1, Ordering::Relaxed) >= max as usize {
+            self.inner.live.fetch_sub(1, Ordering::Relaxed);
+            return Err(super::SpawnError::TooManyProcesses(max));
+        }
+        Ok(())
+    }
+
+    /// Enter a process that has no mailbox (a supervisor or a pool), so
+    /// that `pid` and `name` resolve to it and it can be monitored and
+    /// linked. It traps exits, as a supervisor does.
+    ///
+    /// # Errors
+    ///
+    /// [`NameError::Taken`] if a live process holds `name`.
+    pub fn enter(&self, pid: Pid, id: &str, name: Option<&str>) -> Result<(), NameError> {
+        self.take_name(pid, name)?;
+        let shared = Arc::new(Shared {
+            name: name.map(str::to_string),
+            trap_exit: AtomicBool::new(true),
+            ..Shared::new(pid, id)
+        });
+        self.inner.entries.insert(
+            pid,
+            Entry {
+                mailbox: None,
+                shared,
+            },
+        );
+        Ok(())
+    }
+
+    /// Remove a process entered with [`enter`](Self::enter), its names and
+    /// keys with it, and tell its monitors and links.
+    pub fn leave(&self, pid: Pid, reason: &ExitReason) {
+        if let Some((_, entry)) = self.inner.entries.remove(&pid) {
+            self.release_names(pid);
+            self.signal_exit(&entry.shared, reason);
+        }
+    }
+
+    pub(super) fn take_name(&self, pid: Pid, name: Option<&str>) -> Result<(), NameError> {
+        match (name, self.names()) {
+            (Some(name), Some(names)) => names.register_name(pid, name),
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) fn release_names(&self, pid: Pid) {
+        if let Some(names) = self.names() {
+            names.release(pid);
+        }
+    }
+
+    pub(super) fn shared_of(&self, pid: Pid) -> Option<Arc<Shared>> {
+        self.inner.entries.get(&pid).map(|e| e.shared.clone())
+    }
+
+    pub(super) fn mailbox_of(&self, pid: Pid) -> Option<Mailbox> {
+        self.inner.entries.get(&pid).and_then(|e| e.mailbox.clone())
+    }
+
+    /// True while `pid` is in the table.
+    pub fn is_alive(&self, pid: Pid) -> bool {
+        self.inner.entries.contains_key(&pid)
+    }
+
+    /// The pid behind a target, if it is alive.
+    pub fn whereis(&self, target: &Target) -> Option<Pid> {
+        let pid = match target {
+            Target::Pid(pid) => *pid,
+            Target::Name(name) => self.names()?.whereis_name(name)?,
+            Target::Via { registry, key } => self.names()?.whereis_via(registry, key)?,
+        };
+        self.is_alive(pid).then_some(pid)
+    }
+
+    /// A handle for sending to a live GenServer, resolved once.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoProc`] or [`CallError::NotAServer`].
+    pub fn lookup(&self, target: &Target) -> Result<ProcessRef, CallError> {
+        let pid = self
+            .whereis(target)
+            .ok_or_else(|| CallError::NoProc(target.clone()))?;
+        let entry = self
+            .inner
+            .entries
+            .get(&pid)
+            .map(|e| e.clone())
+            .ok_or_else(|| CallError::NoProc(target.clone()))?;
+        let mailbox = entry
+            .mailbox
+            .ok_or_else(|| CallError::NotAServer(target.clone()))?;
+        Ok(ProcessRef::new(pid, mailbox))
+    }
+
+    /// Facts about a live process or supervisor.
+    pub fn info(&self, pid: Pid) -> Option<ProcessInfo> {
+        let entry = self.inner.entries.get(&pid)?;
+        let s = &entry.shared;
+        Some(ProcessInfo {
+            pid,
+            id: s.id.clone(),
+            supervisor: entry.mailbox.is_none(),
+            plugin: s.plugin.clone(),
+            vsn: s.vsn(),
+            name: s.name.clone(),
+        })
+    }
+
+    /// The live processes of plugin `name`, with the build each runs, by
+    /// pid.
+    pub fn of_plugin(&self, name: &str) -> Vec<(Pid, Arc<PluginVersion>)> {
+        let mut found: Vec<_> = self
+            .inner
+            .entries
+            .iter()
+            .filter(|e| e.mailbox.is_some() && e.shared.plugin == name)
+            .filter_map(|e| Some((*e.key(), e.shared.version()?)))
+            .collect();
+        found.sort_by_key(|(pid, _)| *pid);
+        found
+    }
+
+    /// Send an exit signal, as OTP's `exit(Pid, Reason)`: a process that
+    /// traps exits gets it as a message (its parent's signal makes it
+    /// terminate); any other process ends at once with `reason`, without
+    /// running `terminate`. Does nothing if the process is gone.
+    pub fn exit_signal(&self, pid: Pid, from: Pid, reason: ExitReason) {
+        let Some(entry) = self.inner.entries.get(&pid).map(|e| e.clone()) else {
+            return;
+        };
+        match &entry.mailbox {
+            Some(mailbox) if entry.shared.trap_exit.load(Ordering::Relaxed) => {
+                let _ = mailbox.send(Envelope::Exit { from, reason });
+            }
+            _ => kill_task(&entry.shared, reason),
+        }
+    }
+
+    /// End a process at once with `reason` (`killed` for a brutal kill). Its
+    /// `terminate` does not run. Does nothing if the process is gone.
+    pub fn kill(&self, pid: Pid, reason: ExitReason) {
+        if let Some(shared) = self.shared_of(pid) {
+            kill_task(&shared, reason);
+        }
+    }
+}
+
+pub(super) fn kill_task(shared: &Shared, reason: ExitReason) {
+    let mut slot = shared.kill_reason.lock().unwrap_or_else(|p| p.into_inner());
+    slot.get_or_insert(reason);
+    drop(slot);
+    if let Some(abort) = shared.abort.get() {
+        abort.abort();
+    }
+}

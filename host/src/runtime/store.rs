@@ -1,0 +1,118 @@
+//! The plugins a host knows, by name: loaded once from the plugin folder,
+//! compiled (or read from the compile cache), and shared by every process
+//! and task that runs them.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use dashmap::DashMap;
+
+use super::{Plugin, PluginError, PluginVersion, Runtime, TaskPlugin};
+
+/// The plugins and task builds of one host, and the folder that plugins
+/// named at run time are loaded from. Cheap to clone: every clone is the
+/// same store.
+#[derive(Clone)]
+pub struct PluginStore {
+    inner: Arc<StoreInner>,
+}
+
+struct StoreInner {
+    runtime: Runtime,
+    plugins: DashMap<String, Arc<Plugin>>,
+    tasks: DashMap<String, Arc<TaskPlugin>>,
+    dir: RwLock<Option<PathBuf>>,
+}
+
+impl PluginStore {
+    /// An empty store that compiles on `runtime`.
+    pub fn new(runtime: Runtime) -> PluginStore {
+        PluginStore {
+            inner: Arc::new(StoreInner {
+                runtime,
+                plugins: DashMap::new(),
+                tasks: DashMap::new(),
+                dir: RwLock::new(None),
+            }),
+        }
+    }
+
+    /// The runtime builds are compiled for.
+    pub fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+
+    /// Set the folder that plugins named at run time are loaded from.
+    pub fn set_dir(&self, dir: PathBuf) {
+        *self.inner.dir.write().unwrap_or_else(|p| p.into_inner()) = Some(dir);
+    }
+
+    /// The plugin folder (empty when none was set).
+    pub fn dir(&self) -> PathBuf {
+        self.inner
+            .dir
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_default()
+    }
+
+    /// The file plugin `name` is read from: `NAME.wasm` in the plugin
+    /// folder (a name given with `.wasm` is taken as it is).
+    pub fn file_of(&self, name: &str) -> PathBuf {
+        let file = if name.ends_with(".wasm") {
+            name.to_string()
+        } else {
+            format!("{name}.wasm")
+        };
+        self.dir().join(file)
+    }
+
+    /// Make `plugin` known by its name. A plugin of that name already known
+    /// is kept and returned instead.
+    pub fn register(&self, plugin: Arc<Plugin>) -> Arc<Plugin> {
+        self.inner
+            .plugins
+            .entry(plugin.name().to_string())
+            .or_insert(plugin)
+            .clone()
+    }
+
+    /// The plugin called `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.inner.plugins.get(name).map(|p| p.clone())
+    }
+
+    /// Every known plugin, by name.
+    pub fn all(&self) -> Vec<Arc<Plugin>> {
+        let mut plugins: Vec<_> = self.inner.plugins.iter().map(|p| p.clone()).collect();
+        plugins.sort_by(|a, b| a.name().cmp(b.name()));
+        plugins
+    }
+
+    /// Load the plugin at `path` and make it known by its name (the file's
+    /// stem). A plugin of that name already known is kept and returned.
+    ///
+    /// # Errors
+    ///
+    /// A [`PluginError`] naming the file.
+    pub async fn load(&self, path: &Path) -> Result<Arc<Plugin>, PluginError> {
+        let version = PluginVersion::load(&self.inner.runtime, path).await?;
+        Ok(self.register(Plugin::new(version)))
+    }
+
+    /// The task build called `name`, loaded from the plugin folder on
+    /// first use.
+    ///
+    /// # Errors
+    ///
+    /// A [`PluginError`] naming the file.
+    pub async fn task(&self, name: &str) -> Result<Arc<TaskPlugin>, PluginError> {
+        if let Some(plugin) = self.inner.tasks.get(name) {
+            return Ok(plugin.clone());
+        }
+        let plugin = TaskPlugin::load(&self.inner.runtime, &self.file_of(name)).await?;
+        self.inner.tasks.insert(name.to_string(), plugin.clone());
+        Ok(plugin)
+    }
+}

@@ -1,0 +1,158 @@
+//! A running supervisor's public face: each method sends one request to
+//! the supervisor's task and waits for its answer.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::error::{ChildError, NoSupervisor};
+use super::info::{ChildCount, ChildInfo};
+use super::spec::ChildSpec;
+use crate::process::Pid;
+
+/// What a supervisor's task is asked to do. Every kind of supervisor
+/// answers every request (a pool refuses to start children it was not
+/// asked for).
+pub(super) enum Request {
+    WhichChildren(oneshot::Sender<Vec<ChildInfo>>),
+    CountChildren(oneshot::Sender<ChildCount>),
+    /// Stop all children, then exit with `shutdown`.
+    Shutdown(oneshot::Sender<()>),
+    /// Add a child and start it.
+    StartChild(ChildSpec, oneshot::Sender<Result<Option<Pid>, ChildError>>),
+    /// Stop a child and forget it.
+    TerminateChild(Pid, oneshot::Sender<Result<(), ChildError>>),
+}
+
+/// Which state machine runs behind a [`SupervisorRef`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupervisorKind {
+    /// A supervisor with a static child list and a strategy.
+    Static,
+    /// A DynamicSupervisor (or Task.Supervisor).
+    Dynamic,
+    /// A worker pool.
+    Pool,
+}
+
+/// A handle to a running supervisor. Cheap to clone.
+#[derive(Clone)]
+pub struct SupervisorRef {
+    pid: Pid,
+    id: Arc<str>,
+    kind: SupervisorKind,
+    requests: mpsc::UnboundedSender<Request>,
+}
+
+impl std::fmt::Debug for SupervisorRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupervisorRef")
+            .field("pid", &self.pid)
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+impl SupervisorRef {
+    pub(super) fn new(
+        pid: Pid,
+        id: &str,
+        kind: SupervisorKind,
+        requests: mpsc::UnboundedSender<Request>,
+    ) -> Self {
+        SupervisorRef {
+            pid,
+            id: id.into(),
+            kind,
+            requests,
+        }
+    }
+
+    /// Its pid.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// Its id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Static, dynamic, or a pool.
+    pub fn kind(&self) -> SupervisorKind {
+        self.kind
+    }
+
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Request,
+    ) -> Result<T, NoSupervisor> {
+        let (tx, rx) = oneshot::channel();
+        self.requests
+            .send(make(tx))
+            .map_err(|_| NoSupervisor(self.pid))?;
+        rx.await.map_err(|_| NoSupervisor(self.pid))
+    }
+
+    /// The children: a static supervisor's in start order, a dynamic one's
+    /// by pid.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSupervisor`] if it has exited.
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, NoSupervisor> {
+        self.ask(Request::WhichChildren).await
+    }
+
+    /// Counts of its children.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSupervisor`] if it has exited.
+    pub async fn count_children(&self) -> Result<ChildCount, NoSupervisor> {
+        self.ask(Request::CountChildren).await
+    }
+
+    /// Stop its children (in reverse order; a dynamic supervisor's all at
+    /// once), then the supervisor itself. Returns when all have exited.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSupervisor`] if it had already exited.
+    pub async fn shutdown(&self) -> Result<(), NoSupervisor> {
+        self.ask(Request::Shutdown).await
+    }
+
+    /// Ask it to shut down without waiting for it (a parent stopping a
+    /// child supervisor watches for its exit notice instead).
+    pub(super) fn shutdown_now(&self) {
+        let (tx, _rx) = oneshot::channel();
+        let _ = self.requests.send(Request::Shutdown(tx));
+    }
+
+    /// Add a child and start it (`DynamicSupervisor.start_child`, or
+    /// `supervisor:start_child` on a static one). Returns its pid, or None
+    /// if its init returned ignore. Returns once the child's init has
+    /// returned.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError`]: `max_children`, a duplicate id on a static
+    /// supervisor, a failed start, or a supervisor that is gone.
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<Pid>, ChildError> {
+        self.ask(|reply| Request::StartChild(spec, reply)).await?
+    }
+
+    /// Stop child `pid` as a shutdown would (its `shutdown` time, then a
+    /// kill) and forget it (`DynamicSupervisor.terminate_child`; a static
+    /// supervisor keeps a permanent or transient child's spec, stopped).
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::NotFound`] if no child has this pid.
+    pub async fn terminate_child(&self, pid: Pid) -> Result<(), ChildError> {
+        self.ask(|reply| Request::TerminateChild(pid, reply))
+            .await?
+    }
+}

@@ -1,0 +1,50 @@
+//! What `which_children` and `count_children` tell about a supervisor's
+//! children.
+
+use serde::Serialize;
+
+use super::spec::ChildType;
+use crate::process::Pid;
+
+/// Where a child stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChildStatus {
+    /// Alive.
+    Running,
+    /// Its restart failed; the supervisor is trying again.
+    Restarting,
+    /// It exited and is not restarted (transient after a normal exit), or
+    /// the supervisor stopped it.
+    Stopped,
+    /// Its start returned ignore.
+    Undefined,
+}
+
+/// One child, as `which_children` reports it.
+#[derive(Debug, Clone)]
+pub struct ChildInfo {
+    /// Its id.
+    pub id: String,
+    /// Its pid, while it runs.
+    pub pid: Option<Pid>,
+    /// Where it stands.
+    pub status: ChildStatus,
+    /// Worker or supervisor.
+    pub child_type: ChildType,
+    /// How many times it has been restarted.
+    pub restarts: u32,
+}
+
+/// `count_children`: OTP's `specs`, `active`, `supervisors`, `workers`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ChildCount {
+    /// Child specs held.
+    pub specs: usize,
+    /// Children alive.
+    pub active: usize,
+    /// Children of type supervisor, alive or not.
+    pub supervisors: usize,
+    /// Children of type worker, alive or not.
+    pub workers: usize,
+}
