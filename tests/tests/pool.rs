@@ -184,3 +184,49 @@ async fn lifo_hands_out_the_newest_and_fifo_the_oldest() {
         pool.checkin(next);
     }
 }
+
+/// A pool is a child of the root supervisor, and a supervisor of its
+/// workers: each dead worker is replaced, and past its restart intensity
+/// (3 in 5 s by default) the pool gives up, says so, and the root starts it
+/// again with fresh workers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_that_gives_up_is_restarted_by_its_supervisor() {
+    let mut app = app().await;
+    let first = app.node.pool("conns").expect("conns runs");
+    for round in 0..4 {
+        let w = first
+            .checkout(None, false, SECOND)
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        app.node.kill(w, ExitReason::Error("boom".into()));
+        if round < 3 {
+            settle(&app, &first, status(2, 0, 0, 0)).await;
+        }
+    }
+    app.wait_for("the pool to give up", |e| match e {
+        overseer::process::Event::RestartIntensityReached { supervisor, .. }
+            if supervisor == "conns" =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    app.wait_restart("conns").await;
+    let again = app.node.pool("conns").expect("conns runs again");
+    assert_ne!(again.pid(), first.pid());
+    settle(&app, &again, status(2, 0, 0, 0)).await;
+    assert!(matches!(first.status().await, Err(PoolError::NoPool(_))));
+    let tree = app
+        .node
+        .supervision()
+        .tree(app.app.root())
+        .await
+        .expect("the tree");
+    let conns = tree
+        .children
+        .iter()
+        .find(|c| c.id == "conns")
+        .expect("the pool is in the tree");
+    assert_eq!(conns.children.len(), 2, "with its two workers");
+}

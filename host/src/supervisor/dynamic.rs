@@ -20,16 +20,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 use super::child::BoxFuture;
 use super::child::{RunningChild, StartContext, Started};
+use super::clock::Clock;
 use super::error::StartChildError;
 use super::error::{ChildError, StartError};
 use super::handle::Request;
 use super::info::{ChildCount, ChildInfo, ChildStatus};
 use super::intensity::RestartIntensity;
-use super::machine::Machine;
+use super::machine::{Machine, MachineContext};
 use super::shutdown::Exits;
 use super::spec::{ChildSpec, ChildType, DynamicSupervisorSpec, Restart};
 use crate::process::{Event, ExitNotice, ExitReason, Pid, Processes};
@@ -46,6 +46,7 @@ struct DynChild {
 /// A DynamicSupervisor's state, owned by its task.
 pub(super) struct DynamicSup {
     processes: Processes,
+    clock: Clock,
     pid: Pid,
     id: String,
     intensity: RestartIntensity,
@@ -72,14 +73,15 @@ impl Machine for DynamicSup {
 
 impl DynamicSup {
     pub(super) fn new(
-        processes: Processes,
+        ctx: MachineContext,
         pid: Pid,
         spec: &DynamicSupervisorSpec,
         requests: mpsc::UnboundedReceiver<Request>,
     ) -> Self {
         let (retry_tx, retry_rx) = mpsc::unbounded_channel();
         DynamicSup {
-            processes,
+            processes: ctx.processes,
+            clock: ctx.clock,
             pid,
             id: spec.id.clone(),
             intensity: RestartIntensity::new(
@@ -105,7 +107,6 @@ impl DynamicSup {
                 None => tokio::select! {
                     biased;
                     Some(notice) = self.exits.recv() => self.child_exited(notice).await,
-                    Some(pid) = self.retry_rx.recv() => self.retry(pid).await,
                     Some(request) = self.requests.recv() => match request {
                         Request::Shutdown(done) => {
                             self.terminate_all().await;
@@ -117,6 +118,7 @@ impl DynamicSup {
                             Ok(())
                         }
                     },
+                    Some(pid) = self.retry_rx.recv() => self.retry(pid).await,
                     else => return ExitReason::Shutdown,
                 },
             };
@@ -234,7 +236,7 @@ impl DynamicSup {
 
     /// Count one restart of the child kept under `old`, then start it.
     async fn restart(&mut self, old: Pid) -> Result<(), ExitReason> {
-        if !self.intensity.add_restart(Instant::now()) {
+        if !self.intensity.add_restart(self.clock.now()) {
             let child = self
                 .children
                 .remove(&old)

@@ -1,9 +1,7 @@
 //! Restart intensity: may a supervisor restart once more?
 
 use std::collections::VecDeque;
-use std::time::Duration;
-
-use tokio::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The restarts of the last `period`, OTP's `add_restart/1`.
 ///

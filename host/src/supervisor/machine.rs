@@ -2,8 +2,16 @@
 //! then a loop that ends with an exit reason.
 
 use super::child::BoxFuture;
+use super::clock::Clock;
 use super::error::StartError;
-use crate::process::ExitReason;
+use crate::process::{ExitReason, Processes};
+
+/// What every state machine is given: the process table (for its events)
+/// and the clock its restart intensity is counted by.
+pub(super) struct MachineContext {
+    pub(super) processes: Processes,
+    pub(super) clock: Clock,
+}
 
 /// A supervisor's state machine: a static supervisor, a DynamicSupervisor
 /// or a pool, run by [`Supervision::launch`](super::Supervision).

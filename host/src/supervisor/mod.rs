@@ -43,6 +43,7 @@
 //! first and then waits for them together.
 
 mod child;
+mod clock;
 mod dynamic;
 mod error;
 mod handle;
@@ -57,9 +58,13 @@ mod static_sup;
 mod supervision;
 mod tree;
 
+#[cfg(test)]
+mod tests;
+
 pub use child::{
     BoxFuture, ChildControl, ProcessControl, RunningChild, StartChild, StartContext, Started,
 };
+pub use clock::Clock;
 pub use error::{ChildError, NoSupervisor, StartChildError, StartError};
 pub use handle::{SupervisorKind, SupervisorRef};
 pub use info::{ChildCount, ChildInfo, ChildStatus};

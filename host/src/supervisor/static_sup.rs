@@ -4,16 +4,16 @@
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 use super::child::BoxFuture;
 use super::child::{RunningChild, StartContext, Started};
+use super::clock::Clock;
 use super::error::StartChildError;
 use super::error::{ChildError, StartError};
 use super::handle::Request;
 use super::info::{ChildCount, ChildInfo, ChildStatus};
 use super::intensity::RestartIntensity;
-use super::machine::Machine;
+use super::machine::{Machine, MachineContext};
 use super::shutdown::Exits;
 use super::spec::{ChildSpec, ChildType, Restart, Strategy, SupervisorSpec};
 use crate::process::{Event, ExitNotice, ExitReason, Pid, Processes};
@@ -31,6 +31,7 @@ struct Child {
 /// A supervisor's state, owned by its task.
 pub(super) struct StaticSup {
     processes: Processes,
+    clock: Clock,
     pid: Pid,
     id: String,
     strategy: Strategy,
@@ -57,14 +58,15 @@ impl Machine for StaticSup {
 
 impl StaticSup {
     pub(super) fn new(
-        processes: Processes,
+        ctx: MachineContext,
         pid: Pid,
         spec: &SupervisorSpec,
         requests: mpsc::UnboundedReceiver<Request>,
     ) -> Self {
         let (retry_tx, retry_rx) = mpsc::unbounded_channel();
         let mut sup = StaticSup {
-            processes,
+            processes: ctx.processes,
+            clock: ctx.clock,
             pid,
             id: spec.id.clone(),
             strategy: spec.flags.strategy,
@@ -98,7 +100,6 @@ impl StaticSup {
                 None => tokio::select! {
                     biased;
                     Some(notice) = self.exits.recv() => self.child_exited(notice).await,
-                    Some(key) = self.retry_rx.recv() => self.retry(key).await,
                     Some(request) = self.requests.recv() => match request {
                         Request::Shutdown(done) => {
                             self.terminate_from(0).await;
@@ -110,6 +111,7 @@ impl StaticSup {
                             Ok(())
                         }
                     },
+                    Some(key) = self.retry_rx.recv() => self.retry(key).await,
                     else => return ExitReason::Shutdown,
                 },
             };
@@ -255,7 +257,7 @@ impl StaticSup {
 
     /// Count one restart, then restart around child `i` per the strategy.
     async fn restart(&mut self, i: usize, old_pid: Option<Pid>) -> Result<(), ExitReason> {
-        if !self.intensity.add_restart(Instant::now()) {
+        if !self.intensity.add_restart(self.clock.now()) {
             self.processes
                 .events()
                 .publish(Event::RestartIntensityReached {

@@ -8,10 +8,11 @@ use dashmap::DashMap;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
+use super::clock::Clock;
 use super::dynamic::DynamicSup;
 use super::error::StartError;
 use super::handle::{Request, SupervisorKind, SupervisorRef};
-use super::machine::Machine;
+use super::machine::{Machine, MachineContext};
 use super::pool::{PoolRef, PoolSpec, PoolSup, Pools};
 use super::spec::{DynamicSupervisorSpec, SupervisorSpec};
 use super::static_sup::StaticSup;
@@ -24,15 +25,23 @@ pub struct Supervision {
     processes: Processes,
     supervisors: Arc<DashMap<Pid, SupervisorRef>>,
     pools: Pools,
+    clock: Clock,
 }
 
 impl Supervision {
     /// No supervisors yet, on `processes`.
     pub fn new(processes: Processes) -> Supervision {
+        Supervision::with_clock(processes, Clock::default())
+    }
+
+    /// No supervisors yet, on `processes`, counting restart intensity by
+    /// `clock` (a manual one in tests).
+    pub fn with_clock(processes: Processes, clock: Clock) -> Supervision {
         Supervision {
             processes,
             supervisors: Arc::default(),
             pools: Pools::default(),
+            clock,
         }
     }
 
@@ -71,7 +80,7 @@ impl Supervision {
             spec.name.as_deref(),
             SupervisorKind::Static,
             parent_exits,
-            |processes, pid, requests| StaticSup::new(processes, pid, &spec, requests),
+            |ctx, pid, requests| StaticSup::new(ctx, pid, &spec, requests),
         )
         .await
     }
@@ -93,7 +102,7 @@ impl Supervision {
             spec.name.as_deref(),
             SupervisorKind::Dynamic,
             parent_exits,
-            |processes, pid, requests| DynamicSup::new(processes, pid, &spec, requests),
+            |ctx, pid, requests| DynamicSup::new(ctx, pid, &spec, requests),
         )
         .await
     }
@@ -117,7 +126,7 @@ impl Supervision {
             None,
             SupervisorKind::Pool,
             parent_exits,
-            |processes, pid, requests| PoolSup::new(processes, pools, pid, spec, requests),
+            |ctx, pid, requests| PoolSup::new(ctx, pools, pid, spec, requests),
         )
         .await
     }
@@ -131,14 +140,18 @@ impl Supervision {
         name: Option<&str>,
         kind: SupervisorKind,
         parent_exits: Option<ExitSender>,
-        build: impl FnOnce(Processes, Pid, mpsc::UnboundedReceiver<Request>) -> M,
+        build: impl FnOnce(MachineContext, Pid, mpsc::UnboundedReceiver<Request>) -> M,
     ) -> Result<(SupervisorRef, AbortHandle), StartError> {
         let pid = self.processes.alloc_pid();
         self.processes.enter(pid, id, name)?;
         let (to_sup, requests) = mpsc::unbounded_channel();
         let sup_ref = SupervisorRef::new(pid, id, kind, to_sup);
         self.supervisors.insert(pid, sup_ref.clone());
-        let mut machine = build(self.processes.clone(), pid, requests);
+        let ctx = MachineContext {
+            processes: self.processes.clone(),
+            clock: self.clock.clone(),
+        };
+        let mut machine = build(ctx, pid, requests);
         let (ready_tx, ready_rx) = oneshot::channel();
         let guard = LaunchGuard {
             supervision: self.clone(),

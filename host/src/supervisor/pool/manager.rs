@@ -6,16 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
 
 use super::{PoolError, PoolSpec, PoolStatus, PoolStrategy, Pools, pool_ref};
 use crate::process::{Event, ExitNotice, ExitReason, Pid, Processes};
 use crate::supervisor::child::{BoxFuture, RunningChild, StartChild, StartContext, Started};
+use crate::supervisor::clock::Clock;
 use crate::supervisor::error::{ChildError, StartChildError, StartError};
 use crate::supervisor::handle::Request;
 use crate::supervisor::info::{ChildCount, ChildInfo, ChildStatus};
 use crate::supervisor::intensity::RestartIntensity;
-use crate::supervisor::machine::Machine;
+use crate::supervisor::machine::{Machine, MachineContext};
 use crate::supervisor::shutdown::Exits;
 use crate::supervisor::spec::{ChildType, Shutdown};
 
@@ -46,6 +46,7 @@ const WORKER_SHUTDOWN: Shutdown = Shutdown::Timeout(Duration::from_millis(5000))
 /// The pool's state, owned by its task.
 pub(in crate::supervisor) struct PoolSup {
     processes: Processes,
+    clock: Clock,
     pools: Pools,
     pid: Pid,
     name: String,
@@ -88,7 +89,7 @@ impl Machine for PoolSup {
 
 impl PoolSup {
     pub(in crate::supervisor) fn new(
-        processes: Processes,
+        ctx: MachineContext,
         pools: Pools,
         pid: Pid,
         spec: PoolSpec,
@@ -97,7 +98,8 @@ impl PoolSup {
         let (pool_tx, pool_rx) = mpsc::unbounded_channel();
         let (retry_tx, retry_rx) = mpsc::unbounded_channel();
         PoolSup {
-            processes,
+            processes: ctx.processes,
+            clock: ctx.clock,
             pools,
             pid,
             name: spec.name,
@@ -154,7 +156,6 @@ impl PoolSup {
                 None => tokio::select! {
                     biased;
                     Some(notice) = self.exits.recv() => self.exited(notice).await,
-                    Some(()) = self.retry_rx.recv() => self.retry().await,
                     Some(request) = self.pool_rx.recv() => {
                         self.pool_request(request).await;
                         Ok(())
@@ -171,6 +172,7 @@ impl PoolSup {
                             Ok(())
                         }
                     },
+                    Some(()) = self.retry_rx.recv() => self.retry().await,
                     else => return ExitReason::Shutdown,
                 },
             };
@@ -269,7 +271,7 @@ impl PoolSup {
     /// start that fails is owed and tried again (counting again); past the
     /// intensity the pool gives up.
     async fn replace(&mut self) -> Result<Option<Pid>, ExitReason> {
-        if !self.intensity.add_restart(Instant::now()) {
+        if !self.intensity.add_restart(self.clock.now()) {
             return Err(self.give_up().await);
         }
         match self.new_worker().await {
