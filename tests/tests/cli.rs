@@ -350,6 +350,18 @@ fn dynamic_children_through_the_cli() {
     );
     let (code, err) = failure(&host.client(&["start-child", "workers", "{not json"]));
     assert_eq!(code, 2, "{err}");
+    let (code, err) = failure(&host.client(&[
+        "start-child",
+        "workers",
+        r#"{"plugin": "counter", "limits": {"cpu_ms": "x"}}"#,
+    ]));
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            r#"overseer: invalid child spec: limits.cpu_ms: invalid type: string "x", expected u64"#
+        )
+    );
 
     assert_eq!(
         stdout(&host.client(&["terminate-child", "workers", &pid])),

@@ -442,3 +442,103 @@ fn max_seconds(seconds: Option<u32>, field: &str) -> Result<u32, SpecError> {
 pub(super) fn payload(value: Option<&Value>) -> Vec<u8> {
     value.map_or_else(|| b"null".to_vec(), |v| v.to_string().into_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_error(spec: &str) -> String {
+        child_spec_from_json(spec.as_bytes())
+            .expect_err("an invalid spec")
+            .to_string()
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_field_path() {
+        assert_eq!(
+            json_error(r#"{"plugin":"counter","limits":{"cpu_ms":"x"}}"#),
+            r#"invalid child spec: limits.cpu_ms: invalid type: string "x", expected u64"#
+        );
+    }
+
+    #[test]
+    fn nested_children_have_their_index_in_the_path() {
+        let err = json_error(
+            r#"{"id":"s","type":"supervisor","children":[{"plugin":"c"},{"plugin":"c","restart":"always"}]}"#,
+        );
+        assert!(
+            err.starts_with("invalid child spec: children[1].restart: unknown variant `always`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_broken_rules_are_named() {
+        assert!(
+            json_error(r#"{"plugin":"c","restrat":"permanent"}"#)
+                .contains("unknown field `restrat`"),
+        );
+        assert_eq!(
+            json_error(r#"{"name":"x"}"#),
+            "invalid child spec: plugin: missing: a worker needs a plugin"
+        );
+        assert_eq!(
+            json_error(r#"{"type":"supervisor"}"#),
+            "invalid child spec: id: missing: a supervisor needs an id"
+        );
+        assert_eq!(
+            json_error(r#"{"plugin":"c","shutdown":-10}"#),
+            r#"invalid child spec: shutdown: expected milliseconds ≥ 0, "brutal_kill" or "infinity", found -10"#
+        );
+        assert_eq!(
+            json_error(r#"{"plugin":"c","limits":{"memory_mb":18446744073709551615}}"#),
+            "invalid child spec: limits.memory_mb: too large"
+        );
+        assert_eq!(
+            json_error(r#"{"id":"d","type":"dynamic_supervisor","children":[]}"#),
+            "invalid child spec: a dynamic supervisor has no strategy (always one_for_one) and starts with no children"
+        );
+        assert!(json_error("{not json").starts_with("invalid child spec: not JSON: "));
+    }
+
+    #[test]
+    fn toml_and_json_read_the_same_spec_the_same_way() {
+        let from_json = child_spec_from_json(
+            br#"{"plugin":"counter.wasm","restart":"transient","shutdown":"brutal_kill","args":{"n":1},"limits":{"memory_mb":8}}"#,
+        )
+        .expect("valid");
+        let from_toml: Located<ChildSpecConfig> = toml::from_str(
+            "plugin = \"counter.wasm\"\nrestart = \"transient\"\nshutdown = \"brutal_kill\"\nargs = { n = 1 }\nlimits = { memory_mb = 8 }\n",
+        )
+        .expect("parses");
+        assert!(from_toml.span.is_some(), "TOML tells where");
+        let from_toml = from_toml.validate("").expect("valid");
+        assert_eq!(from_json.id, "counter", "the id defaults to the plugin");
+        assert_eq!(from_toml.id, from_json.id);
+        assert_eq!(from_toml.restart, from_json.restart);
+        assert_eq!(from_toml.shutdown, Shutdown::BrutalKill);
+        let (ChildKind::Worker(a), ChildKind::Worker(b)) = (&from_json.kind, &from_toml.kind)
+        else {
+            panic!("workers")
+        };
+        assert_eq!(a, b);
+        assert_eq!(a.args, br#"{"n":1}"#);
+        assert_eq!(a.limits.memory_bytes, 8 << 20);
+    }
+
+    #[test]
+    fn defaults_follow_the_child_type() {
+        let worker = child_spec_from_json(br#"{"plugin":"c"}"#).expect("valid");
+        assert_eq!(worker.restart, Restart::Permanent);
+        assert_eq!(worker.shutdown, Shutdown::WORKER_DEFAULT);
+        let sup = child_spec_from_json(br#"{"id":"s","type":"supervisor"}"#).expect("valid");
+        assert_eq!(sup.shutdown, Shutdown::Infinity);
+        let ChildKind::Supervisor(decl) = sup.kind else {
+            panic!("a supervisor")
+        };
+        assert_eq!(
+            (decl.flags.max_restarts, decl.flags.max_seconds),
+            (DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS)
+        );
+    }
+}
