@@ -3,12 +3,16 @@
 //! - `cargo xtask run`: build everything, then run the demo application in
 //!   the foreground.
 //! - `cargo xtask test`: build everything, then run every test.
-//! - `cargo xtask bench`: build in release mode and print benchmark JSON.
+//! - `cargo xtask bench`: print benchmark JSON, beside the BEAM measured in
+//!   the same run (the `overseer-bench` crate).
 //! - `cargo xtask build-plugins`: only build the plugins (wasm32-wasip2).
-
-mod bench;
-mod bench_dynamic;
-mod bench_upgrade;
+//!
+//! One compiled copy of the dependencies serves `run`, `test` and `bench`:
+//! all three build in the dev profile, whose dependencies are optimised
+//! (see the workspace `Cargo.toml`). The bench only raises the optimisation
+//! of the crates it measures, `overseer` and `overseer-bench`, on the
+//! command line, so that wasmtime and the rest are not compiled a second
+//! time in another profile.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -45,12 +49,10 @@ fn main() -> Result<()> {
         "build-plugins" => build_plugins(),
         "run" => run_demo(&args[1..]),
         "test" => test(&args[1..]),
-        "bench" => bench_in_release(&args[1..]),
-        // The bench itself, run by `bench` from a release build.
-        "bench-run" => bench::run(&args[1..]),
+        "bench" => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  run            build plugins and host, run examples/demo.toml\n  test           build plugins and host, run every test\n  bench          print benchmark figures as JSON (release build)\n  build-plugins  build the plugins for wasm32-wasip2"
+                "usage: cargo xtask <task>\n\n  run            build plugins and host, run examples/demo.toml\n  test           build plugins and host, run every test\n  bench          print benchmark figures as JSON, beside the BEAM's\n                 [--quick] [--only SECTION] [--no-beam]\n  build-plugins  build the plugins for wasm32-wasip2"
             );
             if task == "help" {
                 Ok(())
@@ -152,7 +154,14 @@ fn test(extra: &[String]) -> Result<()> {
     build_plugins()?;
     build_host()?;
     run(cargo()
-        .args(["test", "--workspace", "--exclude", "xtask"])
+        .args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--exclude",
+            "overseer-bench",
+        ])
         .args(
             PLUGINS
                 .iter()
@@ -162,18 +171,31 @@ fn test(extra: &[String]) -> Result<()> {
         .args(extra))
 }
 
-fn bench_in_release(extra: &[String]) -> Result<()> {
+/// The crates the bench measures, optimised as a release build would be.
+/// Everything they depend on is optimised already in the dev profile, and
+/// shared with `run` and `test`.
+const BENCH_OPTIMISED: &[&str] = &["overseer", "overseer-bench"];
+
+fn bench(extra: &[String]) -> Result<()> {
     build_plugins()?;
-    run(cargo()
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "xtask",
-            "--",
-            "bench-run",
-        ])
+    let mut cmd = cargo();
+    cmd.args(["run", "--quiet", "-p", "overseer-bench"]);
+    for package in BENCH_OPTIMISED {
+        for (key, value) in [
+            ("opt-level", "3"),
+            ("codegen-units", "16"),
+            ("debug-assertions", "false"),
+            ("overflow-checks", "false"),
+        ] {
+            cmd.arg("--config")
+                .arg(format!("profile.dev.package.\"{package}\".{key}={value}"));
+        }
+    }
+    // Not incremental: as a release build, the measured crates are
+    // optimised whole (our crates only; dependencies never are).
+    run(cmd
+        .arg("--")
         .args(extra)
+        .env("CARGO_INCREMENTAL", "0")
         .env("RUST_LIB_BACKTRACE", "0"))
 }

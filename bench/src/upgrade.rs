@@ -1,6 +1,7 @@
-//! `cargo xtask bench --only upgrade`: hot code swap measured on real
-//! builds: the pause each process sees, the time to move every process of
-//! a plugin once the build is loaded, and what loading a build costs.
+//! Hot code swap measured on real builds (BEAM: bench_hotswap, rolling,
+//! no client load): the pause each process sees, the time to move every
+//! process of a plugin once the build is loaded, and what loading a build
+//! costs.
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,18 +14,10 @@ use overseer::runtime::{Compiled, HostConfig, Plugin, PluginVersion, Runtime};
 use overseer::sandbox::Limits;
 use serde_json::{Value, json};
 
-/// The BEAM on this machine (../shared/peers/beam/bench_hotswap.exs):
-/// 1,000 processes suspended, changed and resumed one by one.
-pub fn beam_hotswap() -> Value {
-    json!({
-        "pause_median_us": 4.6,
-        "pause_p99_us": 56.0,
-        "upgrade_1000_processes_ms": 10.0,
-        "source": "../shared/peers/beam/bench_hotswap.exs"
-    })
-}
+use crate::stats::{ms, stats};
 
-pub async fn bench_upgrade(plugins: &Path, sizes: &[usize], rounds: usize) -> Result<Value> {
+/// `sizes` processes each, upgraded `rounds` times; and a build's load.
+pub async fn upgrades(plugins: &Path, sizes: &[usize], rounds: usize) -> Result<Value> {
     let v1 = plugins.join("counter.wasm");
     let v2 = plugins.join("counter_v2.wasm");
     let mut by_size = Vec::new();
@@ -96,7 +89,7 @@ async fn upgrade_n(v1: &Path, v2: &Path, n: usize, rounds: usize) -> Result<Valu
     Ok(json!({
         "processes": n,
         "rounds": rounds,
-        "pause": crate::bench::stats(pauses),
+        "pause": stats(pauses),
         "upgrade_all_ms_median": ms(totals[totals.len() / 2]),
         "upgrade_all_ms_max": ms(totals[totals.len() - 1]),
         "per_process_us": totals[totals.len() / 2].as_secs_f64() * 1e6 / n as f64,
@@ -123,8 +116,4 @@ async fn bench_load(build: &Path) -> Result<Value> {
         "compile_ms": ms(fresh.load_time()),
         "cached_load_ms": ms(cached.load_time()),
     }))
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

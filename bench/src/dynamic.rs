@@ -1,0 +1,184 @@
+//! OTP's dynamic parts: a wasm process calling another, registry lookups
+//! and calls by via name, pool transactions, and DynamicSupervisor starts.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use overseer::process::{ExitReason, Pid, Target};
+use serde_json::{Value, json};
+
+use crate::host::{app, node, worker};
+use crate::stats::{rss_bytes, stats};
+
+/// A client calls `m`, which calls `c` and replies: the wasm → wasm leg is
+/// that round trip minus a plain call to `m` (medians).
+pub async fn wasm_to_wasm(plugins: &Path, n: usize) -> Result<Value> {
+    let node = node(16)?;
+    let children = format!(
+        "{}{}",
+        worker("m", "messenger", ""),
+        worker("c", "counter", "")
+    );
+    let _app = app(&node, plugins, "", &children).await?;
+    let m = node.lookup(&Target::Name("m".into()))?;
+    let timeout = Duration::from_secs(5);
+    let nested = br#"{"call": {"to": "c", "msg": "get"}}"#.to_vec();
+    let echo = br#"{"echo": 1}"#.to_vec();
+    for _ in 0..n / 10 {
+        m.call(nested.clone(), timeout).await?;
+        m.call(echo.clone(), timeout).await?;
+    }
+    let mut through = Vec::with_capacity(n);
+    let mut direct = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        m.call(nested.clone(), timeout).await?;
+        through.push(t.elapsed());
+        let t = Instant::now();
+        m.call(echo.clone(), timeout).await?;
+        direct.push(t.elapsed());
+    }
+    let median = |v: &[Duration]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e6
+    };
+    Ok(json!({
+        "client_to_m_to_c": stats(through.clone()),
+        "client_to_m": stats(direct.clone()),
+        "wasm_to_wasm_median_us": median(&through) - median(&direct),
+    }))
+}
+
+/// `keys` unique keys held by one process, each looked up once and timed;
+/// then calls through a via name and by pid, `n` each.
+pub async fn registry(plugins: &Path, keys: usize, n: usize) -> Result<Value> {
+    let node = node(16)?;
+    let _app = app(
+        &node,
+        plugins,
+        "[[app.registries]]\nname = \"r\"\nkeys = \"unique\"\n",
+        &worker("c", "counter", "via = { registry = \"r\", key = \"c\" }"),
+    )
+    .await?;
+    let via = Target::Via {
+        registry: "r".into(),
+        key: "c".into(),
+    };
+    let holder = node.whereis(&via).context("c runs")?;
+    let names: Vec<String> = (0..keys).map(|i| format!("key-{i}")).collect();
+    let t = Instant::now();
+    for key in &names {
+        node.naming().register("r", key, holder, b"null".to_vec())?;
+    }
+    let register_per_s = keys as f64 / t.elapsed().as_secs_f64();
+    let registry = node.registry("r")?;
+    let mut lookups = Vec::with_capacity(keys);
+    for key in &names {
+        let t = Instant::now();
+        let found = registry.lookup(key);
+        lookups.push(t.elapsed());
+        if found.is_empty() {
+            return Err(anyhow!("{key} is gone"));
+        }
+    }
+    let timeout = Duration::from_secs(5);
+    let timed = |target: Target| {
+        let node = node.clone();
+        async move {
+            let mut samples = Vec::with_capacity(n);
+            for _ in 0..n {
+                let t = Instant::now();
+                node.call(&target, br#""get""#.to_vec(), timeout).await?;
+                samples.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(stats(samples))
+        }
+    };
+    Ok(json!({
+        "keys": keys,
+        "register_per_s": register_per_s.round(),
+        "lookup": stats(lookups),
+        "via_name_call": timed(via).await?,
+        "pid_call_resolved_each_time": timed(Target::Pid(holder)).await?,
+    }))
+}
+
+/// `n` transactions on a pool of 4 (checkout, call, checkin).
+pub async fn pool(plugins: &Path, n: usize) -> Result<Value> {
+    let node = node(32)?;
+    let _app = app(
+        &node,
+        plugins,
+        "[[app.pools]]\nname = \"p\"\nplugin = \"counter.wasm\"\nsize = 4\nmax_overflow = 0\n",
+        "",
+    )
+    .await?;
+    let pool = node.pool("p")?;
+    let timeout = Duration::from_secs(5);
+    let t = Instant::now();
+    for _ in 0..n {
+        pool.transaction(node.processes(), None, br#""increment""#.to_vec(), timeout)
+            .await?;
+    }
+    let elapsed = t.elapsed();
+    Ok(json!({
+        "transactions": n,
+        "transactions_per_s": (n as f64 / elapsed.as_secs_f64()).round(),
+        "mean_us": elapsed.as_secs_f64() * 1e6 / n as f64,
+    }))
+}
+
+/// The host's default `max_processes`, which fits `vm.max_map_count`'s
+/// default: the pool reserves about two memory mappings per slot up front
+/// and a live instance holds about three more, so 65,530 mappings cap a
+/// host near 13,000 processes.
+pub const HOST_CAP: usize = 10_000;
+
+/// `n` counters (at most [`HOST_CAP`]) started one by one under a
+/// DynamicSupervisor from JSON specs: the rate, and RSS per child.
+pub async fn start_children(plugins: &Path, wanted: usize) -> Result<Value> {
+    let n = wanted.min(HOST_CAP);
+    let node = node(n as u32 + 16)?;
+    let app = app(
+        &node,
+        plugins,
+        "",
+        "[[supervisor.children]]\nid = \"dyn\"\ntype = \"dynamic_supervisor\"\nname = \"dyn\"\n",
+    )
+    .await?;
+    let sup = Target::Name("dyn".into());
+    let before = rss_bytes()?;
+    let t = Instant::now();
+    let mut pids: Vec<Pid> = Vec::with_capacity(n);
+    for i in 0..n {
+        match node.start_child(&sup, br#"{"plugin": "counter"}"#).await {
+            Ok(Some(pid)) => pids.push(pid),
+            Ok(None) => return Err(anyhow!("a counter ignored its start")),
+            Err(err) => return Err(anyhow!("child {i}: {err}")),
+        }
+    }
+    let elapsed = t.elapsed();
+    let after = rss_bytes()?;
+    let count = node
+        .supervisor(&sup)
+        .context("dyn runs")?
+        .count_children()
+        .await?;
+    for pid in &pids {
+        node.kill(*pid, ExitReason::Shutdown);
+    }
+    app.stop().await;
+    Ok(json!({
+        "asked": wanted,
+        "children": n,
+        "host_cap": HOST_CAP,
+        "vm_max_map_count": std::fs::read_to_string("/proc/sys/vm/max_map_count")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default(),
+        "active": count.active,
+        "starts_per_s": (n as f64 / elapsed.as_secs_f64()).round(),
+        "rss_per_child_bytes": after.saturating_sub(before) / n as u64,
+    }))
+}

@@ -1,0 +1,175 @@
+//! `cargo xtask bench`: the hot paths measured on real plugins, as JSON,
+//! each beside the BEAM's figure measured in the same run
+//! (`../shared/peers/beam/`), and their ratio.
+//!
+//! ```text
+//! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes] [--no-beam]
+//! ```
+//!
+//! Overseer's sections run first, then the BEAM's (one at a time, so that
+//! neither competes with the other for the two cores).
+
+mod beam;
+mod compare;
+mod dynamic;
+mod host;
+mod messages;
+mod processes;
+mod restart;
+mod stats;
+mod upgrade;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use serde_json::{Value, json};
+
+const SECTIONS: &[&str] = &["call", "cast", "restart", "upgrade", "dynamic", "processes"];
+
+/// The sizes of one run.
+#[derive(Clone)]
+struct Plan {
+    calls: usize,
+    casts: usize,
+    restarts: usize,
+    swap_sizes: Vec<usize>,
+    swap_rounds: usize,
+    wasm_calls: usize,
+    keys: usize,
+    transactions: usize,
+    children: usize,
+    processes: usize,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Plan {
+        if quick {
+            Plan {
+                calls: 10_000,
+                casts: 100_000,
+                restarts: 500,
+                swap_sizes: vec![1_000],
+                swap_rounds: 4,
+                wasm_calls: 1_000,
+                keys: 10_000,
+                transactions: 1_000,
+                children: 10_000,
+                processes: 2_000,
+            }
+        } else {
+            Plan {
+                calls: 100_000,
+                casts: 1_000_000,
+                restarts: 5_000,
+                swap_sizes: vec![1_000, 10_000],
+                swap_rounds: 10,
+                wasm_calls: 10_000,
+                keys: 100_000,
+                transactions: 10_000,
+                children: 100_000,
+                processes: 10_000,
+            }
+        }
+    }
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let with_beam = !args.iter().any(|a| a == "--no-beam");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    if let Some(only) = &only
+        && !SECTIONS.contains(&only.as_str())
+    {
+        bail!("--only {only}: the sections are {}", SECTIONS.join(", "));
+    }
+    let sections: Vec<&str> = SECTIONS
+        .iter()
+        .copied()
+        .filter(|s| only.as_deref().is_none_or(|o| o == *s))
+        .collect();
+    let plan = Plan::new(quick);
+    let root = workspace_root();
+    let plugins = root.join("target/wasm32-wasip2/release");
+    let ours = measure(&plugins, &sections, plan.clone())?;
+    let beam = if with_beam {
+        beam::run(
+            &beam::dir(&root),
+            &sections,
+            &beam::Sizes {
+                calls: plan.calls,
+                casts: plan.casts,
+                restarts: plan.restarts,
+                children: plan.children.min(dynamic::HOST_CAP),
+                keys: plan.keys,
+                key_calls: plan.wasm_calls,
+                swap: (1_000, plan.swap_rounds),
+            },
+        )
+    } else {
+        json!({ "available": false, "why": "--no-beam", "install": beam::INSTALL })
+    };
+    let report = json!({
+        "comparison": compare::rows(&ours, &beam),
+        "overseer": ours,
+        "beam": beam,
+        "machine": {
+            "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+            "loadavg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        },
+        "quick": quick,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Overseer's sections, on a runtime of two workers. Clients run in a task
+/// on those workers, as processes do, not on the thread blocked in
+/// `block_on`: otherwise every reply costs a cross-thread wake-up that no
+/// process-to-process call pays.
+fn measure(plugins: &Path, sections: &[&str], plan: Plan) -> Result<Value> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let plugins = plugins.to_path_buf();
+    let sections: Vec<String> = sections.iter().map(|s| s.to_string()).collect();
+    rt.block_on(async move {
+        tokio::spawn(async move {
+            let mut ours = serde_json::Map::new();
+            for section in &sections {
+                eprintln!("bench: {section} …");
+                let value = match section.as_str() {
+                    "call" => messages::calls(&plugins, plan.calls).await?,
+                    "cast" => messages::casts(&plugins, plan.casts).await?,
+                    "restart" => restart::restarts(&plugins, plan.restarts).await?,
+                    "upgrade" => {
+                        upgrade::upgrades(&plugins, &plan.swap_sizes, plan.swap_rounds).await?
+                    }
+                    "dynamic" => json!({
+                        "wasm_to_wasm": dynamic::wasm_to_wasm(&plugins, plan.wasm_calls).await?,
+                        "registry": dynamic::registry(&plugins, plan.keys, plan.wasm_calls).await?,
+                        "pool": dynamic::pool(&plugins, plan.transactions).await?,
+                        "dynamic_supervisor": dynamic::start_children(&plugins, plan.children).await?,
+                    }),
+                    "processes" => processes::start_and_memory(&plugins, plan.processes).await?,
+                    _ => Value::Null,
+                };
+                ours.insert(section.clone(), value);
+            }
+            Ok::<_, anyhow::Error>(Value::Object(ours))
+        })
+        .await?
+    })
+}

@@ -1,0 +1,50 @@
+//! A crash in a call, to the replacement answering (BEAM: bench_restart,
+//! `call_raise`, one supervisor with room for a billion restarts a second).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow};
+use overseer::process::{Event, Target};
+use serde_json::{Value, json};
+
+use crate::host::{app, node, worker};
+use crate::stats::stats;
+
+/// `n` crashes of a permanent worker, each timed from the crashing call to
+/// the replacement's first answer.
+pub async fn restarts(plugins: &Path, n: usize) -> Result<Value> {
+    let node = node(16)?;
+    let _app = app(&node, plugins, "", &worker("faulty", "faulty", "")).await?;
+    let mut events = node.events().subscribe();
+    let target = Target::Name("faulty".into());
+    let timeout = Duration::from_secs(5);
+    let mut samples = Vec::with_capacity(n);
+    let all = Instant::now();
+    for _ in 0..n {
+        let server = node.lookup(&target)?;
+        let t = Instant::now();
+        let _ = server.call(br#"{"crash":"trap"}"#.to_vec(), timeout).await;
+        let new_pid = loop {
+            match &*events.recv().await? {
+                Event::ChildRestarted {
+                    new_pid: Some(pid), ..
+                } => break *pid,
+                _ => continue,
+            }
+        };
+        let reply = node
+            .call(&Target::Pid(new_pid), b"\"ping\"".to_vec(), timeout)
+            .await?;
+        samples.push(t.elapsed());
+        if reply != b"\"pong\"" {
+            return Err(anyhow!("the replacement answered {reply:?}"));
+        }
+    }
+    let restarts_per_s = n as f64 / all.elapsed().as_secs_f64();
+    Ok(json!({
+        "restarts": n,
+        "trap_to_replacement_answering": stats(samples),
+        "restarts_per_s": restarts_per_s.round(),
+    }))
+}
