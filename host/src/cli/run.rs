@@ -13,7 +13,9 @@ use overseer::reload::HotSwap;
 use overseer::runtime::{HostConfig, Runtime};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::Notify;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use super::ControlArg;
 
@@ -116,14 +118,22 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Events to stderr; `RUST_LOG` filters, `info` by default.
+/// Events to stderr; `RUST_LOG` filters, `info` by default. `RUST_LOG`
+/// takes levels and per-target levels (`warn,overseer=debug`), without
+/// the span and field filters of an `EnvFilter` (they would cost a regex
+/// engine in every build).
 fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Fails only if a subscriber is already set, which then logs for us.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|text| text.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    let output = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(std::io::stderr().is_terminal());
+    // Fails only if a subscriber is already set, which then logs for us.
+    let _ = tracing_subscriber::registry()
+        .with(output)
+        .with(filter)
         .try_init();
 }
 
