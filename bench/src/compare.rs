@@ -189,3 +189,39 @@ pub fn rows(ours: &Value, beam: &Value) -> Vec<Value> {
     }
     rows
 }
+
+/// `rows` as a Markdown table, as the README shows them.
+pub fn markdown(rows: &[Value]) -> String {
+    let mut out = String::from(
+        "| what | Overseer | Erlang/OTP, same run | Overseer ÷ OTP |\n| --- | --- | --- | --- |\n",
+    );
+    for row in rows {
+        let unit = row["unit"].as_str().unwrap_or("");
+        let ratio = match row["overseer_to_beam"].as_f64() {
+            Some(r) => format!("{r} ({} is better)", row["better"].as_str().unwrap_or("")),
+            None => "—".into(),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {ratio} |\n",
+            row["what"].as_str().unwrap_or(""),
+            figure(row["overseer"].as_f64(), unit),
+            figure(row["beam"].as_f64(), unit),
+        ));
+    }
+    out
+}
+
+/// A figure for people: rates in k or M, bytes in KB, times in µs or ms.
+fn figure(value: Option<f64>, unit: &str) -> String {
+    let Some(x) = value else {
+        return "null".into();
+    };
+    match unit {
+        "bytes" => format!("{:.1} KB", x / 1000.0),
+        "ms" => format!("{x:.1} ms"),
+        "µs" if x < 10.0 => format!("{x:.2} µs"),
+        "µs" => format!("{x:.0} µs"),
+        _ if x >= 1e6 => format!("{:.2} M", x / 1e6),
+        _ => format!("{:.0} k", x / 1000.0),
+    }
+}

@@ -3,8 +3,12 @@
 //! (`../shared/peers/beam/`), and their ratio.
 //!
 //! ```text
-//! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes] [--no-beam]
+//! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes]
+//!                   [--no-beam] [--markdown]
 //! ```
+//!
+//! `--markdown` prints the comparison as the README's table instead of
+//! JSON.
 //!
 //! Overseer's sections run first, then the BEAM's (one at a time, so that
 //! neither competes with the other for the two cores).
@@ -77,6 +81,7 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let with_beam = !args.iter().any(|a| a == "--no-beam");
+    let markdown = args.iter().any(|a| a == "--markdown");
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -113,8 +118,13 @@ fn main() -> Result<()> {
     } else {
         json!({ "available": false, "why": "--no-beam", "install": beam::INSTALL })
     };
+    let rows = compare::rows(&ours, &beam);
+    if markdown {
+        print!("{}", compare::markdown(&rows));
+        return Ok(());
+    }
     let report = json!({
-        "comparison": compare::rows(&ours, &beam),
+        "comparison": rows,
         "overseer": ours,
         "beam": beam,
         "machine": {
