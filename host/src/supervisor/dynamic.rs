@@ -27,10 +27,10 @@ use super::clock::Clock;
 use super::error::StartChildError;
 use super::error::{ChildError, StartError};
 use super::handle::Request;
+use super::inbox::{Inbox, Next};
 use super::info::{ChildCount, ChildInfo, ChildStatus};
 use super::intensity::RestartIntensity;
 use super::machine::{Machine, MachineContext};
-use super::shutdown::Exits;
 use super::spec::{ChildSpec, ChildType, DynamicSupervisorSpec, Restart};
 use crate::process::{Event, ExitNotice, ExitReason, Pid, Processes};
 
@@ -53,12 +53,9 @@ pub(super) struct DynamicSup {
     max_children: Option<usize>,
     extra_args: Option<Arc<[u8]>>,
     children: HashMap<Pid, DynChild>,
-    exits: Exits,
-    requests: mpsc::UnboundedReceiver<Request>,
-    /// Retries of failed restarts, by the child's last pid (Elixir's
-    /// `{:"$gen_restart", pid}`).
-    retry_tx: mpsc::UnboundedSender<Pid>,
-    retry_rx: mpsc::UnboundedReceiver<Pid>,
+    /// Exits, requests, and retries of failed restarts by the child's last
+    /// pid (Elixir's `{:"$gen_restart", pid}`).
+    inbox: Inbox<Pid>,
 }
 
 impl Machine for DynamicSup {
@@ -78,7 +75,6 @@ impl DynamicSup {
         spec: &DynamicSupervisorSpec,
         requests: mpsc::UnboundedReceiver<Request>,
     ) -> Self {
-        let (retry_tx, retry_rx) = mpsc::unbounded_channel();
         DynamicSup {
             processes: ctx.processes,
             clock: ctx.clock,
@@ -91,10 +87,7 @@ impl DynamicSup {
             max_children: spec.max_children,
             extra_args: spec.extra_args.clone(),
             children: HashMap::new(),
-            exits: Exits::new(),
-            requests,
-            retry_tx,
-            retry_rx,
+            inbox: Inbox::new(requests),
         }
     }
 
@@ -102,25 +95,19 @@ impl DynamicSup {
 
     async fn serve(&mut self) -> ExitReason {
         loop {
-            let outcome = match self.exits.stashed() {
-                Some(notice) => self.child_exited(notice).await,
-                None => tokio::select! {
-                    biased;
-                    Some(notice) = self.exits.recv() => self.child_exited(notice).await,
-                    Some(request) = self.requests.recv() => match request {
-                        Request::Shutdown(done) => {
-                            self.terminate_all().await;
-                            let _ = done.send(());
-                            return ExitReason::Shutdown;
-                        }
-                        request => {
-                            self.answer(request).await;
-                            Ok(())
-                        }
-                    },
-                    Some(pid) = self.retry_rx.recv() => self.retry(pid).await,
-                    else => return ExitReason::Shutdown,
-                },
+            let outcome = match self.inbox.next().await {
+                Some(Next::Exit(notice)) => self.child_exited(notice).await,
+                Some(Next::Request(Request::Shutdown(done))) => {
+                    self.terminate_all().await;
+                    let _ = done.send(());
+                    return ExitReason::Shutdown;
+                }
+                Some(Next::Request(request)) => {
+                    self.answer(request).await;
+                    Ok(())
+                }
+                Some(Next::Retry(pid)) => self.retry(pid).await,
+                None => return ExitReason::Shutdown,
             };
             if let Err(reason) = outcome {
                 return reason;
@@ -153,7 +140,7 @@ impl DynamicSup {
     async fn start(&self, spec: &ChildSpec) -> Result<Started, StartChildError> {
         let ctx = StartContext {
             parent: self.pid,
-            exits: self.exits.sender(),
+            exits: self.inbox.exits.sender(),
             extra_args: self.extra_args.clone(),
         };
         spec.start.start(ctx).await
@@ -195,7 +182,8 @@ impl DynamicSup {
             .remove(&pid)
             .ok_or(ChildError::NotFound(pid))?;
         if let Some(running) = &child.running {
-            self.exits
+            self.inbox
+                .exits
                 .shutdown(running, child.spec.shutdown, self.pid)
                 .await;
         }
@@ -209,7 +197,7 @@ impl DynamicSup {
             .drain()
             .filter_map(|(_, c)| Some((c.running?, c.spec.shutdown)))
             .collect();
-        self.exits.shutdown_all(running, self.pid).await;
+        self.inbox.exits.shutdown_all(running, self.pid).await;
     }
 
     // ===== Restart =====
@@ -288,7 +276,7 @@ impl DynamicSup {
                     id,
                     reason: reason.to_string(),
                 });
-                let _ = self.retry_tx.send(old);
+                self.inbox.retry_later(old);
             }
         }
         Ok(())

@@ -47,6 +47,7 @@ mod clock;
 mod dynamic;
 mod error;
 mod handle;
+mod inbox;
 mod info;
 mod intensity;
 mod machine;

@@ -11,10 +11,10 @@ use super::clock::Clock;
 use super::error::StartChildError;
 use super::error::{ChildError, StartError};
 use super::handle::Request;
+use super::inbox::{Inbox, Next};
 use super::info::{ChildCount, ChildInfo, ChildStatus};
 use super::intensity::RestartIntensity;
 use super::machine::{Machine, MachineContext};
-use super::shutdown::Exits;
 use super::spec::{ChildSpec, ChildType, Restart, Strategy, SupervisorSpec};
 use crate::process::{Event, ExitNotice, ExitReason, Pid, Processes};
 
@@ -38,12 +38,8 @@ pub(super) struct StaticSup {
     intensity: RestartIntensity,
     children: Vec<Child>,
     next_key: u64,
-    exits: Exits,
-    requests: mpsc::UnboundedReceiver<Request>,
-    /// Retries of a failed restart, sent to itself so that the supervisor
-    /// stays responsive between attempts (OTP's `try_again_restart`).
-    retry_tx: mpsc::UnboundedSender<u64>,
-    retry_rx: mpsc::UnboundedReceiver<u64>,
+    /// Exits, requests, and retries of failed restarts by child key.
+    inbox: Inbox<u64>,
 }
 
 impl Machine for StaticSup {
@@ -63,7 +59,6 @@ impl StaticSup {
         spec: &SupervisorSpec,
         requests: mpsc::UnboundedReceiver<Request>,
     ) -> Self {
-        let (retry_tx, retry_rx) = mpsc::unbounded_channel();
         let mut sup = StaticSup {
             processes: ctx.processes,
             clock: ctx.clock,
@@ -76,10 +71,7 @@ impl StaticSup {
             ),
             children: Vec::with_capacity(spec.children.len()),
             next_key: 0,
-            exits: Exits::new(),
-            requests,
-            retry_tx,
-            retry_rx,
+            inbox: Inbox::new(requests),
         };
         for child in &spec.children {
             sup.push(child.clone());
@@ -93,27 +85,19 @@ impl StaticSup {
     /// exceeded; returns the supervisor's exit reason (always `shutdown`).
     async fn serve(&mut self) -> ExitReason {
         loop {
-            let outcome = match self.exits.stashed() {
-                Some(notice) => self.child_exited(notice).await,
-                // Exits first, so that a burst of requests cannot hold up
-                // a restart.
-                None => tokio::select! {
-                    biased;
-                    Some(notice) = self.exits.recv() => self.child_exited(notice).await,
-                    Some(request) = self.requests.recv() => match request {
-                        Request::Shutdown(done) => {
-                            self.terminate_from(0).await;
-                            let _ = done.send(());
-                            return ExitReason::Shutdown;
-                        }
-                        request => {
-                            self.answer(request).await;
-                            Ok(())
-                        }
-                    },
-                    Some(key) = self.retry_rx.recv() => self.retry(key).await,
-                    else => return ExitReason::Shutdown,
-                },
+            let outcome = match self.inbox.next().await {
+                Some(Next::Exit(notice)) => self.child_exited(notice).await,
+                Some(Next::Request(Request::Shutdown(done))) => {
+                    self.terminate_from(0).await;
+                    let _ = done.send(());
+                    return ExitReason::Shutdown;
+                }
+                Some(Next::Request(request)) => {
+                    self.answer(request).await;
+                    Ok(())
+                }
+                Some(Next::Retry(key)) => self.retry(key).await,
+                None => return ExitReason::Shutdown,
             };
             if let Err(reason) = outcome {
                 return reason;
@@ -174,7 +158,7 @@ impl StaticSup {
     async fn start_child(&mut self, i: usize) -> Result<bool, StartChildError> {
         let ctx = StartContext {
             parent: self.pid,
-            exits: self.exits.sender(),
+            exits: self.inbox.exits.sender(),
             extra_args: None,
         };
         let started = self.children[i].spec.start.start(ctx).await?;
@@ -329,7 +313,7 @@ impl StaticSup {
                         reason: reason.to_string(),
                     });
                     self.children[j].status = ChildStatus::Restarting;
-                    let _ = self.retry_tx.send(key);
+                    self.inbox.retry_later(key);
                     return;
                 }
             }
@@ -377,7 +361,10 @@ impl StaticSup {
         };
         child.status = ChildStatus::Stopped;
         let shutdown = child.spec.shutdown;
-        self.exits.shutdown(&running, shutdown, self.pid).await;
+        self.inbox
+            .exits
+            .shutdown(&running, shutdown, self.pid)
+            .await;
     }
 
     // ===== The child table =====

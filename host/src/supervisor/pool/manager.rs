@@ -13,10 +13,10 @@ use crate::supervisor::child::{BoxFuture, RunningChild, StartChild, StartContext
 use crate::supervisor::clock::Clock;
 use crate::supervisor::error::{ChildError, StartChildError, StartError};
 use crate::supervisor::handle::Request;
+use crate::supervisor::inbox::{Inbox, Next};
 use crate::supervisor::info::{ChildCount, ChildInfo, ChildStatus};
 use crate::supervisor::intensity::RestartIntensity;
 use crate::supervisor::machine::{Machine, MachineContext};
-use crate::supervisor::shutdown::Exits;
 use crate::supervisor::spec::{ChildType, Shutdown};
 
 /// What a [`PoolRef`](super::PoolRef) asks of the pool's task.
@@ -69,12 +69,11 @@ pub(in crate::supervisor) struct PoolSup {
     /// Replacements still owed after a failed start, retried through
     /// `retry`.
     owed: usize,
-    exits: Exits,
-    requests: mpsc::UnboundedReceiver<Request>,
+    /// Exits of workers and owners, supervisor requests, and retries of
+    /// failed replacements.
+    inbox: Inbox<()>,
     pool_tx: mpsc::UnboundedSender<PoolRequest>,
     pool_rx: mpsc::UnboundedReceiver<PoolRequest>,
-    retry_tx: mpsc::UnboundedSender<()>,
-    retry_rx: mpsc::UnboundedReceiver<()>,
 }
 
 impl Machine for PoolSup {
@@ -96,7 +95,6 @@ impl PoolSup {
         requests: mpsc::UnboundedReceiver<Request>,
     ) -> Self {
         let (pool_tx, pool_rx) = mpsc::unbounded_channel();
-        let (retry_tx, retry_rx) = mpsc::unbounded_channel();
         PoolSup {
             processes: ctx.processes,
             clock: ctx.clock,
@@ -119,12 +117,9 @@ impl PoolSup {
             dismissed: HashSet::new(),
             watched: HashSet::new(),
             owed: 0,
-            exits: Exits::new(),
-            requests,
+            inbox: Inbox::new(requests),
             pool_tx,
             pool_rx,
-            retry_tx,
-            retry_rx,
         }
     }
 
@@ -151,30 +146,30 @@ impl PoolSup {
 
     async fn serve(&mut self) -> ExitReason {
         loop {
-            let outcome = match self.exits.stashed() {
-                Some(notice) => self.exited(notice).await,
-                None => tokio::select! {
-                    biased;
-                    Some(notice) = self.exits.recv() => self.exited(notice).await,
-                    Some(request) = self.pool_rx.recv() => {
-                        self.pool_request(request).await;
-                        Ok(())
-                    }
-                    Some(request) = self.requests.recv() => match request {
-                        Request::Shutdown(done) => {
-                            self.give_up_waiters(PoolError::NoPool(self.name.clone()));
-                            self.stop_all().await;
-                            let _ = done.send(());
-                            return ExitReason::Shutdown;
-                        }
-                        request => {
-                            self.supervisor_request(request);
-                            Ok(())
-                        }
-                    },
-                    Some(()) = self.retry_rx.recv() => self.retry().await,
-                    else => return ExitReason::Shutdown,
-                },
+            // The supervisor's inbox first (exits before anything else),
+            // then checkouts and checkins.
+            let next = tokio::select! {
+                biased;
+                next = self.inbox.next() => next,
+                Some(request) = self.pool_rx.recv() => {
+                    self.pool_request(request).await;
+                    continue;
+                }
+            };
+            let outcome = match next {
+                Some(Next::Exit(notice)) => self.exited(notice).await,
+                Some(Next::Request(Request::Shutdown(done))) => {
+                    self.give_up_waiters(PoolError::NoPool(self.name.clone()));
+                    self.stop_all().await;
+                    let _ = done.send(());
+                    return ExitReason::Shutdown;
+                }
+                Some(Next::Request(request)) => {
+                    self.supervisor_request(request);
+                    Ok(())
+                }
+                Some(Next::Retry(())) => self.retry().await,
+                None => return ExitReason::Shutdown,
             };
             if let Err(reason) = outcome {
                 return reason;
@@ -249,7 +244,7 @@ impl PoolSup {
     async fn new_worker(&mut self) -> Result<Pid, PoolError> {
         let ctx = StartContext {
             parent: self.pid,
-            exits: self.exits.sender(),
+            exits: self.inbox.exits.sender(),
             extra_args: None,
         };
         let start = |reason: String| PoolError::Start {
@@ -283,7 +278,7 @@ impl PoolSup {
                     reason: err.to_string(),
                 });
                 self.owed += 1;
-                let _ = self.retry_tx.send(());
+                self.inbox.retry_later(());
                 Ok(None)
             }
         }
@@ -332,7 +327,7 @@ impl PoolSup {
                 (running, WORKER_SHUTDOWN)
             })
             .collect();
-        self.exits.shutdown_all(workers, self.pid).await;
+        self.inbox.exits.shutdown_all(workers, self.pid).await;
     }
 
     // ===== Checkout and checkin =====
@@ -353,7 +348,7 @@ impl PoolSup {
         if let Some(owner) = waiter.owner
             && self.watched.insert(owner)
         {
-            self.processes.notify_exit(owner, self.exits.sender());
+            self.processes.notify_exit(owner, self.inbox.exits.sender());
         }
         self.checked_out.insert(worker, waiter.owner);
         true
