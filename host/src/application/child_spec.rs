@@ -30,7 +30,9 @@ use crate::supervisor::{
     DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS, Restart, Shutdown, Strategy, SupervisorFlags,
 };
 
-/// A child spec as written. See the [module docs](self) for its keys.
+/// A child spec as written: the keys of a manifest child, in TOML or JSON
+/// (`{"plugin": "counter", "restart": "transient", …}`); see the
+/// README's manifest reference for each key.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChildSpecConfig {

@@ -50,7 +50,7 @@ pub enum BindError {
 }
 
 /// A bound control socket, not yet served. Its file is removed when it is
-/// dropped (or, once served, when the [`ControlServer`] is).
+/// dropped (or, once served, when the [`ControlServer`](super::ControlServer) is).
 pub struct ControlSocket {
     pub(super) listener: UnixListener,
     pub(super) file: SocketFile,

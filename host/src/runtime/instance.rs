@@ -142,7 +142,7 @@ impl Instance {
     }
 
     /// The host side of this process, as the concrete type it was made with.
-    /// (See also [`StoreData::exclude_from_deadline`].)
+    /// (See also `StoreData::exclude_from_deadline`.)
     pub fn host_mut<H: 'static>(&mut self) -> Option<&mut H> {
         self.store.data_mut().host.as_any_mut().downcast_mut::<H>()
     }

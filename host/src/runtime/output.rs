@@ -18,7 +18,7 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 /// How much of a guest's output is kept.
 const TAIL_BYTES: usize = 4096;
 
-/// A guest's stdout + stderr, of which only the last [`TAIL_BYTES`] are kept.
+/// A guest's stdout + stderr, of which only the last `TAIL_BYTES` are kept.
 /// Writes never fail and never block.
 #[derive(Clone, Default)]
 pub struct GuestOutput {
