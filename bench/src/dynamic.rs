@@ -153,7 +153,10 @@ pub async fn start_children(plugins: &Path, wanted: usize) -> Result<Value> {
     let t = Instant::now();
     let mut pids: Vec<Pid> = Vec::with_capacity(n);
     for i in 0..n {
-        match node.start_child(&sup, br#"{"plugin": "counter"}"#).await {
+        match node
+            .start_child(&sup, br#"{"plugin": "counter"}"#, None)
+            .await
+        {
             Ok(Some(pid)) => pids.push(pid),
             Ok(None) => return Err(anyhow!("a counter ignored its start")),
             Err(err) => return Err(anyhow!("child {i}: {err}")),

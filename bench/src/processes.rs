@@ -27,6 +27,8 @@ pub async fn start_and_memory(plugins: &Path, n: usize) -> Result<Value> {
         name: None,
         via: None,
         limits: Limits::default(),
+        policy: Default::default(),
+        owner: None,
     };
     let before = rss_bytes()?;
     let t = Instant::now();

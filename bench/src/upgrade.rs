@@ -46,6 +46,8 @@ async fn upgrade_n(v1: &Path, v2: &Path, n: usize, rounds: usize) -> Result<Valu
         name: None,
         via: None,
         limits: Limits::default(),
+        policy: Default::default(),
+        owner: None,
     };
     for _ in 0..n {
         if let Spawned::Ignored = node.processes().spawn(&spec, None, Vec::new()).await? {

@@ -75,6 +75,9 @@ pub enum CallError {
     Exited(ExitReason),
     /// A process called itself: it would have waited for itself forever.
     CallingSelf,
+    /// The host refused the message; the line says why (`not permitted:
+    /// …`, `mailbox full: …`, `message too large: …`).
+    Refused(String),
     /// The reply arrived but is not JSON of the expected type; the serde
     /// error says why.
     BadReply(String),
@@ -89,6 +92,7 @@ impl fmt::Display for CallError {
                 write!(f, "the process exited before replying: {reason}")
             }
             CallError::CallingSelf => f.write_str("a process cannot call itself"),
+            CallError::Refused(why) => f.write_str(why),
             CallError::BadReply(err) => write!(f, "cannot decode the reply: {err}"),
         }
     }
@@ -103,6 +107,7 @@ impl From<wit_types::CallError> for CallError {
             wit_types::CallError::Timeout => CallError::Timeout,
             wit_types::CallError::Exited(reason) => CallError::Exited(reason.into()),
             wit_types::CallError::CallingSelf => CallError::CallingSelf,
+            wit_types::CallError::Refused(why) => CallError::Refused(why),
         }
     }
 }

@@ -135,13 +135,18 @@ pub struct TestApp {
     pub events: broadcast::Receiver<Arc<Event>>,
 }
 
+/// The grants the test plugins need: `messenger`, the suite's driver,
+/// reaches everything; the circuit breaker calls the service it guards;
+/// `faulty` reads two env keys (and not `secret`).
+pub const GRANTS: &str = "[plugin.messenger]\ntrusted = true\n[plugin.circuit_breaker]\nmessage = \"*\"\n[plugin.faulty]\nenv = [\"greeting\", \"limits\"]\n";
+
 /// The manifest text for a root supervisor with `supervisor` (its flags and
-/// children as TOML under `[supervisor]`), with the plugins folder set. The
-/// shared build folder is not watched: tests that upgrade use a
-/// [`PluginDir`] of their own.
+/// children as TOML under `[supervisor]`), with the plugins folder set and
+/// the test plugins' [`GRANTS`]. The shared build folder is not watched:
+/// tests that upgrade use a [`PluginDir`] of their own.
 pub fn manifest_text(supervisor: &str) -> String {
     format!(
-        "[app]\nname = \"test\"\nplugins = {:?}\n[app.env]\ngreeting = \"hello\"\nlimits = {{ rps = 10 }}\n[app.upgrade]\nwatch = false\n\n[supervisor]\n{supervisor}",
+        "[app]\nname = \"test\"\nplugins = {:?}\n[app.env]\ngreeting = \"hello\"\nlimits = {{ rps = 10 }}\nsecret = \"hunter2\"\n[app.upgrade]\nwatch = false\n\n{GRANTS}[supervisor]\n{supervisor}",
         plugins_dir().display().to_string()
     )
 }
@@ -355,7 +360,7 @@ impl JsonSup {
     /// `start-child` with a JSON spec.
     pub async fn start_child(&self, spec: serde_json::Value) -> Result<Option<Pid>, String> {
         self.node
-            .start_child(&self.target, spec.to_string().as_bytes())
+            .start_child(&self.target, spec.to_string().as_bytes(), None)
             .await
             .map_err(|e| e.to_string())
     }

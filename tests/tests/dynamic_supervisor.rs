@@ -239,7 +239,11 @@ async fn a_guest_manages_children_and_the_library_api_too() {
         .and_then(|c| app.node.supervisor(&c.pid?.into()))
         .expect("workers is a supervisor child");
     let decl = child_spec_from_json(br#"{"plugin": "counter"}"#).expect("a valid spec");
-    let spec = app.node.child_spec(&decl).await.expect("a runnable spec");
+    let spec = app
+        .node
+        .child_spec(&decl, None)
+        .await
+        .expect("a runnable spec");
     let pid = workers
         .start_child(spec)
         .await

@@ -94,8 +94,8 @@ async fn a_stop_from_a_cast_exits_with_its_reason_after_terminate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn config_is_readable_from_a_guest() {
-    let t = start(&worker("faulty", "faulty", "")).await;
+async fn config_is_readable_from_a_guest_key_by_key() {
+    let mut t = start(&worker("faulty", "faulty", "")).await;
     assert_eq!(
         t.call("faulty", json!({"config": "greeting"})).await,
         Ok(json!("hello"))
@@ -104,9 +104,34 @@ async fn config_is_readable_from_a_guest() {
         t.call("faulty", json!({"config": "limits"})).await,
         Ok(json!({"rps": 10}))
     );
+    // A key the plugin is not granted reads as absent, and is reported
+    // (once per plugin and capability).
+    assert_eq!(
+        t.call("faulty", json!({"config": "secret"})).await,
+        Ok(json!(null))
+    );
     assert_eq!(
         t.call("faulty", json!({"config": "missing"})).await,
         Ok(json!(null))
+    );
+    let denied = t
+        .wait_for("the refusal", |e| match e {
+            overseer::process::Event::CapabilityDenied {
+                plugin,
+                capability,
+                message,
+                ..
+            } => Some((plugin.clone(), *capability, message.clone())),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        denied,
+        (
+            "faulty".to_string(),
+            "env",
+            "not permitted: plugin 'faulty' may not read env key 'secret' (grant it with env = [\"secret\"] in [plugin.faulty])".to_string()
+        )
     );
 }
 

@@ -60,6 +60,8 @@ async fn failed_restart_attempts_count_toward_intensity() {
             name: Some("w".into()),
             via: None,
             limits: Limits::default(),
+            policy: Default::default(),
+            owner: None,
         },
     );
     let start = Arc::new(StartsOnce {

@@ -36,6 +36,7 @@ async fn start_task(
             input.to_string().into_bytes(),
             Some(result),
             None,
+            None,
         )
         .await
         .expect("the task starts");
@@ -98,6 +99,7 @@ async fn max_children_bounds_the_tasks_in_flight() {
             Some(&"tasks".into()),
             "wordcount",
             b"{}".to_vec(),
+            None,
             None,
             None,
         )

@@ -50,7 +50,8 @@ impl Application {
             // shared.
             let _ = node.naming().start_registry(name, *keys);
         }
-        let mut spec = node.supervisor_spec(&manifest.root).await?;
+        node.set_policies(manifest.policies.clone());
+        let mut spec = node.supervisor_spec(&manifest.root, None).await?;
         let mut pools = Vec::with_capacity(manifest.pools.len());
         for decl in &manifest.pools {
             pools.push(pool_child(node, decl).await?);
@@ -90,7 +91,7 @@ impl Application {
 
 /// A pool as a child of the root: permanent, a supervisor of its workers.
 async fn pool_child(node: &Node, decl: &PoolDecl) -> Result<ChildSpec, ChildSpecError> {
-    let process = node.process_spec(&decl.name, &decl.worker).await?;
+    let process = node.process_spec(&decl.name, &decl.worker, None).await?;
     let spec = PoolSpec {
         name: decl.name.clone(),
         worker: WorkerStart::new(node.processes().clone(), process),

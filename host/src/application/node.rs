@@ -2,7 +2,8 @@
 //! that take more than one floor (a call by name, a child started from
 //! JSON).
 
-use std::sync::{Arc, Weak};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -12,9 +13,11 @@ use super::env::AppEnv;
 use super::start::{ChildSpecError, TaskStart};
 use crate::process::{
     CallError, EventBus, ExitReason, Pid, ProcessRef, Processes, SpawnError, Target, TaskOutcome,
+    TaskSpec,
 };
 use crate::registry::{Naming, Registry, RegistryError};
 use crate::runtime::{Plugin, PluginError, PluginStore, Runtime};
+use crate::sandbox::Policy;
 use crate::supervisor::{ChildError, PoolError, PoolRef, Supervision, SupervisorRef};
 
 /// A running Overseer host. Cheap to clone: every clone is the same host.
@@ -38,6 +41,9 @@ pub(super) struct NodeInner {
     /// Itself, for the guest services (`services.rs`) to hand out owned
     /// handles; the process table holds the host as its services, weakly.
     pub(super) me: Weak<NodeInner>,
+    /// Each plugin's policy, from the manifest (`[plugin.NAME]`); a plugin
+    /// not named gets the default: nothing beyond its own process.
+    policies: RwLock<HashMap<String, Arc<Policy>>>,
 }
 
 /// Why a child could not be started at run time (`start-child`).
@@ -92,6 +98,7 @@ impl Node {
                 env: AppEnv::default(),
                 runtime,
                 me: me.clone(),
+                policies: RwLock::default(),
             }
         });
         Node { inner }
@@ -129,6 +136,31 @@ impl Node {
     /// The application env guests read through `config`.
     pub fn env(&self) -> &AppEnv {
         &self.inner.env
+    }
+
+    /// Set each plugin's policy; a plugin not in `policies` gets the
+    /// default (nothing beyond its own process).
+    pub fn set_policies(&self, policies: impl IntoIterator<Item = (String, Policy)>) {
+        let policies = policies
+            .into_iter()
+            .map(|(name, policy)| (name, Arc::new(policy)))
+            .collect();
+        *self
+            .inner
+            .policies
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = policies;
+    }
+
+    /// Plugin `plugin`'s policy.
+    pub fn policy(&self, plugin: &str) -> Arc<Policy> {
+        self.inner
+            .policies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(plugin)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The event bus.
@@ -250,8 +282,8 @@ impl Node {
     }
 
     /// Start a child under supervisor `sup` from a JSON child spec (see
-    /// [`ChildSpecConfig`](super::ChildSpecConfig)). Its pid, or None if its
-    /// init returned ignore.
+    /// [`ChildSpecConfig`](super::ChildSpecConfig)), for `owner` if a
+    /// process asks. Its pid, or None if its init returned ignore.
     ///
     /// # Errors
     ///
@@ -261,19 +293,20 @@ impl Node {
         &self,
         sup: &Target,
         spec: &[u8],
+        owner: Option<Pid>,
     ) -> Result<Option<Pid>, StartChildError> {
         let sup_ref = self
             .supervisor(sup)
             .ok_or_else(|| StartChildError::NoSupervisor(sup.clone()))?;
         let decl = child_spec_from_json(spec)?;
-        let spec = self.child_spec(&decl).await?;
+        let spec = self.child_spec(&decl, owner).await?;
         Ok(sup_ref.start_child(spec).await?)
     }
 
     /// Start one run of task `plugin` (`NAME.wasm` in the plugin folder) on
     /// `input`: under supervisor `sup` as a temporary child, or on its own.
     /// Its outcome goes to `result`; it is linked to `link` before it runs
-    /// (Elixir's `async`).
+    /// (Elixir's `async`); `owner` is the process that asked, if one did.
     ///
     /// # Errors
     ///
@@ -285,6 +318,7 @@ impl Node {
         input: Vec<u8>,
         result: Option<oneshot::Sender<TaskOutcome>>,
         link: Option<Pid>,
+        owner: Option<Pid>,
     ) -> Result<Pid, TaskStartError> {
         let sup_ref = match sup {
             Some(target) => Some(
@@ -293,23 +327,25 @@ impl Node {
             ),
             None => None,
         };
-        let plugin = self.inner.plugins.task(plugin).await?;
+        let spec = TaskSpec {
+            policy: self.policy(plugin),
+            plugin: self.inner.plugins.task(plugin).await?,
+            input,
+            owner,
+            link,
+        };
         match sup_ref {
             Some(sup_ref) => {
-                let start = TaskStart::new(self.processes().clone(), plugin, input, result, link);
+                let start = TaskStart::new(self.processes().clone(), spec, result);
                 match sup_ref.start_child(start.child_spec()).await? {
                     Some(pid) => Ok(pid),
                     None => Err(TaskStartError::Ignored),
                 }
             }
-            None => Ok(self.inner.processes.spawn_task(
-                plugin,
-                input,
-                None,
-                Vec::new(),
-                result,
-                link,
-            )?),
+            None => Ok(self
+                .inner
+                .processes
+                .spawn_task(spec, None, Vec::new(), result)?),
         }
     }
 }

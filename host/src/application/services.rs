@@ -132,6 +132,7 @@ impl GuestServices for NodeInner {
 
     fn start_task(
         &self,
+        caller: Pid,
         sup: Target,
         plugin: &str,
         input: Vec<u8>,
@@ -142,15 +143,20 @@ impl GuestServices for NodeInner {
         let plugin = plugin.to_string();
         Box::pin(async move {
             node?
-                .start_task(Some(&sup), &plugin, input, result, link)
+                .start_task(Some(&sup), &plugin, input, result, link, Some(caller))
                 .await
                 .map_err(boxed)
         })
     }
 
-    fn start_child(&self, sup: Target, spec: Vec<u8>) -> ServiceFuture<Option<Pid>> {
+    fn start_child(&self, caller: Pid, sup: Target, spec: Vec<u8>) -> ServiceFuture<Option<Pid>> {
         let node = self.node();
-        Box::pin(async move { node?.start_child(&sup, &spec).await.map_err(boxed) })
+        Box::pin(async move {
+            node?
+                .start_child(&sup, &spec, Some(caller))
+                .await
+                .map_err(boxed)
+        })
     }
 
     fn terminate_child(&self, sup: Target, child: Pid) -> ServiceFuture<()> {

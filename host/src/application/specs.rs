@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::child_spec::{ChildDecl, ChildKind, DynamicDecl, SupervisorDecl, WorkerDecl};
 use super::node::Node;
 use super::start::{ChildSpecError, WorkerStart};
-use crate::process::ProcessSpec;
+use crate::process::{Pid, ProcessSpec};
 use crate::runtime::Plugin;
 use crate::supervisor::{
     BoxFuture, ChildSpec, ChildType, DynamicSupervisorSpec, StartChild, SupervisorSpec,
@@ -16,7 +16,9 @@ use crate::supervisor::{
 
 impl Node {
     /// The supervisor's view of `decl`: a start function, and OTP's
-    /// restart, shutdown and type. Loads its plugins (each once).
+    /// restart, shutdown and type. Loads its plugins (each once). `owner`
+    /// is the process that asks for it (a guest's `start-child`): it may
+    /// stop what it started, and its own limits cap its children's.
     ///
     /// # Errors
     ///
@@ -25,20 +27,21 @@ impl Node {
     pub fn child_spec<'a>(
         &'a self,
         decl: &'a ChildDecl,
+        owner: Option<Pid>,
     ) -> BoxFuture<'a, Result<ChildSpec, ChildSpecError>> {
         Box::pin(async move {
             let (start, child_type): (Arc<dyn StartChild>, _) = match &decl.kind {
                 ChildKind::Worker(worker) => (
                     WorkerStart::new(
                         self.processes().clone(),
-                        self.process_spec(&decl.id, worker).await?,
+                        self.process_spec(&decl.id, worker, owner).await?,
                     ),
                     ChildType::Worker,
                 ),
                 ChildKind::Supervisor(sup) => (
                     SupervisorStart::new(
                         self.supervision().clone(),
-                        self.supervisor_spec(sup).await?,
+                        self.supervisor_spec(sup, owner).await?,
                     ),
                     ChildType::Supervisor,
                 ),
@@ -65,10 +68,11 @@ impl Node {
     pub async fn supervisor_spec(
         &self,
         decl: &SupervisorDecl,
+        owner: Option<Pid>,
     ) -> Result<SupervisorSpec, ChildSpecError> {
         let mut children = Vec::with_capacity(decl.children.len());
         for child in &decl.children {
-            children.push(self.child_spec(child).await?);
+            children.push(self.child_spec(child, owner).await?);
         }
         Ok(SupervisorSpec {
             id: decl.id.clone(),
@@ -78,8 +82,8 @@ impl Node {
         })
     }
 
-    /// What a worker runs: its plugin (loaded if new), args, names and
-    /// limits.
+    /// What a worker runs: its plugin (loaded if new), its plugin's
+    /// policy, args, names and limits; `owner`'s limits cap its own.
     ///
     /// # Errors
     ///
@@ -88,6 +92,7 @@ impl Node {
         &self,
         id: &str,
         worker: &WorkerDecl,
+        owner: Option<Pid>,
     ) -> Result<ProcessSpec, ChildSpecError> {
         let max = self.runtime().config().max_memory_bytes;
         if worker.limits.memory_bytes > max {
@@ -97,13 +102,20 @@ impl Node {
                 max,
             });
         }
+        let mut limits = worker.limits;
+        if let Some(theirs) = owner.and_then(|o| self.processes().limits_of(o)) {
+            limits.memory_bytes = limits.memory_bytes.min(theirs.memory_bytes);
+            limits.cpu_deadline = limits.cpu_deadline.min(theirs.cpu_deadline);
+        }
         Ok(ProcessSpec {
             id: id.to_string(),
             plugin: self.plugin(worker).await?,
             args: worker.args.clone(),
             name: worker.name.clone(),
             via: worker.via.clone(),
-            limits: worker.limits,
+            limits,
+            policy: self.policy(worker.plugin_name()),
+            owner,
         })
     }
 

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use crate::process::{Pid, ProcessSpec, Processes, Spawned, TaskOutcome};
-use crate::runtime::{PluginError, TaskPlugin};
+use crate::process::{ProcessSpec, Processes, Spawned, TaskOutcome, TaskSpec};
+use crate::runtime::PluginError;
 use crate::supervisor::{
     BoxFuture, ChildSpec, ChildType, ProcessControl, Restart, RunningChild, Shutdown, StartChild,
     StartChildError, StartContext, Started,
@@ -96,35 +96,29 @@ fn merge_args(args: &[u8], extra: &[u8]) -> Result<Vec<u8>, ArgsError> {
 /// transient) reports to no one.
 pub struct TaskStart {
     processes: Processes,
-    plugin: Arc<TaskPlugin>,
-    input: Vec<u8>,
+    spec: TaskSpec,
     result: Mutex<Option<oneshot::Sender<TaskOutcome>>>,
-    link: Option<Pid>,
 }
 
 impl TaskStart {
-    /// A start function for `plugin` on `input`, reporting to `result`
-    /// (the first run only) and linked to `link`.
+    /// A start function for task `spec`, reporting to `result` (the first
+    /// run only).
     pub fn new(
         processes: Processes,
-        plugin: Arc<TaskPlugin>,
-        input: Vec<u8>,
+        spec: TaskSpec,
         result: Option<oneshot::Sender<TaskOutcome>>,
-        link: Option<Pid>,
     ) -> Arc<Self> {
         Arc::new(TaskStart {
             processes,
-            plugin,
-            input,
+            spec,
             result: Mutex::new(result),
-            link,
         })
     }
 
     /// A temporary child running this task, stopped within 5 s.
     pub fn child_spec(self: Arc<Self>) -> ChildSpec {
         ChildSpec {
-            id: self.plugin.name().to_string(),
+            id: self.spec.plugin.name().to_string(),
             start: self,
             restart: Restart::Temporary,
             shutdown: Shutdown::WORKER_DEFAULT,
@@ -136,14 +130,9 @@ impl TaskStart {
 impl StartChild for TaskStart {
     fn start(&self, ctx: StartContext) -> BoxFuture<'static, Result<Started, StartChildError>> {
         let result = self.result.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let spawned = self.processes.spawn_task(
-            self.plugin.clone(),
-            self.input.clone(),
-            Some(ctx.parent),
-            vec![ctx.exits],
-            result,
-            self.link,
-        );
+        let spawned =
+            self.processes
+                .spawn_task(self.spec.clone(), Some(ctx.parent), vec![ctx.exits], result);
         let processes = self.processes.clone();
         Box::pin(async move {
             let pid = spawned?;

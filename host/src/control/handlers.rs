@@ -221,7 +221,7 @@ pub(super) async fn task(
     let sup = req.supervisor.as_deref().map(target);
     let pid = control
         .node
-        .start_task(sup.as_ref(), &req.plugin, input, Some(result), None)
+        .start_task(sup.as_ref(), &req.plugin, input, Some(result), None, None)
         .await?;
     let timeout = Duration::from_millis(req.timeout_ms);
     match tokio::time::timeout(timeout, outcome).await {
@@ -255,7 +255,7 @@ pub(super) async fn start_child(
     let spec = api::json_to_payload(&req.spec);
     let pid = control
         .node
-        .start_child(&target(&req.supervisor), &spec)
+        .start_child(&target(&req.supervisor), &spec, None)
         .await?;
     Ok(Json(StartChildReply {
         pid: pid.map(|p| p.0),

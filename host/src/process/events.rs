@@ -62,6 +62,18 @@ pub enum Event {
         /// The line.
         message: String,
     },
+    /// A guest asked for something its plugin is not granted. Reported once
+    /// per plugin and capability; every refusal is an error to the guest.
+    CapabilityDenied {
+        /// The process that asked.
+        pid: Pid,
+        /// Its plugin.
+        plugin: String,
+        /// The capability it lacks (its key in `[plugin.NAME]`).
+        capability: &'static str,
+        /// The refusal, as the guest read it.
+        message: String,
+    },
     /// A supervisor started, with all its children.
     SupervisorStarted {
         /// Its pid.
@@ -331,6 +343,12 @@ fn log(event: &Event) {
             "debug" => tracing::debug!(%pid, %id, "{message}"),
             _ => tracing::trace!(%pid, %id, "{message}"),
         },
+        Event::CapabilityDenied {
+            pid,
+            plugin,
+            capability,
+            message,
+        } => tracing::warn!(%pid, %plugin, %capability, "{message}"),
         Event::SupervisorStarted { pid, id } => tracing::info!(%pid, %id, "supervisor started"),
         Event::SupervisorExited { pid, id, reason } => {
             tracing::info!(%pid, %id, %reason, "supervisor exited")

@@ -11,11 +11,12 @@ use tokio::task::AbortHandle;
 use super::mailbox::{Envelope, Mailbox, ReplySender};
 use super::services::{GuestServices, NoServices};
 use super::table::{Processes, Shared};
-use super::{CallError, Event, NameError, Pid, Target, TaskOutcome};
+use super::{CallError, Event, NameError, Pid, ProcessRef, Target, TaskOutcome};
 use crate::runtime::{
     Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
     Timeout,
 };
+use crate::sandbox::{Capability, Denied};
 
 /// The process-side state a guest reaches through its imports: timers,
 /// calls awaiting a reply, the trap-exit flag.
@@ -159,32 +160,31 @@ impl HostCalls for ProcessHost {
     }
 
     fn config(&mut self, key: String) -> Option<Vec<u8>> {
+        self.processes
+            .permit(&self.shared, Capability::Env, &key)
+            .ok()?;
         self.services().ok()?.config(&key)
     }
 
     fn whereis(&mut self, name: String) -> Option<u64> {
-        self.processes.whereis(&Target::Name(name)).map(|pid| pid.0)
+        let name = Target::Name(name);
+        self.processes.permit_message(&self.shared, &name).ok()?;
+        self.processes.whereis(&name).map(|pid| pid.0)
     }
 
     fn send(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError> {
-        self.processes
-            .lookup(&target(to))
-            .and_then(|to| to.send(msg))
-            .map_err(guest_error)
+        self.to(to)?.send(msg).map_err(guest_error)
     }
 
     fn cast(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError> {
-        self.processes
-            .lookup(&target(to))
-            .and_then(|to| to.cast(msg))
-            .map_err(guest_error)
+        self.to(to)?.cast(msg).map_err(guest_error)
     }
 
     fn call(&mut self, to: GuestTarget, request: Vec<u8>, timeout: Timeout) -> PendingCall {
         let me = self.shared.pid;
-        let callee = self.processes.lookup(&target(to));
+        let callee = self.to(to);
         Box::pin(async move {
-            let callee = callee.map_err(guest_error)?;
+            let callee = callee?;
             if callee.pid() == me {
                 return Err(GuestCallError::CallingSelf);
             }
@@ -200,6 +200,13 @@ impl HostCalls for ProcessHost {
     }
 
     fn monitor(&mut self, pid: u64) -> u64 {
+        if let Err(denied) = self.processes.permit_watch(&self.shared, Pid(pid)) {
+            // A monitor has no error to return: the refusal arrives as its
+            // down message, as a monitor of a process that is gone does.
+            return self
+                .processes
+                .refused_monitor(self.shared.pid, Pid(pid), denied.to_string());
+        }
         let monitor = self.processes.monitor(self.shared.pid, Pid(pid));
         self.monitoring.insert(monitor, Pid(pid));
         monitor
@@ -213,6 +220,9 @@ impl HostCalls for ProcessHost {
 
     fn link(&mut self, pid: u64) -> Result<(), GuestCallError> {
         self.processes
+            .permit_watch(&self.shared, Pid(pid))
+            .map_err(refused)?;
+        self.processes
             .link(self.shared.pid, Pid(pid))
             .map_err(guest_error)
     }
@@ -222,6 +232,9 @@ impl HostCalls for ProcessHost {
     }
 
     fn register(&mut self, name: String) -> Result<(), String> {
+        self.processes
+            .permit(&self.shared, Capability::Register, &name)
+            .map_err(|e| e.to_string())?;
         let names = self.processes.names().ok_or("this host has no names")?;
         if !self.processes.is_alive(self.shared.pid) {
             return Err(NameError::NoProc(self.shared.pid).to_string());
@@ -243,6 +256,9 @@ impl HostCalls for ProcessHost {
         key: String,
         value: Vec<u8>,
     ) -> Result<(), String> {
+        self.processes
+            .permit(&self.shared, Capability::Registry, &registry)
+            .map_err(|e| e.to_string())?;
         self.services()?
             .registry_register(self.shared.pid, &registry, &key, value)
             .map_err(|e| e.to_string())
@@ -255,7 +271,7 @@ impl HostCalls for ProcessHost {
     }
 
     fn registry_lookup(&mut self, registry: String, key: String) -> Vec<(u64, Vec<u8>)> {
-        let Ok(services) = self.services() else {
+        let Ok(services) = self.granted(Capability::Registry, &registry) else {
             return Vec::new();
         };
         services
@@ -266,20 +282,23 @@ impl HostCalls for ProcessHost {
     }
 
     fn registry_dispatch(&mut self, registry: String, key: String, msg: Vec<u8>) -> u32 {
-        self.services()
+        self.granted(Capability::Registry, &registry)
             .map_or(0, |s| s.registry_dispatch(&registry, &key, &msg)) as u32
     }
 
     fn registry_count(&mut self, registry: String) -> u32 {
-        self.services().map_or(0, |s| s.registry_count(&registry)) as u32
+        self.granted(Capability::Registry, &registry)
+            .map_or(0, |s| s.registry_count(&registry)) as u32
     }
 
     fn registry_meta(&mut self, registry: String, key: String) -> Option<Vec<u8>> {
-        self.services().ok()?.registry_meta(&registry, &key)
+        self.granted(Capability::Registry, &registry)
+            .ok()?
+            .registry_meta(&registry, &key)
     }
 
     fn registry_put_meta(&mut self, registry: String, key: String, value: Vec<u8>) {
-        if let Ok(services) = self.services() {
+        if let Ok(services) = self.granted(Capability::Registry, &registry) {
             services.registry_put_meta(&registry, &key, value);
         }
     }
@@ -290,7 +309,7 @@ impl HostCalls for ProcessHost {
         block: bool,
         timeout_ms: u32,
     ) -> PendingSupervisor<u64> {
-        let services = self.services();
+        let services = self.granted(Capability::Pool, &pool);
         let me = self.shared.pid;
         Box::pin(async move {
             let timeout = Duration::from_millis(u64::from(timeout_ms));
@@ -303,7 +322,7 @@ impl HostCalls for ProcessHost {
     }
 
     fn pool_checkin(&mut self, pool: String, worker: u64) {
-        if let Ok(services) = self.services() {
+        if let Ok(services) = self.granted(Capability::Pool, &pool) {
             services.pool_checkin(&pool, Pid(worker));
         }
     }
@@ -314,7 +333,7 @@ impl HostCalls for ProcessHost {
         request: Vec<u8>,
         timeout_ms: u32,
     ) -> PendingSupervisor<Vec<u8>> {
-        let services = self.services();
+        let services = self.granted(Capability::Pool, &pool);
         let me = self.shared.pid;
         Box::pin(async move {
             let timeout = Duration::from_millis(u64::from(timeout_ms));
@@ -331,10 +350,12 @@ impl HostCalls for ProcessHost {
         plugin: String,
         input: Vec<u8>,
     ) -> PendingSupervisor<u64> {
-        let services = self.services();
+        let sup = target(sup);
+        let services = self.task_services(&sup, &plugin);
+        let me = self.shared.pid;
         Box::pin(async move {
             let pid = services?
-                .start_task(target(sup), &plugin, input, None, None)
+                .start_task(me, sup, &plugin, input, None, None)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(pid.0)
@@ -348,7 +369,8 @@ impl HostCalls for ProcessHost {
         input: Vec<u8>,
         link: bool,
     ) -> PendingSupervisor<u64> {
-        let services = self.services();
+        let sup = target(sup);
+        let services = self.task_services(&sup, &plugin);
         let me = self.shared.pid;
         let awaiting = self.awaiting.clone();
         Box::pin(async move {
@@ -356,7 +378,7 @@ impl HostCalls for ProcessHost {
             // Elixir's async: caller and task are linked.
             let link = link.then_some(me);
             let pid = services?
-                .start_task(target(sup), &plugin, input, Some(result), link)
+                .start_task(me, sup, &plugin, input, Some(result), link)
                 .await
                 .map_err(|e| e.to_string())?;
             awaiting
@@ -395,10 +417,12 @@ impl HostCalls for ProcessHost {
     }
 
     fn start_child(&mut self, sup: GuestTarget, spec: Vec<u8>) -> PendingSupervisor<Option<u64>> {
-        let services = self.services();
+        let sup = target(sup);
+        let services = self.supervisor_services(&sup);
+        let me = self.shared.pid;
         Box::pin(async move {
             let pid = services?
-                .start_child(target(sup), spec)
+                .start_child(me, sup, spec)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(pid.map(|p| p.0))
@@ -406,30 +430,37 @@ impl HostCalls for ProcessHost {
     }
 
     fn terminate_child(&mut self, sup: GuestTarget, child: u64) -> PendingSupervisor<()> {
-        let services = self.services();
+        let sup = target(sup);
+        let services = self
+            .processes
+            .permit_terminate(&self.shared, &sup, Pid(child))
+            .map_err(|e| e.to_string())
+            .and_then(|()| self.services());
         Box::pin(async move {
             services?
-                .terminate_child(target(sup), Pid(child))
+                .terminate_child(sup, Pid(child))
                 .await
                 .map_err(|e| e.to_string())
         })
     }
 
     fn which_children(&mut self, sup: GuestTarget) -> PendingSupervisor<Vec<u8>> {
-        let services = self.services();
+        let sup = target(sup);
+        let services = self.supervisor_services(&sup);
         Box::pin(async move {
             services?
-                .which_children(target(sup))
+                .which_children(sup)
                 .await
                 .map_err(|e| e.to_string())
         })
     }
 
     fn count_children(&mut self, sup: GuestTarget) -> PendingSupervisor<Vec<u8>> {
-        let services = self.services();
+        let sup = target(sup);
+        let services = self.supervisor_services(&sup);
         Box::pin(async move {
             services?
-                .count_children(target(sup))
+                .count_children(sup)
                 .await
                 .map_err(|e| e.to_string())
         })
@@ -443,6 +474,48 @@ impl ProcessHost {
             .services()
             .ok_or_else(|| NoServices("services").to_string())
     }
+
+    /// The services, if this process holds `capability` for `name`.
+    fn granted(
+        &self,
+        capability: Capability,
+        name: &str,
+    ) -> Result<Arc<dyn GuestServices>, String> {
+        self.processes
+            .permit(&self.shared, capability, name)
+            .map_err(|e| e.to_string())?;
+        self.services()
+    }
+
+    /// The services, if this process may manage `sup`'s children.
+    fn supervisor_services(&self, sup: &Target) -> Result<Arc<dyn GuestServices>, String> {
+        self.processes
+            .permit_supervisor(&self.shared, sup)
+            .map_err(|e| e.to_string())?;
+        self.services()
+    }
+
+    /// The services, if this process may run task `plugin` under `sup`.
+    fn task_services(&self, sup: &Target, plugin: &str) -> Result<Arc<dyn GuestServices>, String> {
+        self.processes
+            .permit(&self.shared, Capability::Task, plugin)
+            .map_err(|e| e.to_string())?;
+        self.supervisor_services(sup)
+    }
+
+    /// A handle on `to`, if this process may message it.
+    fn to(&self, to: GuestTarget) -> Result<ProcessRef, GuestCallError> {
+        let to = target(to);
+        self.processes
+            .permit_message(&self.shared, &to)
+            .map_err(refused)?;
+        self.processes.lookup(&to).map_err(guest_error)
+    }
+}
+
+/// A refusal, as the guest reads it.
+fn refused(denied: Denied) -> GuestCallError {
+    GuestCallError::Refused(denied.to_string())
 }
 
 fn target(to: GuestTarget) -> Target {

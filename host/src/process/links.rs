@@ -36,6 +36,14 @@ impl Processes {
         monitor
     }
 
+    /// A monitor `watcher` may not take on `target`: its reference, and at
+    /// once a down message whose reason is the refusal.
+    pub(super) fn refused_monitor(&self, watcher: Pid, target: Pid, why: String) -> u64 {
+        let monitor = NEXT_MONITOR.fetch_add(1, Ordering::Relaxed);
+        self.deliver_down(watcher, monitor, target, ExitReason::Error(why));
+        monitor
+    }
+
     /// Send an [`ExitNotice`] on `to` when `pid` exits (at once if it is
     /// gone): a monitor for host-side parts that have no mailbox.
     pub fn notify_exit(&self, pid: Pid, to: ExitSender) {

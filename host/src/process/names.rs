@@ -74,4 +74,6 @@ pub trait Names: Send + Sync + 'static {
     fn register_via(&self, pid: Pid, via: &ViaName) -> Result<(), NameError>;
     /// `pid` has exited (or never started): drop every name and key it held.
     fn release(&self, pid: Pid);
+    /// The names and registry keys `pid` holds now.
+    fn held_by(&self, pid: Pid) -> Vec<Target>;
 }

@@ -75,20 +75,22 @@ pub trait GuestServices: Send + Sync + 'static {
         timeout: Duration,
     ) -> ServiceFuture<Vec<u8>>;
 
-    /// Start one run of task `plugin` on `input` under supervisor `sup`.
-    /// Its outcome goes to `result`, and it is linked to `link` before it
-    /// runs.
+    /// Start one run of task `plugin` on `input` under supervisor `sup`,
+    /// for `caller`. Its outcome goes to `result`, and it is linked to
+    /// `link` before it runs.
     fn start_task(
         &self,
+        caller: Pid,
         sup: Target,
         plugin: &str,
         input: Vec<u8>,
         result: Option<oneshot::Sender<TaskOutcome>>,
         link: Option<Pid>,
     ) -> ServiceFuture<Pid>;
-    /// Start a child under `sup` from a JSON child spec; None if its init
-    /// returned ignore.
-    fn start_child(&self, sup: Target, spec: Vec<u8>) -> ServiceFuture<Option<Pid>>;
+    /// Start a child under `sup` from a JSON child spec, for `caller`
+    /// (who may then stop it, and whose limits cap its own); None if its
+    /// init returned ignore.
+    fn start_child(&self, caller: Pid, sup: Target, spec: Vec<u8>) -> ServiceFuture<Option<Pid>>;
     /// Stop child `child` of `sup`.
     fn terminate_child(&self, sup: Target, child: Pid) -> ServiceFuture<()>;
     /// `sup`'s children, as JSON.

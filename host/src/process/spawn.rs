@@ -13,7 +13,7 @@ use super::table::{Entry, Processes, Shared};
 use super::{ExitNotice, ExitReason, ExitSender, Pid, SpawnError};
 use crate::runtime::bindings::server::InitResult;
 use crate::runtime::{Crash, Plugin};
-use crate::sandbox::Limits;
+use crate::sandbox::{Limits, Policy};
 
 /// What to start: a plugin, its init args, its identity and limits.
 #[derive(Clone, Debug)]
@@ -30,6 +30,11 @@ pub struct ProcessSpec {
     pub via: Option<ViaName>,
     /// Memory and CPU limits.
     pub limits: Limits,
+    /// What its plugin may do beyond the process itself.
+    pub policy: Arc<Policy>,
+    /// The process that asked for it to be started (a guest's
+    /// `start-child`), if one did.
+    pub owner: Option<Pid>,
 }
 
 /// A process started by [`Processes::spawn`].
@@ -66,6 +71,8 @@ impl Processes {
             slot: Some(spec.plugin.clone()),
             version: Mutex::new(Some(version.clone())),
             limits: spec.limits,
+            policy: spec.policy.clone(),
+            owner: spec.owner,
             name: spec.name.clone(),
             parent,
             ..Shared::new(pid, &spec.id)

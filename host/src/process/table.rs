@@ -15,7 +15,7 @@ use super::services::GuestServices;
 use super::watchers::Watchers;
 use super::{CallError, ExitReason, Pid, ProcessRef, Target};
 use crate::runtime::{Plugin, PluginVersion};
-use crate::sandbox::Limits;
+use crate::sandbox::{Capability, Limits, Policy};
 
 /// The live processes of one host. Cheap to clone: every clone is the same
 /// table.
@@ -35,6 +35,9 @@ pub(super) struct TableInner {
     pub(super) live: AtomicUsize,
     pub(super) max_processes: u32,
     pub(super) events: EventBus,
+    /// Refusals already reported, by plugin and capability: each is
+    /// reported once.
+    pub(super) denials: DashMap<(String, Capability), ()>,
     names: OnceLock<Weak<dyn Names>>,
     services: OnceLock<Weak<dyn GuestServices>>,
 }
@@ -57,6 +60,12 @@ pub(crate) struct Shared {
     /// The build it runs now; a code change replaces it.
     pub(super) version: Mutex<Option<Arc<PluginVersion>>>,
     pub(crate) limits: Limits,
+    /// What its plugin may do beyond the process itself.
+    pub(crate) policy: Arc<Policy>,
+    /// The process that started it through a guest request (`start-child`,
+    /// a task), if one did: a process may always stop, link to and monitor
+    /// what it started, and what those started.
+    pub(crate) owner: Option<Pid>,
     /// The name it was started under, if any.
     pub(crate) name: Option<String>,
     /// Its monitors and links.
@@ -79,6 +88,8 @@ impl Shared {
             slot: None,
             version: Mutex::new(None),
             limits: Limits::default(),
+            policy: Arc::new(Policy::default()),
+            owner: None,
             name: None,
             watchers: Mutex::new(Watchers::default()),
             parent: None,
@@ -137,6 +148,7 @@ impl Processes {
                 live: AtomicUsize::new(0),
                 max_processes,
                 events: EventBus::default(),
+                denials: DashMap::new(),
                 names: OnceLock::new(),
                 services: OnceLock::new(),
             }),
@@ -247,6 +259,11 @@ impl Processes {
 
     pub(super) fn mailbox_of(&self, pid: Pid) -> Option<Mailbox> {
         self.inner.entries.get(&pid).and_then(|e| e.mailbox.clone())
+    }
+
+    /// The limits process `pid` runs under, if it is alive.
+    pub fn limits_of(&self, pid: Pid) -> Option<Limits> {
+        self.shared_of(pid).map(|s| s.limits)
     }
 
     /// True while `pid` is in the table.

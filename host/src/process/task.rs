@@ -11,30 +11,53 @@ use super::spawn::ExitGuard;
 use super::table::{Entry, Processes, Shared};
 use super::{Event, ExitReason, ExitSender, Pid, SpawnError, TaskOutcome};
 use crate::runtime::TaskPlugin;
-use crate::sandbox::Limits;
+use crate::sandbox::{Limits, Policy};
+
+/// One run of a task: what to run, on what, under which policy.
+#[derive(Clone)]
+pub struct TaskSpec {
+    /// The task build.
+    pub plugin: Arc<TaskPlugin>,
+    /// Its input (JSON).
+    pub input: Vec<u8>,
+    /// What the task plugin may do beyond its own process.
+    pub policy: Arc<Policy>,
+    /// The process that asked for it (a guest's `task-async`), if one did.
+    pub owner: Option<Pid>,
+    /// A process to link it to before it runs (Elixir's `async`).
+    pub link: Option<Pid>,
+}
 
 impl Processes {
-    /// Start one run of `plugin` on `input`, as a process. Returns its pid at
-    /// once; the outcome goes to `result` (if any) when it ends, and every
-    /// sender in `watchers` gets its exit notice: `normal` on success,
-    /// `error(<reason>)` when `run` fails, the crash reason when it traps.
+    /// Start one run of `spec.plugin` on `spec.input`, as a process.
+    /// Returns its pid at once; the outcome goes to `result` (if any) when
+    /// it ends, and every sender in `watchers` gets its exit notice:
+    /// `normal` on success, `error(<reason>)` when `run` fails, the crash
+    /// reason when it traps.
     ///
     /// # Errors
     ///
     /// [`SpawnError::TooManyProcesses`].
     pub fn spawn_task(
         &self,
-        plugin: Arc<TaskPlugin>,
-        input: Vec<u8>,
+        spec: TaskSpec,
         parent: Option<Pid>,
         watchers: Vec<ExitSender>,
         result: Option<oneshot::Sender<TaskOutcome>>,
-        link: Option<Pid>,
     ) -> Result<Pid, SpawnError> {
+        let TaskSpec {
+            plugin,
+            input,
+            policy,
+            owner,
+            link,
+        } = spec;
         self.reserve()?;
         let pid = self.alloc_pid();
         let shared = Arc::new(Shared {
             plugin: plugin.name().to_string(),
+            policy,
+            owner,
             parent,
             ..Shared::new(pid, plugin.name())
         });

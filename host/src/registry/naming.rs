@@ -242,6 +242,21 @@ impl Names for Naming {
             .map_err(NameError::from)
     }
 
+    fn held_by(&self, pid: Pid) -> Vec<Target> {
+        let Some(held) = self.held.get(&pid) else {
+            return Vec::new();
+        };
+        held.iter()
+            .map(|item| match item {
+                Held::Name(name) => Target::Name(name.clone()),
+                Held::Key { registry, key } => Target::Via {
+                    registry: registry.clone(),
+                    key: key.clone(),
+                },
+            })
+            .collect()
+    }
+
     fn release(&self, pid: Pid) {
         let Some((_, held)) = self.held.remove(&pid) else {
             return;

@@ -44,7 +44,7 @@ pub use output::GuestOutput;
 pub use plugin::PluginVersion;
 pub use probation::ProbationPolicy;
 pub use slot::{Plugin, RolledBack};
-pub use store::PluginStore;
+pub use store::{PluginStore, is_plugin_name};
 pub use task::TaskPlugin;
 
 /// The engine could not be built.

@@ -116,3 +116,14 @@ impl PluginStore {
         Ok(plugin)
     }
 }
+
+/// Whether `name` is a plugin name: letters, digits, `_` and `-`, at most
+/// 64 of them. A name from a guest, the CLI or the control API is never a
+/// path.
+pub fn is_plugin_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}

@@ -1,5 +1,10 @@
 //! What a guest may use, and how much.
 //!
+//! Every process carries its plugin's [`Policy`]: the capabilities the
+//! manifest grants it ([`Grants`], default none beyond its own process),
+//! checked where a guest's request enters the host; a refusal is a
+//! [`Denied`] the guest reads as one line.
+//!
 //! Every process runs in its own wasmtime `Store` with two limits:
 //!
 //! - **memory**: the most linear memory the instance may grow to
@@ -21,6 +26,10 @@
 //! - Time spent in host calls counts toward the CPU deadline, since the
 //!   deadline is measured in wall-clock time per callback.
 
+mod grants;
 mod limits;
+mod policy;
 
+pub use grants::{Capability, Denied, Grants, NameSet};
 pub use limits::{DeadlineExceeded, Limits, MemoryLimitExceeded, MemoryLimiter};
+pub use policy::Policy;

@@ -219,6 +219,7 @@ fn kind(err: &CallError) -> String {
         CallError::NoProc => "noproc".to_owned(),
         CallError::Timeout => "timeout".to_owned(),
         CallError::CallingSelf => "calling_self".to_owned(),
+        CallError::Refused(why) => why.clone(),
         CallError::Exited(reason) => format!("exited: {reason}"),
         // Any JSON decodes as a Value, so only a reply that is not JSON at
         // all ends up here.

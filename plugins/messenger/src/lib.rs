@@ -347,6 +347,7 @@ fn error(err: &CallError) -> Value {
         CallError::NoProc => "noproc".to_owned(),
         CallError::Timeout => "timeout".to_owned(),
         CallError::CallingSelf => "calling_self".to_owned(),
+        CallError::Refused(why) => why.clone(),
         CallError::Exited(reason) => format!("exited: {reason}"),
         // Not in the protocol: any JSON decodes as a Value, so only a reply
         // that is not JSON at all ends up here.
