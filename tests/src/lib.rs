@@ -4,6 +4,8 @@
 //! The plugins must be built first (`cargo xtask test` does it): they are
 //! read from `target/wasm32-wasip2/release/`.
 
+pub mod hostile;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

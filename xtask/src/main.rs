@@ -27,6 +27,7 @@ const PLUGINS: &[&str] = &[
     "counter_v2",
     "faulty",
     "flaky",
+    "hostile",
     "messenger",
     "rate_limiter",
     "session",

@@ -34,6 +34,8 @@ impl From<CallError> for ApiError {
             CallError::NotAServer(_) => StatusCode::CONFLICT,
             CallError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             CallError::Exited(_) => StatusCode::BAD_GATEWAY,
+            CallError::MailboxFull(..) => StatusCode::SERVICE_UNAVAILABLE,
+            CallError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         };
         ApiError {
             status,

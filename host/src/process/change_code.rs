@@ -127,16 +127,17 @@ impl Processes {
             .await
             .map_err(CodeChangeError::Instantiate)?;
         let (reply, answer) = oneshot::channel();
-        mailbox
-            .send(Envelope::CodeChange(Box::new(CodeChange {
-                to: to.clone(),
-                instance,
-                extra,
-                downgrade,
-                reply,
-                held,
-            })))
-            .map_err(|_| CodeChangeError::NoProc)?;
+        let sent = mailbox.send(Envelope::CodeChange(Box::new(CodeChange {
+            to: to.clone(),
+            instance,
+            extra,
+            downgrade,
+            reply,
+            held,
+        })));
+        if !sent {
+            return Err(CodeChangeError::NoProc);
+        }
         Ok(PendingChange { pid, answer })
     }
 }

@@ -1,7 +1,8 @@
 //! What can go wrong when starting or talking to a process.
 
-use super::{ExitReason, NameError, Target};
+use super::{ExitReason, NameError, Pid, Target};
 use crate::runtime::Crash;
+use crate::sandbox::QuotaExceeded;
 
 /// A call, cast, send or state request that did not get through.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -19,6 +20,15 @@ pub enum CallError {
     /// The server exited before replying.
     #[error("the process exited before replying: {0}")]
     Exited(ExitReason),
+    /// The process's mailbox is at its quota: the message was not queued.
+    /// The sender is told; the receiver carries on (unlike OTP, whose
+    /// mailboxes are unbounded, and whose `max_heap_size` would kill the
+    /// receiver, letting any sender kill any process).
+    #[error("mailbox full: pid {0}: {1}")]
+    MailboxFull(Pid, QuotaExceeded),
+    /// The message is larger than the sender may send.
+    #[error("{0}")]
+    TooLarge(QuotaExceeded),
 }
 
 /// A process could not be started.

@@ -74,6 +74,18 @@ pub enum Event {
         /// The refusal, as the guest read it.
         message: String,
     },
+    /// A process went over one of its plugin's quotas. Reported once per
+    /// plugin and quota; the process is told (or crashes) every time.
+    QuotaExceeded {
+        /// The process.
+        pid: Pid,
+        /// Its plugin.
+        plugin: String,
+        /// The quota (its key in `[plugin.NAME.quotas]`).
+        quota: &'static str,
+        /// What the process was told.
+        message: String,
+    },
     /// A supervisor started, with all its children.
     SupervisorStarted {
         /// Its pid.
@@ -349,6 +361,12 @@ fn log(event: &Event) {
             capability,
             message,
         } => tracing::warn!(%pid, %plugin, %capability, "{message}"),
+        Event::QuotaExceeded {
+            pid,
+            plugin,
+            quota,
+            message,
+        } => tracing::warn!(%pid, %plugin, %quota, "{message}"),
         Event::SupervisorStarted { pid, id } => tracing::info!(%pid, %id, "supervisor started"),
         Event::SupervisorExited { pid, id, reason } => {
             tracing::info!(%pid, %id, %reason, "supervisor exited")

@@ -1,120 +1,36 @@
-//! The host side of one process: what its guest's imports do.
+//! What a process's guest imports do: each checks the plugin's grants and
+//! quotas where the request enters, then acts.
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
-use tokio::task::AbortHandle;
 
-use super::mailbox::{Envelope, Mailbox, ReplySender};
-use super::services::{GuestServices, NoServices};
-use super::table::{Processes, Shared};
-use super::{CallError, Event, NameError, Pid, ProcessRef, Target, TaskOutcome};
+use super::mailbox::Envelope;
+use super::process_host::{ProcessHost, guest_error, refused, target};
+use super::{NameError, Pid};
 use crate::runtime::{
     Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
     Timeout,
 };
-use crate::sandbox::{Capability, Denied};
-
-/// The process-side state a guest reaches through its imports: timers,
-/// calls awaiting a reply, the trap-exit flag.
-pub(crate) struct ProcessHost {
-    processes: Processes,
-    shared: Arc<Shared>,
-    mailbox: Mailbox,
-    timers: HashMap<u64, AbortHandle>,
-    next_timer: u64,
-    /// The call being handled right now: answered by the reply of
-    /// `handle-call`, or moved to `deferred` on `noreply`.
-    current: Option<(u64, ReplySender)>,
-    deferred: HashMap<u64, ReplySender>,
-    next_tag: u64,
-    /// The monitors this process holds: reference → monitored pid.
-    monitoring: HashMap<u64, Pid>,
-    /// Tasks this process started with `task-async`: pid → its outcome.
-    awaiting: Arc<std::sync::Mutex<HashMap<u64, oneshot::Receiver<TaskOutcome>>>>,
-}
-
-impl ProcessHost {
-    pub(crate) fn new(processes: Processes, shared: Arc<Shared>, mailbox: Mailbox) -> Self {
-        ProcessHost {
-            processes,
-            shared,
-            mailbox,
-            timers: HashMap::new(),
-            next_timer: 0,
-            current: None,
-            deferred: HashMap::new(),
-            next_tag: 0,
-            monitoring: HashMap::new(),
-            awaiting: Arc::default(),
-        }
-    }
-
-    /// Make `reply` the call being handled; returns its caller handle.
-    pub(crate) fn begin_call(&mut self, reply: ReplySender, from: Option<Pid>) -> Caller {
-        self.next_tag += 1;
-        self.current = Some((self.next_tag, reply));
-        Caller {
-            pid: from.map(|p| p.0),
-            tag: self.next_tag,
-        }
-    }
-
-    /// The call being handled, if the guest has not answered it already.
-    pub(crate) fn take_current(&mut self) -> Option<ReplySender> {
-        self.current.take().map(|(_, reply)| reply)
-    }
-
-    /// `handle-call` returned noreply: keep the caller for a later `reply`.
-    pub(crate) fn defer_current(&mut self) {
-        if let Some((tag, reply)) = self.current.take() {
-            self.deferred.insert(tag, reply);
-        }
-    }
-
-    /// A `send-after` timer fired: true if it was still live.
-    pub(crate) fn timer_fired(&mut self, timer: u64) -> bool {
-        self.timers.remove(&timer).is_some()
-    }
-
-    /// The process is exiting: tell every waiting caller why.
-    pub(crate) fn fail_callers(&mut self, error: CallError) {
-        let current = self.current.take().map(|(_, reply)| reply);
-        for reply in current
-            .into_iter()
-            .chain(self.deferred.drain().map(|(_, r)| r))
-        {
-            let _ = reply.send(Err(error.clone()));
-        }
-    }
-}
-
-impl Drop for ProcessHost {
-    fn drop(&mut self) {
-        for timer in self.timers.values() {
-            timer.abort();
-        }
-    }
-}
+use crate::sandbox::{Capability, QuotaExceeded};
 
 impl HostCalls for ProcessHost {
     fn self_pid(&mut self) -> u64 {
         self.shared.pid.0
     }
 
-    fn send_after(&mut self, msg: Vec<u8>, ms: u32) -> u64 {
+    fn send_after(&mut self, msg: Vec<u8>, ms: u32) -> Result<u64, QuotaExceeded> {
+        self.room("timers", self.quotas().timers, self.timers.len())?;
         self.next_timer += 1;
         let timer = self.next_timer;
         let mailbox = self.mailbox.clone();
         let task = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
-            let _ = mailbox.send(Envelope::Timer { timer, msg });
+            mailbox.send(Envelope::Timer { timer, msg });
         });
         self.timers.insert(timer, task.abort_handle());
-        timer
+        Ok(timer)
     }
 
     fn cancel_timer(&mut self, timer: u64) -> bool {
@@ -127,16 +43,14 @@ impl HostCalls for ProcessHost {
         }
     }
 
-    fn reply(&mut self, to: Caller, msg: Vec<u8>) {
-        let reply = match &self.current {
-            Some((tag, _)) if *tag == to.tag => self.current.take().map(|(_, r)| r),
-            _ => self.deferred.remove(&to.tag),
-        };
+    fn reply(&mut self, to: Caller, msg: Vec<u8>) -> Result<(), QuotaExceeded> {
+        self.check_reply(msg.len())?;
         // A caller that gave up has dropped its receiver: the reply is lost,
         // as a late reply in OTP is.
-        if let Some(reply) = reply {
+        if let Some(reply) = self.take_caller(&to) {
             let _ = reply.send(Ok(msg));
         }
+        Ok(())
     }
 
     fn trap_exit(&mut self, enabled: bool) {
@@ -151,12 +65,7 @@ impl HostCalls for ProcessHost {
             LogLevel::Warn => "warn",
             LogLevel::Error => "error",
         };
-        self.processes.events().publish(Event::GuestLog {
-            pid: self.shared.pid,
-            id: self.shared.id.clone(),
-            level,
-            message: msg,
-        });
+        self.log_line(level, &msg);
     }
 
     fn config(&mut self, key: String) -> Option<Vec<u8>> {
@@ -167,22 +76,24 @@ impl HostCalls for ProcessHost {
     }
 
     fn whereis(&mut self, name: String) -> Option<u64> {
-        let name = Target::Name(name);
+        let name = super::Target::Name(name);
         self.processes.permit_message(&self.shared, &name).ok()?;
         self.processes.whereis(&name).map(|pid| pid.0)
     }
 
     fn send(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError> {
+        self.check_message(msg.len())?;
         self.to(to)?.send(msg).map_err(guest_error)
     }
 
     fn cast(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError> {
+        self.check_message(msg.len())?;
         self.to(to)?.cast(msg).map_err(guest_error)
     }
 
     fn call(&mut self, to: GuestTarget, request: Vec<u8>, timeout: Timeout) -> PendingCall {
         let me = self.shared.pid;
-        let callee = self.to(to);
+        let callee = self.check_message(request.len()).and_then(|()| self.to(to));
         Box::pin(async move {
             let callee = callee?;
             if callee.pid() == me {
@@ -199,17 +110,20 @@ impl HostCalls for ProcessHost {
         })
     }
 
-    fn monitor(&mut self, pid: u64) -> u64 {
+    fn monitor(&mut self, pid: u64) -> Result<u64, QuotaExceeded> {
+        self.room("monitors", self.quotas().monitors, self.monitoring.len())?;
         if let Err(denied) = self.processes.permit_watch(&self.shared, Pid(pid)) {
             // A monitor has no error to return: the refusal arrives as its
             // down message, as a monitor of a process that is gone does.
-            return self
-                .processes
-                .refused_monitor(self.shared.pid, Pid(pid), denied.to_string());
+            return Ok(self.processes.refused_monitor(
+                self.shared.pid,
+                Pid(pid),
+                denied.to_string(),
+            ));
         }
         let monitor = self.processes.monitor(self.shared.pid, Pid(pid));
         self.monitoring.insert(monitor, Pid(pid));
-        monitor
+        Ok(monitor)
     }
 
     fn demonitor(&mut self, monitor: u64) -> bool {
@@ -222,6 +136,9 @@ impl HostCalls for ProcessHost {
         self.processes
             .permit_watch(&self.shared, Pid(pid))
             .map_err(refused)?;
+        let links = self.shared.link_count();
+        self.room("links", self.quotas().links, links)
+            .map_err(|e| GuestCallError::Refused(e.to_string()))?;
         self.processes
             .link(self.shared.pid, Pid(pid))
             .map_err(guest_error)
@@ -235,6 +152,7 @@ impl HostCalls for ProcessHost {
         self.processes
             .permit(&self.shared, Capability::Register, &name)
             .map_err(|e| e.to_string())?;
+        self.room_for_a_name()?;
         let names = self.processes.names().ok_or("this host has no names")?;
         if !self.processes.is_alive(self.shared.pid) {
             return Err(NameError::NoProc(self.shared.pid).to_string());
@@ -256,10 +174,11 @@ impl HostCalls for ProcessHost {
         key: String,
         value: Vec<u8>,
     ) -> Result<(), String> {
-        self.processes
-            .permit(&self.shared, Capability::Registry, &registry)
-            .map_err(|e| e.to_string())?;
-        self.services()?
+        let services = self.granted(Capability::Registry, &registry)?;
+        self.room_for_a_name()?;
+        self.check_message(value.len())
+            .map_err(|_| format!("registry value of {} bytes is too large", value.len()))?;
+        services
             .registry_register(self.shared.pid, &registry, &key, value)
             .map_err(|e| e.to_string())
     }
@@ -282,6 +201,9 @@ impl HostCalls for ProcessHost {
     }
 
     fn registry_dispatch(&mut self, registry: String, key: String, msg: Vec<u8>) -> u32 {
+        if self.check_message(msg.len()).is_err() {
+            return 0;
+        }
         self.granted(Capability::Registry, &registry)
             .map_or(0, |s| s.registry_dispatch(&registry, &key, &msg)) as u32
     }
@@ -298,6 +220,9 @@ impl HostCalls for ProcessHost {
     }
 
     fn registry_put_meta(&mut self, registry: String, key: String, value: Vec<u8>) {
+        if self.check_message(value.len()).is_err() {
+            return;
+        }
         if let Ok(services) = self.granted(Capability::Registry, &registry) {
             services.registry_put_meta(&registry, &key, value);
         }
@@ -333,7 +258,11 @@ impl HostCalls for ProcessHost {
         request: Vec<u8>,
         timeout_ms: u32,
     ) -> PendingSupervisor<Vec<u8>> {
-        let services = self.granted(Capability::Pool, &pool);
+        let services = self.granted(Capability::Pool, &pool).and_then(|s| {
+            self.check_message(request.len())
+                .map(|()| s)
+                .map_err(|e| e.to_string())
+        });
         let me = self.shared.pid;
         Box::pin(async move {
             let timeout = Duration::from_millis(u64::from(timeout_ms));
@@ -351,7 +280,7 @@ impl HostCalls for ProcessHost {
         input: Vec<u8>,
     ) -> PendingSupervisor<u64> {
         let sup = target(sup);
-        let services = self.task_services(&sup, &plugin);
+        let services = self.task_services(&sup, &plugin, input.len());
         let me = self.shared.pid;
         Box::pin(async move {
             let pid = services?
@@ -370,7 +299,7 @@ impl HostCalls for ProcessHost {
         link: bool,
     ) -> PendingSupervisor<u64> {
         let sup = target(sup);
-        let services = self.task_services(&sup, &plugin);
+        let services = self.task_services(&sup, &plugin, input.len());
         let me = self.shared.pid;
         let awaiting = self.awaiting.clone();
         Box::pin(async move {
@@ -418,7 +347,9 @@ impl HostCalls for ProcessHost {
 
     fn start_child(&mut self, sup: GuestTarget, spec: Vec<u8>) -> PendingSupervisor<Option<u64>> {
         let sup = target(sup);
-        let services = self.supervisor_services(&sup);
+        let services = self
+            .supervisor_services(&sup)
+            .and_then(|s| self.room_for_a_child().map(|()| s));
         let me = self.shared.pid;
         Box::pin(async move {
             let pid = services?
@@ -464,72 +395,5 @@ impl HostCalls for ProcessHost {
                 .await
                 .map_err(|e| e.to_string())
         })
-    }
-}
-
-impl ProcessHost {
-    /// The host's guest services, or the error a guest gets without them.
-    fn services(&self) -> Result<Arc<dyn GuestServices>, String> {
-        self.processes
-            .services()
-            .ok_or_else(|| NoServices("services").to_string())
-    }
-
-    /// The services, if this process holds `capability` for `name`.
-    fn granted(
-        &self,
-        capability: Capability,
-        name: &str,
-    ) -> Result<Arc<dyn GuestServices>, String> {
-        self.processes
-            .permit(&self.shared, capability, name)
-            .map_err(|e| e.to_string())?;
-        self.services()
-    }
-
-    /// The services, if this process may manage `sup`'s children.
-    fn supervisor_services(&self, sup: &Target) -> Result<Arc<dyn GuestServices>, String> {
-        self.processes
-            .permit_supervisor(&self.shared, sup)
-            .map_err(|e| e.to_string())?;
-        self.services()
-    }
-
-    /// The services, if this process may run task `plugin` under `sup`.
-    fn task_services(&self, sup: &Target, plugin: &str) -> Result<Arc<dyn GuestServices>, String> {
-        self.processes
-            .permit(&self.shared, Capability::Task, plugin)
-            .map_err(|e| e.to_string())?;
-        self.supervisor_services(sup)
-    }
-
-    /// A handle on `to`, if this process may message it.
-    fn to(&self, to: GuestTarget) -> Result<ProcessRef, GuestCallError> {
-        let to = target(to);
-        self.processes
-            .permit_message(&self.shared, &to)
-            .map_err(refused)?;
-        self.processes.lookup(&to).map_err(guest_error)
-    }
-}
-
-/// A refusal, as the guest reads it.
-fn refused(denied: Denied) -> GuestCallError {
-    GuestCallError::Refused(denied.to_string())
-}
-
-fn target(to: GuestTarget) -> Target {
-    match to {
-        GuestTarget::Pid(pid) => Target::Pid(Pid(pid)),
-        GuestTarget::Name(name) => Target::Name(name),
-        GuestTarget::Via((registry, key)) => Target::Via { registry, key },
-    }
-}
-
-fn guest_error(err: CallError) -> GuestCallError {
-    match err {
-        CallError::NoProc(_) | CallError::NotAServer(_) => GuestCallError::Noproc,
-        CallError::Timeout(_) => GuestCallError::Timeout,
-        CallError::Exited(reason) => GuestCallError::Exited(reason.to_wit()),
     }
 }

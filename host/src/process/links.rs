@@ -147,7 +147,7 @@ impl Processes {
 
     fn deliver_down(&self, watcher: Pid, monitor: u64, pid: Pid, reason: ExitReason) {
         if let Some(mailbox) = self.mailbox_of(watcher) {
-            let _ = mailbox.send(Envelope::Down {
+            mailbox.send(Envelope::Down {
                 monitor,
                 pid,
                 reason,

@@ -8,7 +8,7 @@
 use super::events::Event;
 use super::table::{Processes, Shared};
 use super::{Pid, Target};
-use crate::sandbox::{Capability, Denied};
+use crate::sandbox::{Capability, Denied, QuotaExceeded};
 
 /// How far up a chain of owners a subtree check looks.
 const MAX_OWNER_DEPTH: usize = 64;
@@ -136,7 +136,7 @@ impl Processes {
         let first = self
             .inner
             .denials
-            .insert((caller.plugin.clone(), capability), ())
+            .insert((caller.plugin.clone(), capability.key()), ())
             .is_none();
         if first {
             self.inner.events.publish(Event::CapabilityDenied {
@@ -147,5 +147,22 @@ impl Processes {
             });
         }
         denied
+    }
+
+    /// `caller` went over `quota`: reported once per plugin and quota.
+    pub(super) fn report_quota(&self, caller: &Shared, quota: &QuotaExceeded) {
+        let first = self
+            .inner
+            .denials
+            .insert((caller.plugin.clone(), quota.quota), ())
+            .is_none();
+        if first {
+            self.inner.events.publish(Event::QuotaExceeded {
+                pid: caller.pid,
+                plugin: caller.plugin.clone(),
+                quota: quota.quota,
+                message: quota.to_string(),
+            });
+        }
     }
 }

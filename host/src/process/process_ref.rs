@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::mailbox::{Envelope, Mailbox};
+use super::mailbox::{Envelope, Mailbox, Undelivered};
 use super::{CallError, ExitReason, Pid, Target};
 
 /// A resolved handle to a live GenServer's mailbox: the fast path for
@@ -48,12 +48,12 @@ impl ProcessRef {
     ) -> Result<Vec<u8>, CallError> {
         let (reply, answer) = oneshot::channel();
         self.mailbox
-            .send(Envelope::Call {
+            .post(Envelope::Call {
                 request,
                 reply,
                 from,
             })
-            .map_err(|_| self.gone())?;
+            .map_err(|e| self.undelivered(e))?;
         match timeout {
             Some(timeout) => self.await_answer(answer, timeout).await,
             None => answer
@@ -66,22 +66,23 @@ impl ProcessRef {
     ///
     /// # Errors
     ///
-    /// [`CallError::NoProc`] if the process has exited.
+    /// [`CallError::NoProc`] if the process has exited,
+    /// [`CallError::MailboxFull`] if its mailbox is at its quota.
     pub fn cast(&self, msg: Vec<u8>) -> Result<(), CallError> {
         self.mailbox
-            .send(Envelope::Cast(msg))
-            .map_err(|_| self.gone())
+            .post(Envelope::Cast(msg))
+            .map_err(|e| self.undelivered(e))
     }
 
     /// A plain message to `handle-info`.
     ///
     /// # Errors
     ///
-    /// [`CallError::NoProc`] if the process has exited.
+    /// As for [`ProcessRef::cast`].
     pub fn send(&self, msg: Vec<u8>) -> Result<(), CallError> {
         self.mailbox
-            .send(Envelope::Info(msg))
-            .map_err(|_| self.gone())
+            .post(Envelope::Info(msg))
+            .map_err(|e| self.undelivered(e))
     }
 
     /// The state, through `get-state`.
@@ -91,14 +92,21 @@ impl ProcessRef {
     /// As for [`ProcessRef::call`].
     pub async fn get_state(&self, timeout: Duration) -> Result<Vec<u8>, CallError> {
         let (reply, answer) = oneshot::channel();
-        self.mailbox
-            .send(Envelope::GetState(reply))
-            .map_err(|_| self.gone())?;
+        if !self.mailbox.send(Envelope::GetState(reply)) {
+            return Err(self.gone());
+        }
         self.await_answer(answer, timeout).await
     }
 
     fn gone(&self) -> CallError {
         CallError::NoProc(Target::Pid(self.pid))
+    }
+
+    fn undelivered(&self, why: Undelivered) -> CallError {
+        match why {
+            Undelivered::Closed => self.gone(),
+            Undelivered::Full(quota) => CallError::MailboxFull(self.pid, quota),
+        }
     }
 
     async fn await_answer(

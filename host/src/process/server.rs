@@ -3,16 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::host_calls::ProcessHost;
-use super::mailbox::Envelope;
+use super::mailbox::{Envelope, Inbox};
+use super::process_host::ProcessHost;
 use super::table::{Processes, Shared};
 use super::{CallError, Event, ExitReason};
 use crate::runtime::bindings::server::{CallResult, CastResult};
 use crate::runtime::bindings::types::{Down, ExitSignal, Info, Timeout};
-use crate::runtime::{Crash, Instance};
+use crate::runtime::{Crash, CrashCause, Instance};
+use crate::sandbox::QuotaExceeded;
 
 /// Longest message text quoted in a crash report.
 const MESSAGE_QUOTE_BYTES: usize = 1024;
@@ -23,7 +23,7 @@ pub(crate) struct Server {
     pub(crate) processes: Processes,
     pub(crate) shared: Arc<Shared>,
     pub(crate) instance: Instance,
-    pub(crate) mailbox: mpsc::UnboundedReceiver<Envelope>,
+    pub(crate) mailbox: Inbox,
     pub(crate) timeout: Option<Instant>,
 }
 
@@ -125,6 +125,7 @@ impl Server {
                 pid,
                 reason,
             } => {
+                self.host().monitor_fired(monitor);
                 let down = Info::Down(Down {
                     monitor,
                     pid: pid.0,
@@ -146,6 +147,9 @@ impl Server {
         let from = self.host().begin_call(reply, caller);
         match self.instance.handle_call(&request, from).await {
             Ok(CallResult::Reply((payload, timeout))) => {
+                if let Err(over) = self.host().check_reply(payload.len()) {
+                    return self.crashed(quota_crash(over), Some(describe("call", &request)));
+                }
                 if let Some(reply) = self.host().take_current() {
                     let _ = reply.send(Ok(payload));
                 }
@@ -159,6 +163,10 @@ impl Server {
             }
             Ok(CallResult::Stop((reason, payload))) => {
                 let reason = ExitReason::from_wit(reason);
+                if let Some(Err(over)) = payload.as_ref().map(|p| self.host().check_reply(p.len()))
+                {
+                    return self.crashed(quota_crash(over), Some(describe("call", &request)));
+                }
                 // OTP: terminate runs first, then the reply is sent.
                 let reply = self.host().take_current();
                 self.terminate(&reason).await;
@@ -236,6 +244,15 @@ impl Server {
             message,
             output: crash.output.clone(),
         });
+    }
+}
+
+/// A crash for going over `quota` where the guest had no error to read.
+fn quota_crash(quota: QuotaExceeded) -> Crash {
+    Crash {
+        cause: CrashCause::Quota(quota),
+        backtrace: Vec::new(),
+        output: String::new(),
     }
 }
 

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::sync::Mutex;
 
-use tokio::sync::mpsc;
+use super::mailbox::mailbox;
 
 use super::events::Event;
-use super::host_calls::ProcessHost;
 use super::names::ViaName;
+use super::process_host::ProcessHost;
 use super::server::Server;
 use super::table::{Entry, Processes, Shared};
 use super::{ExitNotice, ExitReason, ExitSender, Pid, SpawnError};
@@ -83,7 +83,8 @@ impl Processes {
                 .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             return Err(err.into());
         }
-        let (tx, rx) = mpsc::unbounded_channel();
+        self.own(&shared);
+        let (tx, rx) = mailbox(&spec.policy.quotas);
         self.inner.entries.insert(
             pid,
             Entry {
@@ -203,10 +204,31 @@ impl Processes {
     /// with its names and keys.
     pub(super) fn forget(&self, shared: &Shared) {
         self.inner.entries.remove(&shared.pid);
+        self.disown(shared);
         self.release_names(shared.pid);
         self.inner
             .live
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Processes {
+    /// Count `shared` against its owner's `children` quota.
+    pub(super) fn own(&self, shared: &Shared) {
+        if let Some(owner) = shared.owner.and_then(|o| self.shared_of(o)) {
+            owner
+                .owned
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// `shared` is gone: its owner may start another.
+    fn disown(&self, shared: &Shared) {
+        if let Some(owner) = shared.owner.and_then(|o| self.shared_of(o)) {
+            owner
+                .owned
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use super::services::GuestServices;
 use super::watchers::Watchers;
 use super::{CallError, ExitReason, Pid, ProcessRef, Target};
 use crate::runtime::{Plugin, PluginVersion};
-use crate::sandbox::{Capability, Limits, Policy};
+use crate::sandbox::{Limits, Policy};
 
 /// The live processes of one host. Cheap to clone: every clone is the same
 /// table.
@@ -35,9 +35,9 @@ pub(super) struct TableInner {
     pub(super) live: AtomicUsize,
     pub(super) max_processes: u32,
     pub(super) events: EventBus,
-    /// Refusals already reported, by plugin and capability: each is
-    /// reported once.
-    pub(super) denials: DashMap<(String, Capability), ()>,
+    /// Refusals already reported, by plugin and capability or quota key:
+    /// each is reported once.
+    pub(super) denials: DashMap<(String, &'static str), ()>,
     names: OnceLock<Weak<dyn Names>>,
     services: OnceLock<Weak<dyn GuestServices>>,
 }
@@ -66,6 +66,8 @@ pub(crate) struct Shared {
     /// a task), if one did: a process may always stop, link to and monitor
     /// what it started, and what those started.
     pub(crate) owner: Option<Pid>,
+    /// How many live processes it owns (its `children` quota).
+    pub(super) owned: AtomicUsize,
     /// The name it was started under, if any.
     pub(crate) name: Option<String>,
     /// Its monitors and links.
@@ -90,6 +92,7 @@ impl Shared {
             limits: Limits::default(),
             policy: Arc::new(Policy::default()),
             owner: None,
+            owned: AtomicUsize::new(0),
             name: None,
             watchers: Mutex::new(Watchers::default()),
             parent: None,
@@ -112,6 +115,20 @@ impl Shared {
         self.version()
             .map(|v| v.vsn().to_string())
             .unwrap_or_default()
+    }
+
+    /// How many live processes it owns.
+    pub(crate) fn owned(&self) -> usize {
+        self.owned.load(Ordering::Relaxed)
+    }
+
+    /// How many links it holds.
+    pub(crate) fn link_count(&self) -> usize {
+        self.watchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .links
+            .len()
     }
 
     pub(crate) fn set_version(&self, version: Arc<PluginVersion>) {
@@ -340,7 +357,7 @@ impl Processes {
         };
         match &entry.mailbox {
             Some(mailbox) if entry.shared.trap_exit.load(Ordering::Relaxed) => {
-                let _ = mailbox.send(Envelope::Exit { from, reason });
+                mailbox.send(Envelope::Exit { from, reason });
             }
             _ => kill_task(&entry.shared, reason),
         }

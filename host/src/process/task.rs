@@ -4,9 +4,11 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
-use super::host_calls::ProcessHost;
+use super::mailbox::mailbox;
+
+use super::process_host::ProcessHost;
 use super::spawn::ExitGuard;
 use super::table::{Entry, Processes, Shared};
 use super::{Event, ExitReason, ExitSender, Pid, SpawnError, TaskOutcome};
@@ -61,9 +63,10 @@ impl Processes {
             parent,
             ..Shared::new(pid, plugin.name())
         });
+        self.own(&shared);
         // A task takes no messages; the mailbox is there so that its pid
         // resolves like any process's.
-        let (tx, mailbox) = mpsc::unbounded_channel();
+        let (tx, mailbox) = mailbox(&shared.policy.quotas);
         self.inner.entries.insert(
             pid,
             Entry {

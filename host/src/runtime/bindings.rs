@@ -9,6 +9,9 @@ wasmtime::component::bindgen!({
     world: "gen-server",
     path: "../wit",
     imports: {
+        "overseer:plugin/host.send-after": trappable,
+        "overseer:plugin/host.reply": trappable,
+        "overseer:plugin/host.monitor": trappable,
         "overseer:plugin/host.call": async,
         "overseer:plugin/host.start-child": async,
         "overseer:plugin/host.terminate-child": async,

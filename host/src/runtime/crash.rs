@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use wasmtime::{Trap, WasmBacktrace};
 
-use crate::sandbox::{DeadlineExceeded, MemoryLimitExceeded};
+use crate::sandbox::{DeadlineExceeded, MemoryLimitExceeded, QuotaExceeded};
 
 /// A guest crash: the cause, the guest's call stack when it happened, and the
 /// tail of what it printed.
@@ -39,6 +39,9 @@ pub enum CrashCause {
     },
     /// The guest's call stack overflowed.
     StackOverflow,
+    /// The guest went over one of its plugin's quotas where it has no
+    /// error to be told (a timer, a monitor, a reply).
+    Quota(QuotaExceeded),
     /// The host could not run the guest (instantiation failed, a host import
     /// failed).
     Host(String),
@@ -62,6 +65,7 @@ impl fmt::Display for CrashCause {
                 "memory limit: guest tried to grow its memory to {requested_bytes} bytes, limit {limit_bytes} bytes"
             ),
             CrashCause::StackOverflow => write!(f, "stack overflow: guest call stack exhausted"),
+            CrashCause::Quota(quota) => quota.fmt(f),
             CrashCause::Host(what) => write!(f, "host error: {what}"),
         }
     }
@@ -114,6 +118,9 @@ fn classify(err: &wasmtime::Error, output: &str) -> CrashCause {
             limit_bytes: limit.limit_bytes,
             requested_bytes: limit.requested_bytes,
         };
+    }
+    if let Some(quota) = err.downcast_ref::<QuotaExceeded>() {
+        return CrashCause::Quota(quota.clone());
     }
     if let Some(deadline) = err.downcast_ref::<DeadlineExceeded>() {
         return CrashCause::CpuDeadline(deadline.deadline);

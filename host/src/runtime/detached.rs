@@ -4,6 +4,7 @@ use super::host::{
     Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
     Timeout,
 };
+use crate::sandbox::QuotaExceeded;
 
 /// The host side of an instance that is not (yet) a process: the vsn probe,
 /// and a fresh instance waiting for a code change, which gets the process's
@@ -14,13 +15,15 @@ impl HostCalls for Detached {
     fn self_pid(&mut self) -> u64 {
         0
     }
-    fn send_after(&mut self, _msg: Vec<u8>, _ms: u32) -> u64 {
-        0
+    fn send_after(&mut self, _msg: Vec<u8>, _ms: u32) -> Result<u64, QuotaExceeded> {
+        Ok(0)
     }
     fn cancel_timer(&mut self, _timer: u64) -> bool {
         false
     }
-    fn reply(&mut self, _to: Caller, _msg: Vec<u8>) {}
+    fn reply(&mut self, _to: Caller, _msg: Vec<u8>) -> Result<(), QuotaExceeded> {
+        Ok(())
+    }
     fn trap_exit(&mut self, _enabled: bool) {}
     fn log(&mut self, _level: LogLevel, _msg: String) {}
     fn config(&mut self, _key: String) -> Option<Vec<u8>> {
@@ -38,8 +41,8 @@ impl HostCalls for Detached {
     fn call(&mut self, _to: GuestTarget, _request: Vec<u8>, _timeout: Timeout) -> PendingCall {
         Box::pin(async { Err(GuestCallError::Noproc) })
     }
-    fn monitor(&mut self, _pid: u64) -> u64 {
-        0
+    fn monitor(&mut self, _pid: u64) -> Result<u64, QuotaExceeded> {
+        Ok(0)
     }
     fn demonitor(&mut self, _monitor: u64) -> bool {
         false

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::bindings::overseer::plugin::types;
+use crate::sandbox::QuotaExceeded;
 
 pub use types::{CallError as GuestCallError, Caller, LogLevel, Target as GuestTarget, Timeout};
 
@@ -23,12 +24,13 @@ pub type PendingSupervisor<T> = Pin<Box<dyn Future<Output = Result<T, String>> +
 pub trait HostCalls: Send + 'static {
     /// The calling process's pid.
     fn self_pid(&mut self) -> u64;
-    /// Deliver `msg` to the process's `handle-info` after `ms` ms.
-    fn send_after(&mut self, msg: Vec<u8>, ms: u32) -> u64;
+    /// Deliver `msg` to the process's `handle-info` after `ms` ms. Past the
+    /// timers quota the guest traps.
+    fn send_after(&mut self, msg: Vec<u8>, ms: u32) -> Result<u64, QuotaExceeded>;
     /// Cancel a `send_after` timer; true if it had not fired.
     fn cancel_timer(&mut self, timer: u64) -> bool;
-    /// Answer a deferred call.
-    fn reply(&mut self, to: Caller, msg: Vec<u8>);
+    /// Answer a deferred call. A reply past the reply quota traps.
+    fn reply(&mut self, to: Caller, msg: Vec<u8>) -> Result<(), QuotaExceeded>;
     /// Set or clear trap-exit.
     fn trap_exit(&mut self, enabled: bool);
     /// A log line from the guest.
@@ -43,8 +45,9 @@ pub trait HostCalls: Send + 'static {
     fn cast(&mut self, to: GuestTarget, msg: Vec<u8>) -> Result<(), GuestCallError>;
     /// Start a call to `to`; the future resolves to its reply.
     fn call(&mut self, to: GuestTarget, request: Vec<u8>, timeout: Timeout) -> PendingCall;
-    /// Monitor `pid`; returns the reference.
-    fn monitor(&mut self, pid: u64) -> u64;
+    /// Monitor `pid`; returns the reference. Past the monitors quota the
+    /// guest traps.
+    fn monitor(&mut self, pid: u64) -> Result<u64, QuotaExceeded>;
     /// Remove a monitor; true if it was active.
     fn demonitor(&mut self, monitor: u64) -> bool;
     /// Link with `pid`.

@@ -16,16 +16,16 @@ impl host::Host for StoreData {
         self.host.self_pid()
     }
 
-    fn send_after(&mut self, msg: Vec<u8>, ms: u32) -> u64 {
-        self.host.send_after(msg, ms)
+    fn send_after(&mut self, msg: Vec<u8>, ms: u32) -> wasmtime::Result<u64> {
+        Ok(self.host.send_after(msg, ms)?)
     }
 
     fn cancel_timer(&mut self, timer: u64) -> bool {
         self.host.cancel_timer(timer)
     }
 
-    fn reply(&mut self, to: Caller, msg: Vec<u8>) {
-        self.host.reply(to, msg)
+    fn reply(&mut self, to: Caller, msg: Vec<u8>) -> wasmtime::Result<()> {
+        Ok(self.host.reply(to, msg)?)
     }
 
     fn trap_exit(&mut self, enabled: bool) {
@@ -62,8 +62,8 @@ impl host::Host for StoreData {
         self.wait(waiting).await
     }
 
-    fn monitor(&mut self, pid: u64) -> u64 {
-        self.host.monitor(pid)
+    fn monitor(&mut self, pid: u64) -> wasmtime::Result<u64> {
+        Ok(self.host.monitor(pid)?)
     }
 
     fn demonitor(&mut self, monitor: u64) -> bool {

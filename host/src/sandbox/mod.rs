@@ -29,7 +29,9 @@
 mod grants;
 mod limits;
 mod policy;
+mod quotas;
 
 pub use grants::{Capability, Denied, Grants, NameSet};
 pub use limits::{DeadlineExceeded, Limits, MemoryLimitExceeded, MemoryLimiter};
 pub use policy::Policy;
+pub use quotas::{QuotaExceeded, Quotas};

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::sandbox::{Grants, NameSet, Policy};
+use crate::sandbox::{Grants, NameSet, Policy, Quotas};
 
 /// `[plugin.NAME]`: a plugin's grants.
 #[derive(Deserialize)]
@@ -27,6 +27,8 @@ pub(super) struct PluginSection {
     env: NameSet,
     #[serde(default)]
     link_outside: bool,
+    #[serde(default)]
+    quotas: Quotas,
 }
 
 impl PluginSection {
@@ -43,6 +45,7 @@ impl PluginSection {
                 env: self.env.clone(),
                 link_outside: self.link_outside,
             },
+            quotas: self.quotas,
         }
     }
 }

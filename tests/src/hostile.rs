@@ -1,0 +1,82 @@
+//! The hostile-plugin suite's stage: an attacker `h` (the `hostile`
+//! plugin), a healthy counter `c` beside it, and what the suite checks
+//! after every attack: the counter still answers, nothing but the attacker
+//! restarted, and the host's memory stayed bounded.
+
+use std::path::Path;
+
+use overseer::application::{Application, parse_manifest};
+use serde_json::{Value, json};
+
+use crate::{TestApp, node, plugins_dir, worker};
+
+/// The most the test process's resident memory may reach while an attack
+/// runs (every attack without its bound would take gigabytes).
+pub const RSS_BOUND_BYTES: u64 = 1 << 30;
+
+/// An application with the attacker `h`, whose plugin section is
+/// `[plugin.hostile]` + `grants`, the counter `c`, a DynamicSupervisor
+/// `jobs`, a Task.Supervisor `tasks`, and `more` children.
+pub async fn stage(grants: &str, more: &str) -> TestApp {
+    let text = format!(
+        "[app]\nname = \"hostile\"\nplugins = {:?}\n[app.env]\nopen = 1\nsecret = \"hunter2\"\n\
+         [app.upgrade]\nwatch = false\n\
+         [plugin.hostile]\n{grants}\n\
+         [supervisor]\nmax_restarts = 1000\nmax_seconds = 1\n{}{}\
+         [[supervisor.children]]\nid = \"jobs\"\ntype = \"dynamic_supervisor\"\nname = \"jobs\"\n\
+         [[supervisor.children]]\nid = \"tasks\"\ntype = \"task_supervisor\"\nname = \"tasks\"\n{more}",
+        plugins_dir().display().to_string(),
+        worker("c", "counter", ""),
+        worker("h", "hostile", ""),
+    );
+    let node = node();
+    let events = node.events().subscribe();
+    let manifest =
+        parse_manifest(Path::new("hostile.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+    let app = Application::start(&node, &manifest)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    TestApp::new(node, app, &manifest, events)
+}
+
+/// Ask the attacker `h` to run `attack`; its reply, or the call's error.
+pub async fn attack(app: &TestApp, attack: Value) -> Result<Value, String> {
+    app.call("h", attack).await.map_err(|e| e.to_string())
+}
+
+/// What every attack must leave true: the counter answers (and counts on
+/// from where it was), no child but the attacker was restarted, and the
+/// test process's memory stayed under [`RSS_BOUND_BYTES`].
+pub async fn assert_contained(app: &TestApp, counted: &mut i64) {
+    *counted += 1;
+    assert_eq!(
+        app.call("c", json!("increment")).await,
+        Ok(json!(*counted)),
+        "the healthy counter answers, with its state"
+    );
+    let children = app
+        .app
+        .root()
+        .which_children()
+        .await
+        .expect("the root runs");
+    for child in children.iter().filter(|c| c.id != "h") {
+        assert_eq!(
+            child.restarts, 0,
+            "{} was restarted: {children:?}",
+            child.id
+        );
+    }
+    let rss = resident_bytes();
+    assert!(rss < RSS_BOUND_BYTES, "resident memory {rss} bytes");
+}
+
+/// The test process's resident memory, from `/proc/self/status`.
+pub fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
