@@ -14,10 +14,11 @@ use crate::{TestApp, node, plugins_dir, worker};
 /// runs (every attack without its bound would take gigabytes).
 pub const RSS_BOUND_BYTES: u64 = 1 << 30;
 
-/// An application with the attacker `h`, whose plugin section is
-/// `[plugin.hostile]` + `grants`, the counter `c`, a DynamicSupervisor
-/// `jobs`, a Task.Supervisor `tasks`, and `more` children.
-pub async fn stage(grants: &str, more: &str) -> TestApp {
+/// An application with the attacker `h` (its child spec's extra lines
+/// `h_extra`), whose plugin section is `[plugin.hostile]` + `grants`, the
+/// counter `c`, a DynamicSupervisor `jobs`, a Task.Supervisor `tasks`, and
+/// `more` children.
+pub async fn stage(grants: &str, h_extra: &str, more: &str) -> TestApp {
     let text = format!(
         "[app]\nname = \"hostile\"\nplugins = {:?}\n[app.env]\nopen = 1\nsecret = \"hunter2\"\n\
          [app.upgrade]\nwatch = false\n\
@@ -27,7 +28,7 @@ pub async fn stage(grants: &str, more: &str) -> TestApp {
          [[supervisor.children]]\nid = \"tasks\"\ntype = \"task_supervisor\"\nname = \"tasks\"\n{more}",
         plugins_dir().display().to_string(),
         worker("c", "counter", ""),
-        worker("h", "hostile", ""),
+        worker("h", "hostile", h_extra),
     );
     let node = node();
     let events = node.events().subscribe();

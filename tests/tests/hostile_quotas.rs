@@ -9,7 +9,7 @@ use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mailbox_flood_stops_at_the_quota_for_the_sender() {
-    let app = stage("", "").await;
+    let app = stage("", "", "").await;
     let mut counted = 0;
     let me = attack(&app, json!("pid")).await.expect("pid");
     // Attack 3: 4 MiB sent to itself, again and again.
@@ -58,7 +58,7 @@ async fn a_mailbox_flood_stops_at_the_quota_for_the_sender() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_huge_reply_crashes_the_one_replying() {
-    let mut app = stage("", "").await;
+    let mut app = stage("", "", "").await;
     let mut counted = 0;
     let h = app.pid("h");
     let reply = attack(&app, json!({"reply_mb": 9})).await;
@@ -79,7 +79,7 @@ async fn a_huge_reply_crashes_the_one_replying() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timer_and_monitor_bombs_crash_the_bomber() {
-    let mut app = stage("", "").await;
+    let mut app = stage("", "", "").await;
     let mut counted = 0;
     let h = app.pid("h");
     assert_eq!(attack(&app, json!({"timers": 1000})).await, Ok(json!(1000)));
@@ -116,6 +116,7 @@ async fn reported(app: &mut overseer_tests::TestApp) -> &'static str {
 async fn a_spawn_bomb_stops_at_the_children_quota() {
     let app = stage(
         "supervisors = [\"jobs\"]\n[plugin.hostile.quotas]\nchildren = 5\nlinks = 2\nnames = 3\n",
+        "",
         "",
     )
     .await;
@@ -166,7 +167,7 @@ async fn a_spawn_bomb_stops_at_the_children_quota() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_log_flood_is_escaped_cut_and_rate_limited() {
-    let mut app = stage("", "").await;
+    let mut app = stage("", "", "").await;
     let mut counted = 0;
     let h = app.pid("h");
     assert_eq!(

@@ -17,7 +17,7 @@ use crate::process::{
 };
 use crate::registry::{Naming, Registry, RegistryError};
 use crate::runtime::{Plugin, PluginError, PluginStore, Runtime};
-use crate::sandbox::Policy;
+use crate::sandbox::{Limits, Policy};
 use crate::supervisor::{ChildError, PoolError, PoolRef, Supervision, SupervisorRef};
 
 /// A running Overseer host. Cheap to clone: every clone is the same host.
@@ -86,7 +86,10 @@ pub enum TaskStartError {
 impl Node {
     /// A host on `runtime`, with no processes.
     pub fn new(runtime: Runtime) -> Node {
-        let processes = Processes::new(runtime.config().max_processes);
+        let processes = Processes::new(
+            runtime.config().max_processes,
+            runtime.config().memory_budget(),
+        );
         let naming = Naming::install(&processes);
         let inner = Arc::new_cyclic(|me: &Weak<NodeInner>| {
             processes.set_services(me.clone());
@@ -333,6 +336,7 @@ impl Node {
             input,
             owner,
             link,
+            limits: self.capped_by_owner(Limits::default(), owner),
         };
         match sup_ref {
             Some(sup_ref) => {

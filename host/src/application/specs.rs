@@ -9,6 +9,7 @@ use super::node::Node;
 use super::start::{ChildSpecError, WorkerStart};
 use crate::process::{Pid, ProcessSpec};
 use crate::runtime::Plugin;
+use crate::sandbox::Limits;
 use crate::supervisor::{
     BoxFuture, ChildSpec, ChildType, DynamicSupervisorSpec, StartChild, SupervisorSpec,
     SupervisorStart,
@@ -102,11 +103,15 @@ impl Node {
                 max,
             });
         }
-        let mut limits = worker.limits;
-        if let Some(theirs) = owner.and_then(|o| self.processes().limits_of(o)) {
-            limits.memory_bytes = limits.memory_bytes.min(theirs.memory_bytes);
-            limits.cpu_deadline = limits.cpu_deadline.min(theirs.cpu_deadline);
+        let max_cpu = self.runtime().config().max_cpu_deadline;
+        if worker.limits.cpu_deadline > max_cpu {
+            return Err(ChildSpecError::CpuLimit {
+                id: id.to_string(),
+                asked_ms: worker.limits.cpu_deadline.as_millis(),
+                max_ms: max_cpu.as_millis(),
+            });
         }
+        let limits = self.capped_by_owner(worker.limits, owner);
         Ok(ProcessSpec {
             id: id.to_string(),
             plugin: self.plugin(worker).await?,
@@ -117,6 +122,16 @@ impl Node {
             policy: self.policy(worker.plugin_name()),
             owner,
         })
+    }
+
+    /// `limits`, each no higher than `owner`'s own: what a guest starts
+    /// gets no more than it has.
+    pub(super) fn capped_by_owner(&self, mut limits: Limits, owner: Option<Pid>) -> Limits {
+        if let Some(theirs) = owner.and_then(|o| self.processes().limits_of(o)) {
+            limits.memory_bytes = limits.memory_bytes.min(theirs.memory_bytes);
+            limits.cpu_deadline = limits.cpu_deadline.min(theirs.cpu_deadline);
+        }
+        limits
     }
 
     async fn plugin(&self, worker: &WorkerDecl) -> Result<Arc<Plugin>, ChildSpecError> {

@@ -34,6 +34,16 @@ pub enum ChildSpecError {
         /// The host's.
         max: u64,
     },
+    /// It asks for a longer CPU deadline than the host allows any callback.
+    #[error("child '{id}': cpu deadline {asked_ms} ms exceeds the host's maximum of {max_ms} ms")]
+    CpuLimit {
+        /// The child.
+        id: String,
+        /// Its deadline, in ms.
+        asked_ms: u128,
+        /// The host's, in ms.
+        max_ms: u128,
+    },
 }
 
 /// Why a start function could not merge its supervisor's extra args.

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use anyhow::Context;
 use anyhow::anyhow;
 use clap::Args;
 use overseer::application::{Application, Node, load_manifest};
@@ -27,6 +28,10 @@ pub struct RunArgs {
     manifest: PathBuf,
     #[command(flatten)]
     control: ControlArg,
+    /// Refuse to start a process when the memory limits of the live ones
+    /// would add up to more than this many MiB (default: no budget).
+    #[arg(long, value_name = "MIB")]
+    memory_budget_mb: Option<u64>,
 }
 
 /// Why the host is stopping.
@@ -56,8 +61,16 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
         .parent()
         .unwrap_or(Path::new(""))
         .join(".overseer/cache");
+    let memory_budget_bytes = match args.memory_budget_mb {
+        Some(mb) => Some(
+            mb.checked_mul(1 << 20)
+                .context("--memory-budget-mb: too large to count in bytes")?,
+        ),
+        None => None,
+    };
     let runtime = Runtime::new(HostConfig {
         cache_dir: Some(cache_dir),
+        memory_budget_bytes,
         ..HostConfig::default()
     })?;
     let node = Node::new(runtime);

@@ -37,6 +37,19 @@ pub enum SpawnError {
     /// The host's process cap is reached.
     #[error("too many processes: the host's cap of {0} live processes is reached")]
     TooManyProcesses(u32),
+    /// Its memory limit would take the live processes' limits, together,
+    /// past the host's memory budget.
+    #[error(
+        "memory budget: a process with a {asked}-byte memory limit would take the host past its budget of {budget} bytes ({reserved} reserved by live processes)"
+    )]
+    MemoryBudget {
+        /// The new process's limit.
+        asked: u64,
+        /// What live processes hold already.
+        reserved: u64,
+        /// The host's budget.
+        budget: u64,
+    },
     /// Its name, or its via key, is held by a live process (or its registry
     /// does not exist).
     #[error(transparent)]

@@ -11,7 +11,7 @@ use super::{Pid, Target};
 use crate::sandbox::{Capability, Denied, QuotaExceeded};
 
 /// How far up a chain of owners a subtree check looks.
-const MAX_OWNER_DEPTH: usize = 64;
+pub(super) const MAX_OWNER_DEPTH: usize = 64;
 
 impl Processes {
     /// Whether `caller` may message `target`: itself, its subtree, a name it

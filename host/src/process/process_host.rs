@@ -158,10 +158,12 @@ impl ProcessHost {
             .map_err(|e| e.to_string())
     }
 
-    /// Room for one more child or task started by this process.
+    /// Room for one more child or task started by this process, in its
+    /// own subtree and in those of the owners above it.
     pub(super) fn room_for_a_child(&self) -> Result<(), String> {
-        self.room("children", self.quotas().children, self.shared.owned())
-            .map_err(|e| e.to_string())
+        self.shared
+            .room_for_a_child()
+            .map_err(|limit| self.over(QuotaExceeded::new("children", limit)).to_string())
     }
 
     /// A log line from the guest, escaped, cut and rate-limited.

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 
 use super::mailbox::mailbox;
 
@@ -63,7 +64,7 @@ impl Processes {
         parent: Option<Pid>,
         watchers: Vec<ExitSender>,
     ) -> Result<Spawned, SpawnError> {
-        self.reserve()?;
+        self.reserve(spec.limits.memory_bytes)?;
         let pid = self.alloc_pid();
         let version = spec.plugin.current();
         let shared = Arc::new(Shared {
@@ -78,9 +79,7 @@ impl Processes {
             ..Shared::new(pid, &spec.id)
         });
         if let Err(err) = self.take_name(pid, spec.name.as_deref()) {
-            self.inner
-                .live
-                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            self.unreserve(spec.limits.memory_bytes);
             return Err(err.into());
         }
         self.own(&shared);
@@ -206,28 +205,36 @@ impl Processes {
         self.inner.entries.remove(&shared.pid);
         self.disown(shared);
         self.release_names(shared.pid);
-        self.inner
-            .live
-            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.unreserve(shared.limits.memory_bytes);
     }
 }
 
 impl Processes {
-    /// Count `shared` against its owner's `children` quota.
+    /// Count `shared` against its owner's `children` quota, and its
+    /// owner's owner's, up the chain: a quota bounds a whole subtree.
     pub(super) fn own(&self, shared: &Shared) {
-        if let Some(owner) = shared.owner.and_then(|o| self.shared_of(o)) {
-            owner
-                .owned
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut counters = Vec::new();
+        let mut owner = shared.owner;
+        while let Some(pid) = owner {
+            let Some(above) = self.shared_of(pid) else {
+                break;
+            };
+            if counters.len() >= super::permits::MAX_OWNER_DEPTH {
+                break;
+            }
+            above.owned.fetch_add(1, Ordering::Relaxed);
+            counters.push((above.owned.clone(), above.policy.quotas.children));
+            owner = above.owner;
         }
+        *shared.counted_by.lock().unwrap_or_else(|p| p.into_inner()) = counters;
     }
 
-    /// `shared` is gone: its owner may start another.
+    /// `shared` is gone: its owners may start another.
     fn disown(&self, shared: &Shared) {
-        if let Some(owner) = shared.owner.and_then(|o| self.shared_of(o)) {
-            owner
-                .owned
-                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        let counters =
+            std::mem::take(&mut *shared.counted_by.lock().unwrap_or_else(|p| p.into_inner()));
+        for (counter, _) in counters {
+            counter.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

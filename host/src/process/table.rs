@@ -34,6 +34,9 @@ pub(super) struct TableInner {
     /// Live GenServers and tasks (not supervisors).
     pub(super) live: AtomicUsize,
     pub(super) max_processes: u32,
+    /// Memory limits of live processes, summed; bounded by `memory_budget`.
+    reserved_memory: AtomicU64,
+    memory_budget: u64,
     pub(super) events: EventBus,
     /// Refusals already reported, by plugin and capability or quota key:
     /// each is reported once.
@@ -66,8 +69,11 @@ pub(crate) struct Shared {
     /// a task), if one did: a process may always stop, link to and monitor
     /// what it started, and what those started.
     pub(crate) owner: Option<Pid>,
-    /// How many live processes it owns (its `children` quota).
-    pub(super) owned: AtomicUsize,
+    /// How many live processes its subtree holds (its `children` quota).
+    pub(super) owned: Arc<AtomicUsize>,
+    /// The subtree counts of its owner and the owner's owners, each of
+    /// which counts it while it lives, with each one's `children` quota.
+    pub(super) counted_by: Mutex<Vec<(Arc<AtomicUsize>, usize)>>,
     /// The name it was started under, if any.
     pub(crate) name: Option<String>,
     /// Its monitors and links.
@@ -92,7 +98,8 @@ impl Shared {
             limits: Limits::default(),
             policy: Arc::new(Policy::default()),
             owner: None,
-            owned: AtomicUsize::new(0),
+            owned: Arc::default(),
+            counted_by: Mutex::default(),
             name: None,
             watchers: Mutex::new(Watchers::default()),
             parent: None,
@@ -117,9 +124,26 @@ impl Shared {
             .unwrap_or_default()
     }
 
-    /// How many live processes it owns.
+    /// How many live processes it started, and they started, and so on.
     pub(crate) fn owned(&self) -> usize {
         self.owned.load(Ordering::Relaxed)
+    }
+
+    /// Whether it and every owner above it have room in their subtree
+    /// for one more process; if not, the quota that is full.
+    pub(crate) fn room_for_a_child(&self) -> Result<(), usize> {
+        let own = self.policy.quotas.children;
+        if self.owned() >= own {
+            return Err(own);
+        }
+        let counted_by = self.counted_by.lock().unwrap_or_else(|p| p.into_inner());
+        match counted_by
+            .iter()
+            .find(|(count, limit)| count.load(Ordering::Relaxed) >= *limit)
+        {
+            Some((_, limit)) => Err(*limit),
+            None => Ok(()),
+        }
     }
 
     /// How many links it holds.
@@ -155,15 +179,18 @@ pub struct ProcessInfo {
 
 impl Processes {
     /// An empty table for at most `max_processes` live GenServers and
-    /// tasks. It needs no wasm engine: supervisors can be run, and tested,
+    /// tasks, whose memory limits together stay within `memory_budget`
+    /// bytes. It needs no wasm engine: supervisors can be run, and tested,
     /// on a table of their own.
-    pub fn new(max_processes: u32) -> Processes {
+    pub fn new(max_processes: u32, memory_budget: u64) -> Processes {
         Processes {
             inner: Arc::new(TableInner {
                 entries: DashMap::new(),
                 next_pid: AtomicU64::new(1),
                 live: AtomicUsize::new(0),
                 max_processes,
+                reserved_memory: AtomicU64::new(0),
+                memory_budget,
                 events: EventBus::default(),
                 denials: DashMap::new(),
                 names: OnceLock::new(),
@@ -215,13 +242,34 @@ impl Processes {
     }
 
     /// Count one more live process, unless the cap is reached.
-    pub(super) fn reserve(&self) -> Result<(), super::SpawnError> {
+    pub(super) fn reserve(&self, memory_bytes: u64) -> Result<(), super::SpawnError> {
         let max = self.inner.max_processes;
         if self.inner.live.fetch_add(1, Ordering::Relaxed) >= max as usize {
             self.inner.live.fetch_sub(1, Ordering::Relaxed);
             return Err(super::SpawnError::TooManyProcesses(max));
         }
+        let budget = self.inner.memory_budget;
+        let before = self
+            .inner
+            .reserved_memory
+            .fetch_add(memory_bytes, Ordering::Relaxed);
+        if before.saturating_add(memory_bytes) > budget {
+            self.unreserve(memory_bytes);
+            return Err(super::SpawnError::MemoryBudget {
+                asked: memory_bytes,
+                reserved: before,
+                budget,
+            });
+        }
         Ok(())
+    }
+
+    /// Give back what [`reserve`](Self::reserve) took.
+    pub(super) fn unreserve(&self, memory_bytes: u64) {
+        self.inner.live.fetch_sub(1, Ordering::Relaxed);
+        self.inner
+            .reserved_memory
+            .fetch_sub(memory_bytes, Ordering::Relaxed);
     }
 
     /// Enter a process that has no mailbox (a supervisor or a pool), so

@@ -28,6 +28,8 @@ pub struct TaskSpec {
     pub owner: Option<Pid>,
     /// A process to link it to before it runs (Elixir's `async`).
     pub link: Option<Pid>,
+    /// Its sandbox limits.
+    pub limits: Limits,
 }
 
 impl Processes {
@@ -53,14 +55,16 @@ impl Processes {
             policy,
             owner,
             link,
+            limits,
         } = spec;
-        self.reserve()?;
+        self.reserve(limits.memory_bytes)?;
         let pid = self.alloc_pid();
         let shared = Arc::new(Shared {
             plugin: plugin.name().to_string(),
             policy,
             owner,
             parent,
+            limits,
             ..Shared::new(pid, plugin.name())
         });
         self.own(&shared);
@@ -85,7 +89,7 @@ impl Processes {
         let task = tokio::spawn(async move {
             let mut guard = guard;
             let _mailbox = mailbox;
-            let outcome = plugin.run(Box::new(host), &Limits::default(), &input).await;
+            let outcome = plugin.run(Box::new(host), &limits, &input).await;
             let (reason, outcome) = match outcome {
                 Ok(Ok(output)) => (ExitReason::Normal, Ok(output)),
                 Ok(Err(message)) => {

@@ -46,6 +46,15 @@ pub struct HostConfig {
     /// Where compiled plugins are cached across host runs, keyed by content
     /// hash and engine settings. None: compile every time.
     pub cache_dir: Option<PathBuf>,
+    /// The longest CPU deadline any one callback may be given: a child spec
+    /// asking for more is refused. Default 60 s.
+    pub max_cpu_deadline: Duration,
+    /// The most memory the live processes' limits may add up to: a start
+    /// past it is refused with a clear error rather than left to the
+    /// kernel's OOM killer. None (the default): no budget, since ten
+    /// thousand processes at the default 64 MiB limit add up to 640 GB
+    /// though each uses a few MiB; set it to make every limit a promise.
+    pub memory_budget_bytes: Option<u64>,
 }
 
 impl Default for HostConfig {
@@ -58,7 +67,16 @@ impl Default for HostConfig {
             spare_slots: 256,
             keep_resident_bytes: 4 << 20,
             cache_dir: None,
+            max_cpu_deadline: Duration::from_secs(60),
+            memory_budget_bytes: None,
         }
+    }
+}
+
+impl HostConfig {
+    /// The memory budget, or `u64::MAX` when there is none.
+    pub fn memory_budget(&self) -> u64 {
+        self.memory_budget_bytes.unwrap_or(u64::MAX)
     }
 }
 

@@ -199,6 +199,7 @@ impl StoreData {
     /// a pool): the wait is not this callback's CPU time.
     async fn wait<F: Future>(&mut self, waiting: F) -> F::Output {
         let started = Instant::now();
+        self.pause_deadline();
         let outcome = waiting.await;
         self.exclude_from_deadline(started.elapsed());
         outcome

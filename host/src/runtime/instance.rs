@@ -13,6 +13,7 @@ use super::bindings::{GenServer, GenServerPre};
 use super::crash::Crash;
 use super::host::HostCalls;
 use super::output::GuestOutput;
+use super::watchdog::{WallDeadline, bounded};
 use crate::sandbox::{DeadlineExceeded, Limits, MemoryLimiter};
 
 /// The data of one Store: the process's host side, WASI, limits.
@@ -24,6 +25,8 @@ pub struct StoreData {
     output: GuestOutput,
     callback_started: Instant,
     cpu_deadline: Duration,
+    /// The running callback's wall-clock end, for the watchdog.
+    wall: WallDeadline,
 }
 
 /// [`HostCalls`] that can be downcast back to the process's own type.
@@ -43,6 +46,13 @@ impl StoreData {
     /// guest spent blocked in a host call, not computing.
     pub(crate) fn exclude_from_deadline(&mut self, waited: Duration) {
         self.callback_started += waited;
+        self.wall.set(self.callback_started + self.cpu_deadline);
+    }
+
+    /// The guest waits on the host's own business (a reply, a supervisor):
+    /// the watchdog leaves it be until [`exclude_from_deadline`](Self::exclude_from_deadline).
+    pub(crate) fn pause_deadline(&self) {
+        self.wall.pause();
     }
 }
 
@@ -76,6 +86,7 @@ pub(crate) fn new_store(
         output,
         callback_started: Instant::now(),
         cpu_deadline: limits.cpu_deadline,
+        wall: WallDeadline::default(),
     };
     let mut store = Store::new(engine, data);
     store.limiter(|data| &mut data.limiter);
@@ -103,6 +114,12 @@ impl StoreData {
     /// Start the CPU deadline of a callback now.
     pub(crate) fn arm(&mut self) {
         self.callback_started = Instant::now();
+        self.wall.set(self.callback_started + self.cpu_deadline);
+    }
+
+    /// The watchdog's view of the deadline, and the deadline itself.
+    pub(crate) fn watchdog(&self) -> (WallDeadline, Duration) {
+        (self.wall.clone(), self.cpu_deadline)
     }
 }
 
@@ -115,6 +132,8 @@ impl StoreData {
 pub struct Instance {
     store: Store<StoreData>,
     guest: GenServer,
+    wall: WallDeadline,
+    cpu_deadline: Duration,
 }
 
 impl Instance {
@@ -133,7 +152,15 @@ impl Instance {
     ) -> Result<Instance, Crash> {
         let mut store = new_store(engine, host, limits);
         match pre.instantiate_async(&mut store).await {
-            Ok(guest) => Ok(Instance { store, guest }),
+            Ok(guest) => {
+                let (wall, cpu_deadline) = store.data().watchdog();
+                Ok(Instance {
+                    store,
+                    guest,
+                    wall,
+                    cpu_deadline,
+                })
+            }
             Err(err) => {
                 let output = store.data().output.tail();
                 Err(Crash::from_wasmtime(&err, output))
@@ -160,8 +187,8 @@ impl Instance {
     pub async fn vsn(&mut self) -> Result<String, Crash> {
         self.arm();
         let server = self.guest.overseer_plugin_server();
-        server
-            .call_vsn(&mut self.store)
+        let call = server.call_vsn(&mut self.store);
+        bounded(call, &self.wall, self.cpu_deadline)
             .await
             .map_err(|e| self.crash(e))
     }
@@ -170,8 +197,8 @@ impl Instance {
     pub async fn init(&mut self, args: &Payload) -> Result<InitResult, Crash> {
         self.arm();
         let server = self.guest.overseer_plugin_server();
-        server
-            .call_init(&mut self.store, args)
+        let call = server.call_init(&mut self.store, args);
+        bounded(call, &self.wall, self.cpu_deadline)
             .await
             .map_err(|e| self.crash(e))
     }
@@ -184,8 +211,8 @@ impl Instance {
     ) -> Result<CallResult, Crash> {
         self.arm();
         let server = self.guest.overseer_plugin_server();
-        server
-            .call_handle_call(&mut self.store, request, from)
+        let call = server.call_handle_call(&mut self.store, request, from);
+        bounded(call, &self.wall, self.cpu_deadline)
             .await
             .map_err(|e| self.crash(e))
     }
@@ -194,8 +221,8 @@ impl Instance {
     pub async fn handle_cast(&mut self, msg: &Payload) -> Result<CastResult, Crash> {
         self.arm();
         let server = self.guest.overseer_plugin_server();
-        server
-            .call_handle_cast(&mut self.store, msg)
+        let call = server.call_handle_cast(&mut self.store, msg);
+        bounded(call, &self.wall, self.cpu_deadline)
             .await
             .map_err(|e| self.crash(e))
     }
@@ -204,8 +231,8 @@ impl Instance {
     pub async fn handle_info(&mut self, info: &Info) -> Result<CastResult, Crash> {
         self.arm();
         let server = self.guest.overseer_plugin_server();
-        server
-            .call_handle_info(&mut self.store, info)
+        let call = server.call_handle_info(&mut self.store, info);
+        bounded(call, &self.wall, self.cpu_deadline)
             .await
             .map_err(|e| self.crash(e))
     }
@@ -214,8 +241,8 @@ impl Instance {
     pub async fn terminate(&mut self, reason: &ExitReason) -> Result<(), Crash> {
         self.arm();
         let server = self.guest.overseer_plugin_server();
-        server
-            .call_terminate(&mut self.store, reason)
+        let call = server.call_terminate(&mut self.store, reason);
+        bounded(call, &self.wall, self.cpu_deadline)
             .await
             .map_err(|e| self.crash(e))
     }
@@ -224,8 +251,8 @@ impl Instance {
     pub async fn get_state(&mut self) -> Result<Vec<u8>, Crash> {
         self.arm();
         let server = self.guest.overseer_plugin_server();
-        server
-            .call_get_state(&mut self.store)
+        let call = server.call_get_state(&mut self.store);
+        bounded(call, &self.wall, self.cpu_deadline)
             .await
             .map_err(|e| self.crash(e))
     }
@@ -249,8 +276,8 @@ impl Instance {
     ) -> Result<Result<(), String>, Crash> {
         self.arm();
         let server = self.guest.overseer_plugin_server();
-        server
-            .call_code_change(&mut self.store, from, old_state, extra)
+        let call = server.call_code_change(&mut self.store, from, old_state, extra);
+        bounded(call, &self.wall, self.cpu_deadline)
             .await
             .map_err(|e| self.crash(e))
     }

@@ -28,6 +28,7 @@ mod probation;
 mod slot;
 mod store;
 mod task;
+mod watchdog;
 
 use std::path::PathBuf;
 

@@ -9,6 +9,7 @@ use wasmtime::Store;
 
 use super::instance::{HostCallsAny, StoreData, new_store};
 use super::plugin::{compile, file_stem, link};
+use super::watchdog::bounded;
 use super::{Crash, PluginError, Runtime};
 use crate::sandbox::Limits;
 
@@ -98,7 +99,8 @@ impl TaskPlugin {
         };
         store.data_mut().arm();
         let input = input.to_vec();
-        match task.call_run(&mut store, &input).await {
+        let (wall, deadline) = store.data().watchdog();
+        match bounded(task.call_run(&mut store, &input), &wall, deadline).await {
             Ok(outcome) => Ok(outcome),
             Err(err) => Err(crash(&store, err)),
         }

@@ -34,7 +34,8 @@ pub struct Quotas {
     /// Names and registry keys it holds at once: past it, registering
     /// fails. Default 100.
     pub names: usize,
-    /// Children it started (`start-child`, tasks) alive at once: past it,
+    /// Processes it started (`start-child`, tasks) alive at once, with
+    /// those they started, and so on (its whole subtree): past it,
     /// starting another fails. Default 1,000.
     pub children: usize,
     /// Bytes of log output per second; lines past it are dropped, and how

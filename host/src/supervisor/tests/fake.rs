@@ -91,7 +91,7 @@ impl Fakes {
     /// no children yet.
     pub(super) fn new() -> Arc<Fakes> {
         let clock = Clock::manual();
-        let processes = Processes::new(1 << 20);
+        let processes = Processes::new(1 << 20, u64::MAX);
         Arc::new(Fakes {
             supervision: Supervision::with_clock(processes, clock.clone()),
             clock,

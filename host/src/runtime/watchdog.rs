@@ -1,0 +1,130 @@
+//! A callback's wall-clock bound. The epoch ends a callback that computes
+//! past its CPU deadline, but not one blocked inside the host on the
+//! guest's behalf (a WASI sleep, a read): the watchdog ends those.
+//! Waits the host excludes from the deadline (a call to another process,
+//! a supervisor request) pause it.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use crate::sandbox::DeadlineExceeded;
+
+/// Past the deadline, how long the watchdog leaves the epoch (which ends a
+/// computing guest with its stack) to act first.
+const GRACE: Duration = Duration::from_millis(100);
+
+/// No deadline: the guest waits on the host's own business.
+const PAUSED: u64 = u64::MAX;
+
+/// When the running callback must be over, shared between the Store (which
+/// moves it) and the watchdog (which reads it).
+#[derive(Debug, Clone)]
+pub(crate) struct WallDeadline(Arc<AtomicU64>);
+
+impl Default for WallDeadline {
+    fn default() -> Self {
+        WallDeadline(Arc::new(AtomicU64::new(PAUSED)))
+    }
+}
+
+fn base() -> Instant {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(Instant::now)
+}
+
+impl WallDeadline {
+    /// The callback must be over at `at`.
+    pub(crate) fn set(&self, at: Instant) {
+        let nanos = at
+            .checked_duration_since(base())
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(PAUSED - 1));
+        self.0.store(nanos.min(PAUSED - 1), Ordering::Relaxed);
+    }
+
+    /// The guest waits on something the deadline does not count.
+    pub(crate) fn pause(&self) {
+        self.0.store(PAUSED, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Option<Instant> {
+        match self.0.load(Ordering::Relaxed) {
+            PAUSED => None,
+            nanos => base().checked_add(Duration::from_nanos(nanos)),
+        }
+    }
+}
+
+/// Run `call` (one callback into the guest) until it ends or its
+/// `deadline` passes; then it is dropped, which unwinds the guest, and the
+/// callback fails with [`DeadlineExceeded`] for `limit`.
+pub(crate) async fn bounded<T>(
+    call: impl Future<Output = wasmtime::Result<T>>,
+    deadline: &WallDeadline,
+    limit: Duration,
+) -> wasmtime::Result<T> {
+    let mut call = std::pin::pin!(call);
+    // Most callbacks end in their first poll: they need no timer.
+    let first = std::future::poll_fn(|cx| match call.as_mut().poll(cx) {
+        Poll::Ready(out) => Poll::Ready(Some(out)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await;
+    if let Some(out) = first {
+        return out;
+    }
+    loop {
+        // Paused: look again a deadline's length later.
+        let check_at = deadline
+            .get()
+            .map_or_else(|| Instant::now() + limit, |at| at + GRACE);
+        tokio::select! {
+            biased;
+            out = &mut call => return out,
+            () = tokio::time::sleep_until(check_at.into()) => {
+                if deadline.get().is_some_and(|at| Instant::now() >= at + GRACE) {
+                    return Err(wasmtime::Error::new(DeadlineExceeded { deadline: limit }));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_blocked_callback_ends_at_its_deadline() {
+        let deadline = WallDeadline::default();
+        deadline.set(Instant::now() + Duration::from_millis(20));
+        let never = std::future::pending::<wasmtime::Result<()>>();
+        let err = bounded(never, &deadline, Duration::from_millis(20))
+            .await
+            .expect_err("a pending callback is ended");
+        assert!(err.downcast_ref::<DeadlineExceeded>().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_paused_deadline_lets_the_wait_run() {
+        let deadline = WallDeadline::default();
+        deadline.pause();
+        let wait = async {
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            Ok(7)
+        };
+        let out = bounded(wait, &deadline, Duration::from_millis(10)).await;
+        assert_eq!(out.ok(), Some(7));
+    }
+
+    #[tokio::test]
+    async fn a_quick_callback_is_untouched() {
+        let deadline = WallDeadline::default();
+        deadline.set(Instant::now());
+        let out = bounded(async { Ok(1) }, &deadline, Duration::ZERO).await;
+        assert_eq!(out.ok(), Some(1));
+    }
+}
