@@ -51,6 +51,7 @@ impl Application {
             let _ = node.naming().start_registry(name, *keys);
         }
         node.set_policies(manifest.policies.clone());
+        node.naming().reserve(manifest.root.names());
         let mut spec = node.supervisor_spec(&manifest.root, None).await?;
         let mut pools = Vec::with_capacity(manifest.pools.len());
         for decl in &manifest.pools {

@@ -172,6 +172,32 @@ pub enum ChildKind {
     Dynamic(DynamicDecl),
 }
 
+impl ChildDecl {
+    /// The name this child registers under, if any.
+    pub fn name(&self) -> Option<&str> {
+        match &self.kind {
+            ChildKind::Worker(worker) => worker.name.as_deref(),
+            ChildKind::Supervisor(sup) => sup.name.as_deref(),
+            ChildKind::Dynamic(sup) => sup.name.as_deref(),
+        }
+    }
+}
+
+impl SupervisorDecl {
+    /// Every name this supervisor and the tree below it register under.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.name.iter().cloned().collect();
+        for child in &self.children {
+            if let ChildKind::Supervisor(sup) = &child.kind {
+                names.extend(sup.names());
+            } else if let Some(name) = child.name() {
+                names.push(name.to_string());
+            }
+        }
+        names
+    }
+}
+
 /// A worker's plugin, args, name and limits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerDecl {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::child_spec::{ChildDecl, ChildKind, DynamicDecl, SupervisorDecl, WorkerDecl};
 use super::node::Node;
 use super::start::{ChildSpecError, WorkerStart};
-use crate::process::{Pid, ProcessSpec};
+use crate::process::{NameError, Names, Pid, ProcessSpec};
 use crate::runtime::Plugin;
 use crate::sandbox::Limits;
 use crate::supervisor::{
@@ -31,6 +31,11 @@ impl Node {
         owner: Option<Pid>,
     ) -> BoxFuture<'a, Result<ChildSpec, ChildSpecError>> {
         Box::pin(async move {
+            if let Some(name) = decl.name().filter(|_| owner.is_some())
+                && self.naming().is_reserved(name)
+            {
+                return Err(ChildSpecError::Name(NameError::Reserved(name.to_string())));
+            }
             let (start, child_type): (Arc<dyn StartChild>, _) = match &decl.kind {
                 ChildKind::Worker(worker) => (
                     WorkerStart::new(

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use crate::process::NameError;
 use crate::process::{ProcessSpec, Processes, Spawned, TaskOutcome, TaskSpec};
 use crate::runtime::PluginError;
 use crate::supervisor::{
@@ -44,6 +45,9 @@ pub enum ChildSpecError {
         /// The host's, in ms.
         max_ms: u128,
     },
+    /// A guest asked for a name it may not have.
+    #[error(transparent)]
+    Name(#[from] NameError),
 }
 
 /// Why a start function could not merge its supervisor's extra args.

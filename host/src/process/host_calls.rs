@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 
 use super::mailbox::Envelope;
 use super::process_host::{ProcessHost, guest_error, refused, target};
-use super::{NameError, Pid};
+use super::{NameError, Pid, Target};
 use crate::runtime::{
     Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
     Timeout,
@@ -76,7 +76,7 @@ impl HostCalls for ProcessHost {
     }
 
     fn whereis(&mut self, name: String) -> Option<u64> {
-        let name = super::Target::Name(name);
+        let name = Target::Name(name);
         self.processes.permit_message(&self.shared, &name).ok()?;
         self.processes.whereis(&name).map(|pid| pid.0)
     }
@@ -154,6 +154,9 @@ impl HostCalls for ProcessHost {
             .map_err(|e| e.to_string())?;
         self.room_for_a_name()?;
         let names = self.processes.names().ok_or("this host has no names")?;
+        if names.is_reserved(&name) {
+            return Err(NameError::Reserved(name).to_string());
+        }
         if !self.processes.is_alive(self.shared.pid) {
             return Err(NameError::NoProc(self.shared.pid).to_string());
         }
@@ -234,7 +237,10 @@ impl HostCalls for ProcessHost {
         block: bool,
         timeout_ms: u32,
     ) -> PendingSupervisor<u64> {
-        let services = self.granted(Capability::Pool, &pool);
+        let services = self.granted(Capability::Pool, &pool).and_then(|s| {
+            self.not_waited_on_by(&Target::Name(pool.clone()))
+                .map(|()| s)
+        });
         let me = self.shared.pid;
         Box::pin(async move {
             let timeout = Duration::from_millis(u64::from(timeout_ms));
@@ -366,6 +372,7 @@ impl HostCalls for ProcessHost {
             .processes
             .permit_terminate(&self.shared, &sup, Pid(child))
             .map_err(|e| e.to_string())
+            .and_then(|()| self.not_waited_on_by(&sup))
             .and_then(|()| self.services());
         Box::pin(async move {
             services?

@@ -40,6 +40,9 @@ pub enum NameError {
     /// The process to register is gone.
     #[error("no such process: {0}")]
     NoProc(Pid),
+    /// The manifest gives this name to one of its children.
+    #[error("name '{0}' is reserved for a child of the manifest")]
+    Reserved(String),
 }
 
 fn describe(name: &Target) -> String {
@@ -76,4 +79,7 @@ pub trait Names: Send + Sync + 'static {
     fn release(&self, pid: Pid);
     /// The names and registry keys `pid` holds now.
     fn held_by(&self, pid: Pid) -> Vec<Target>;
+    /// Whether `name` is kept for a child the manifest names: a guest may
+    /// not take it, so that a crashed child's restart finds it free.
+    fn is_reserved(&self, name: &str) -> bool;
 }

@@ -5,6 +5,8 @@
 //! request (`start-child`, tasks), and theirs: its subtree. Anything else
 //! needs a grant; a refusal is reported once per plugin and capability.
 
+use std::sync::atomic::Ordering;
+
 use super::events::Event;
 use super::table::{Processes, Shared};
 use super::{Pid, Target};
@@ -122,6 +124,27 @@ impl Processes {
                 return true;
             }
             current = owner;
+        }
+        false
+    }
+
+    /// Whether `target` waits, through a chain of starts, on `caller`: a
+    /// process in `init` whose supervisor is starting it (and that
+    /// supervisor's, while it starts, and so on). Asking `target` anything
+    /// then would wait for ever.
+    pub(crate) fn waits_on(&self, caller: &Shared, target: Pid) -> bool {
+        let mut link = (caller.starting.load(Ordering::Relaxed), caller.parent);
+        for _ in 0..MAX_OWNER_DEPTH {
+            let (true, Some(above)) = link else {
+                return false;
+            };
+            if above == target {
+                return true;
+            }
+            let Some(shared) = self.shared_of(above) else {
+                return false;
+            };
+            link = (shared.starting.load(Ordering::Relaxed), shared.parent);
         }
         false
     }

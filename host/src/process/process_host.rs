@@ -221,7 +221,19 @@ impl ProcessHost {
         self.processes
             .permit_supervisor(&self.shared, sup)
             .map_err(|e| e.to_string())?;
+        self.not_waited_on_by(sup)?;
         self.services()
+    }
+
+    /// An error if `sup` is waiting for this process to start: asking it
+    /// anything now would wait for ever.
+    pub(super) fn not_waited_on_by(&self, sup: &Target) -> Result<(), String> {
+        match self.processes.whereis(sup) {
+            Some(pid) if self.processes.waits_on(&self.shared, pid) => Err(format!(
+                "deadlock: {sup} is starting this process and answers nothing until its init returns"
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The services, if this process may run task `plugin` under `sup`

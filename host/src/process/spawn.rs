@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::mailbox::mailbox;
 
@@ -76,6 +76,7 @@ impl Processes {
             owner: spec.owner,
             name: spec.name.clone(),
             parent,
+            starting: AtomicBool::new(true),
             ..Shared::new(pid, &spec.id)
         });
         if let Err(err) = self.take_name(pid, spec.name.as_deref()) {
@@ -125,6 +126,7 @@ impl Processes {
             }
         }
         .await;
+        shared.starting.store(false, Ordering::Relaxed);
         let (instance, timeout) = match started {
             Ok(Some(ready)) => ready,
             Ok(None) => {

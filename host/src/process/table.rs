@@ -79,6 +79,9 @@ pub(crate) struct Shared {
     /// Its monitors and links.
     pub(crate) watchers: Mutex<Watchers>,
     pub(crate) parent: Option<Pid>,
+    /// Still starting (a GenServer in `init`, a supervisor starting its
+    /// children): its parent waits on it.
+    pub(crate) starting: AtomicBool,
     pub(crate) trap_exit: AtomicBool,
     /// Why the process is being killed, read when its task is aborted.
     pub(super) kill_reason: Mutex<Option<ExitReason>>,
@@ -103,6 +106,7 @@ impl Shared {
             name: None,
             watchers: Mutex::new(Watchers::default()),
             parent: None,
+            starting: AtomicBool::new(false),
             trap_exit: AtomicBool::new(false),
             kill_reason: Mutex::new(None),
             abort: OnceLock::new(),
@@ -279,11 +283,19 @@ impl Processes {
     /// # Errors
     ///
     /// [`NameError::Taken`] if a live process holds `name`.
-    pub fn enter(&self, pid: Pid, id: &str, name: Option<&str>) -> Result<(), NameError> {
+    pub fn enter(
+        &self,
+        pid: Pid,
+        id: &str,
+        name: Option<&str>,
+        parent: Option<Pid>,
+    ) -> Result<(), NameError> {
         self.take_name(pid, name)?;
         let shared = Arc::new(Shared {
             name: name.map(str::to_string),
             trap_exit: AtomicBool::new(true),
+            parent,
+            starting: AtomicBool::new(true),
             ..Shared::new(pid, id)
         });
         self.inner.entries.insert(
@@ -294,6 +306,14 @@ impl Processes {
             },
         );
         Ok(())
+    }
+
+    /// A process entered with [`enter`](Self::enter) has started all it
+    /// starts: its parent no longer waits on it.
+    pub fn started(&self, pid: Pid) {
+        if let Some(shared) = self.shared_of(pid) {
+            shared.starting.store(false, Ordering::Relaxed);
+        }
     }
 
     /// Remove a process entered with [`enter`](Self::enter), its names and

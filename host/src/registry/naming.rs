@@ -68,6 +68,8 @@ pub struct Naming {
     registries: DashMap<String, Arc<Registry>>,
     /// What each process holds, so that an exit releases it without a scan.
     held: DashMap<Pid, Vec<Held>>,
+    /// Names kept for the manifest's children.
+    reserved: DashMap<String, ()>,
 }
 
 impl Naming {
@@ -78,10 +80,19 @@ impl Naming {
             names: DashMap::new(),
             registries: DashMap::new(),
             held: DashMap::new(),
+            reserved: DashMap::new(),
         });
         let weak: Weak<Naming> = Arc::downgrade(&naming);
         processes.set_names(weak);
         naming
+    }
+
+    /// Keep `names` for the children the manifest gives them to: guests
+    /// may not register them.
+    pub fn reserve(&self, names: impl IntoIterator<Item = String>) {
+        for name in names {
+            self.reserved.insert(name, ());
+        }
     }
 
     fn hold(&self, pid: Pid, held: Held) {
@@ -198,6 +209,10 @@ impl Naming {
 }
 
 impl Names for Naming {
+    fn is_reserved(&self, name: &str) -> bool {
+        self.reserved.contains_key(name)
+    }
+
     fn whereis_name(&self, name: &str) -> Option<Pid> {
         self.names.get(name).map(|pid| *pid)
     }

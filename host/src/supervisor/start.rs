@@ -46,7 +46,7 @@ impl SupervisorStart {
 
 impl StartChild for SupervisorStart {
     fn start(&self, ctx: StartContext) -> BoxFuture<'static, Result<Started, StartChildError>> {
-        let supervision = self.supervision.clone();
+        let supervision = self.supervision.child_of(ctx.parent);
         let spec = self.spec.clone();
         Box::pin(async move {
             let started = match &spec {
@@ -94,7 +94,7 @@ impl PoolStart {
 
 impl StartChild for PoolStart {
     fn start(&self, ctx: StartContext) -> BoxFuture<'static, Result<Started, StartChildError>> {
-        let supervision = self.supervision.clone();
+        let supervision = self.supervision.child_of(ctx.parent);
         let spec = self.spec.clone();
         Box::pin(async move {
             let (sup_ref, abort) = supervision

@@ -26,6 +26,9 @@ pub struct Supervision {
     supervisors: Arc<DashMap<Pid, SupervisorRef>>,
     pools: Pools,
     clock: Clock,
+    /// The supervisor that starts the next one launched through this
+    /// handle, if any (see [`child_of`](Self::child_of)).
+    parent: Option<Pid>,
 }
 
 impl Supervision {
@@ -42,6 +45,17 @@ impl Supervision {
             supervisors: Arc::default(),
             pools: Pools::default(),
             clock,
+            parent: None,
+        }
+    }
+
+    /// This handle, for starting supervisors as children of `parent`:
+    /// their entry in the process table names it, so that a process whose
+    /// start `parent` awaits cannot wait on `parent` in turn.
+    pub fn child_of(&self, parent: Pid) -> Supervision {
+        Supervision {
+            parent: Some(parent),
+            ..self.clone()
         }
     }
 
@@ -143,7 +157,7 @@ impl Supervision {
         build: impl FnOnce(MachineContext, Pid, mpsc::UnboundedReceiver<Request>) -> M,
     ) -> Result<(SupervisorRef, AbortHandle), StartError> {
         let pid = self.processes.alloc_pid();
-        self.processes.enter(pid, id, name)?;
+        self.processes.enter(pid, id, name, self.parent)?;
         let (to_sup, requests) = mpsc::unbounded_channel();
         let sup_ref = SupervisorRef::new(pid, id, kind, to_sup);
         self.supervisors.insert(pid, sup_ref.clone());
@@ -177,6 +191,7 @@ impl Supervision {
         let abort = task.abort_handle();
         match ready_rx.await {
             Ok(Ok(())) => {
+                self.processes.started(pid);
                 self.processes.events().publish(Event::SupervisorStarted {
                     pid,
                     id: id.to_string(),
