@@ -214,3 +214,26 @@ async fn a_log_flood_is_escaped_cut_and_rate_limited() {
     }
     assert_contained(&app, &mut counted).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitors_die_with_the_process_that_held_them() {
+    let mut app = stage("link_outside = true", "", "").await;
+    let mut counted = 0;
+    let c = app.pid("c");
+    let h = app.pid("h");
+    let monitored_by = |app: &overseer_tests::TestApp| {
+        app.node
+            .processes()
+            .info(c)
+            .map_or(0, |info| info.monitored_by)
+    };
+    let bomb = json!({"monitors": {"pid": c.0, "n": 1000}});
+    assert_eq!(attack(&app, bomb).await, Ok(json!(1000)));
+    assert_eq!(monitored_by(&app), 1000);
+    // The bomber crashes (a timer too many): its monitors go with it.
+    assert!(attack(&app, json!({"timers": 1001})).await.is_err());
+    app.wait_exit(h).await;
+    app.eventually("c is watched by nobody", async || monitored_by(&app) == 0)
+        .await;
+    assert_contained(&app, &mut counted).await;
+}

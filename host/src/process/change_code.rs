@@ -123,7 +123,7 @@ impl Processes {
         let mailbox = self.mailbox_of(pid).ok_or(CodeChangeError::NoProc)?;
         // Made before the process pauses: instantiation is not part of it.
         let instance = to
-            .instantiate(Box::new(Detached), &shared.limits)
+            .instantiate(Box::new(Detached), &shared.limits, &shared.policy.wasi)
             .await
             .map_err(CodeChangeError::Instantiate)?;
         let (reply, answer) = oneshot::channel();

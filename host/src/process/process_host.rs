@@ -267,6 +267,11 @@ impl Drop for ProcessHost {
         for timer in self.timers.values() {
             timer.abort();
         }
+        // Its monitors die with it: a long-lived target (a supervisor)
+        // would otherwise keep every monitor a crashed watcher took.
+        for (monitor, target) in self.monitoring.drain() {
+            self.processes.demonitor(target, monitor);
+        }
     }
 }
 

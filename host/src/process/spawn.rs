@@ -105,7 +105,7 @@ impl Processes {
         let host = ProcessHost::new(self.clone(), shared.clone(), tx);
         let started = async {
             let mut instance = version
-                .instantiate(Box::new(host), &spec.limits)
+                .instantiate(Box::new(host), &spec.limits, &spec.policy.wasi)
                 .await
                 .map_err(SpawnError::Instantiate)?;
             match instance.init(&spec.args).await {

@@ -179,6 +179,10 @@ pub struct ProcessInfo {
     pub vsn: String,
     /// The name it was started under.
     pub name: Option<String>,
+    /// Monitors other processes hold on it.
+    pub monitored_by: usize,
+    /// Processes linked to it.
+    pub links: usize,
 }
 
 impl Processes {
@@ -391,6 +395,10 @@ impl Processes {
     pub fn info(&self, pid: Pid) -> Option<ProcessInfo> {
         let entry = self.inner.entries.get(&pid)?;
         let s = &entry.shared;
+        let (monitored_by, links) = {
+            let watchers = s.watchers.lock().unwrap_or_else(|p| p.into_inner());
+            (watchers.monitors.len(), watchers.links.len())
+        };
         Some(ProcessInfo {
             pid,
             id: s.id.clone(),
@@ -398,6 +406,8 @@ impl Processes {
             plugin: s.plugin.clone(),
             vsn: s.vsn(),
             name: s.name.clone(),
+            monitored_by,
+            links,
         })
     }
 

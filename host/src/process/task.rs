@@ -86,10 +86,11 @@ impl Processes {
         let host = ProcessHost::new(self.clone(), shared.clone(), tx);
         let guard = ExitGuard::new(self.clone(), shared.clone(), watchers);
         let processes = self.clone();
+        let wasi = shared.policy.wasi.clone();
         let task = tokio::spawn(async move {
             let mut guard = guard;
             let _mailbox = mailbox;
-            let outcome = plugin.run(Box::new(host), &limits, &input).await;
+            let outcome = plugin.run(Box::new(host), &limits, &wasi, &input).await;
             let (reason, outcome) = match outcome {
                 Ok(Ok(output)) => (ExitReason::Normal, Ok(output)),
                 Ok(Err(message)) => {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, UpdateDeadline};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::server::{CallResult, CastResult, InitResult};
 use super::bindings::types::{Caller, ExitReason, Info, Payload, VsnChange};
@@ -13,8 +13,9 @@ use super::bindings::{GenServer, GenServerPre};
 use super::crash::Crash;
 use super::host::HostCalls;
 use super::output::GuestOutput;
+use super::wasi_ctx::wasi_ctx;
 use super::watchdog::{WallDeadline, bounded};
-use crate::sandbox::{DeadlineExceeded, Limits, MemoryLimiter};
+use crate::sandbox::{DeadlineExceeded, Limits, MemoryLimiter, WasiGrants};
 
 /// The data of one Store: the process's host side, WASI, limits.
 pub struct StoreData {
@@ -72,12 +73,10 @@ pub(crate) fn new_store(
     engine: &wasmtime::Engine,
     host: Box<dyn HostCallsAny>,
     limits: &Limits,
-) -> Store<StoreData> {
+    grants: &WasiGrants,
+) -> Result<Store<StoreData>, Crash> {
     let output = GuestOutput::default();
-    let wasi = WasiCtxBuilder::new()
-        .stdout(output.clone())
-        .stderr(output.clone())
-        .build();
+    let wasi = wasi_ctx(grants, &output).map_err(Crash::host)?;
     let data = StoreData {
         host,
         wasi,
@@ -102,7 +101,7 @@ pub(crate) fn new_store(
         }
     });
     store.set_epoch_deadline(1);
-    store
+    Ok(store)
 }
 
 impl StoreData {
@@ -149,8 +148,9 @@ impl Instance {
         pre: &GenServerPre<StoreData>,
         host: Box<dyn HostCallsAny>,
         limits: &Limits,
+        grants: &WasiGrants,
     ) -> Result<Instance, Crash> {
-        let mut store = new_store(engine, host, limits);
+        let mut store = new_store(engine, host, limits, grants)?;
         match pre.instantiate_async(&mut store).await {
             Ok(guest) => {
                 let (wall, cpu_deadline) = store.data().watchdog();

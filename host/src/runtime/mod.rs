@@ -28,6 +28,7 @@ mod probation;
 mod slot;
 mod store;
 mod task;
+mod wasi_ctx;
 mod watchdog;
 
 use std::path::PathBuf;

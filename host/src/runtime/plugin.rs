@@ -13,7 +13,7 @@ use super::crash::Crash;
 use super::detached::Detached;
 use super::instance::{HostCallsAny, Instance, StoreData};
 use super::{PluginError, Runtime};
-use crate::sandbox::Limits;
+use crate::sandbox::{Limits, WasiGrants};
 
 /// One compiled version of a plugin: the component and its pre-linked
 /// `InstancePre`, shared by every process that runs it. Compiling costs tens
@@ -96,7 +96,11 @@ impl PluginVersion {
             pre,
         };
         let mut probe = plugin
-            .instantiate(Box::new(Detached), &Limits::default())
+            .instantiate(
+                Box::new(Detached),
+                &Limits::default(),
+                &WasiGrants::default(),
+            )
             .await
             .map_err(|crash| PluginError::Vsn {
                 path: path.to_path_buf(),
@@ -152,7 +156,8 @@ impl PluginVersion {
     }
 
     /// A new instance of this build in a Store of its own, `host` answering
-    /// its imports, under `limits`: a process's start.
+    /// its imports, under `limits`, with WASI as `grants` allow: a
+    /// process's start.
     ///
     /// # Errors
     ///
@@ -162,8 +167,9 @@ impl PluginVersion {
         &self,
         host: Box<dyn HostCallsAny>,
         limits: &Limits,
+        grants: &WasiGrants,
     ) -> Result<Instance, Crash> {
-        Instance::new(self.engine(), self.pre(), host, limits).await
+        Instance::new(self.engine(), self.pre(), host, limits, grants).await
     }
 
     pub(crate) fn pre(&self) -> &GenServerPre<StoreData> {

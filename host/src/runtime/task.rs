@@ -11,7 +11,7 @@ use super::instance::{HostCallsAny, StoreData, new_store};
 use super::plugin::{compile, file_stem, link};
 use super::watchdog::bounded;
 use super::{Crash, PluginError, Runtime};
-use crate::sandbox::Limits;
+use crate::sandbox::{Limits, WasiGrants};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -87,9 +87,10 @@ impl TaskPlugin {
         &self,
         host: Box<dyn HostCallsAny>,
         limits: &Limits,
+        grants: &WasiGrants,
         input: &[u8],
     ) -> Result<Result<Vec<u8>, String>, Crash> {
-        let mut store: Store<StoreData> = new_store(&self.engine, host, limits);
+        let mut store: Store<StoreData> = new_store(&self.engine, host, limits, grants)?;
         let crash = |store: &Store<StoreData>, err: wasmtime::Error| {
             Crash::from_wasmtime(&err, store.data().output_tail())
         };

@@ -15,9 +15,10 @@
 //!   callback that runs longer is interrupted through wasmtime's epoch
 //!   interruption and the process exits as crashed.
 //!
-//! Guests get an empty WASI context: no files, no environment, no sockets,
-//! no inherited stdio. Their stdout and stderr go to a small per-process
-//! buffer whose tail appears in crash reports.
+//! Guests get an empty WASI context unless their plugin's [`WasiGrants`]
+//! say otherwise: no files, no environment, no sockets, no inherited stdio.
+//! Their stdout and stderr go to a small per-process buffer whose tail
+//! appears in crash reports.
 //!
 //! # What is not contained
 //!
@@ -30,8 +31,10 @@ mod grants;
 mod limits;
 mod policy;
 mod quotas;
+mod wasi;
 
 pub use grants::{Capability, Denied, Grants, NameSet};
 pub use limits::{DeadlineExceeded, Limits, MemoryLimitExceeded, MemoryLimiter};
 pub use policy::Policy;
 pub use quotas::{QuotaExceeded, Quotas};
+pub use wasi::{BadOutbound, DirGrant, OutboundRule, Protocol, WasiGrants};

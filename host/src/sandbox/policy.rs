@@ -3,6 +3,7 @@
 
 use super::grants::Grants;
 use super::quotas::Quotas;
+use super::wasi::WasiGrants;
 
 /// A plugin's policy: its capabilities and its quotas. The default grants
 /// nothing beyond the process itself, with the default quotas.
@@ -12,6 +13,8 @@ pub struct Policy {
     pub grants: Grants,
     /// How much of the host each of its processes may hold.
     pub quotas: Quotas,
+    /// What of the machine its guests reach through WASI.
+    pub wasi: WasiGrants,
 }
 
 impl Policy {

@@ -304,7 +304,15 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError
                 "a plugin name is letters, digits, _ and - only",
             ));
         }
-        policies.insert(name.clone(), section.get_ref().policy());
+        let base = path.parent().unwrap_or(Path::new(""));
+        let policy = section.get_ref().policy(base).map_err(|e| {
+            ctx.error(
+                Some(section.span()),
+                &format!("plugin.{name}.{}", e.field),
+                e.message,
+            )
+        })?;
+        policies.insert(name.clone(), policy);
     }
     let upgrade = &file.app.upgrade;
     let upgrade = UpgradeDecl {

@@ -167,6 +167,53 @@ fn plugin_grants_parse_and_are_checked() {
 }
 
 #[test]
+fn wasi_grants_and_quotas_parse_and_are_checked() {
+    let dir = std::env::temp_dir();
+    let text = format!(
+        "[app]\nname = \"t\"\n[plugin.m.quotas]\ntimers = 5\n[plugin.m.wasi]\n\
+         dirs = [{{ host = {:?}, guest = \"/tmp\", write = true }}]\nenv = {{ A = \"1\" }}\n\
+         allowed_outbound_hosts = [\"tcp://127.0.0.1:80\", \"udp://[::1]:*\"]\n[supervisor]\n",
+        dir.display().to_string()
+    );
+    let manifest = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    let policy = &manifest.policies["m"];
+    assert_eq!(policy.quotas.timers, 5);
+    assert_eq!(policy.wasi.dirs[0].guest, "/tmp");
+    assert!(policy.wasi.dirs[0].write);
+    assert_eq!(policy.wasi.env["A"], "1");
+    assert_eq!(policy.wasi.outbound.len(), 2);
+    let cases = [
+        (
+            "[plugin.m.wasi]\nallowed_outbound_hosts = [\"example.com:80\"]\n",
+            "plugin.m.wasi.allowed_outbound_hosts[0]",
+            "is not an outbound address",
+        ),
+        (
+            "[plugin.m.wasi]\ndirs = [{ host = \"/no/such/folder\", guest = \"/d\" }]\n",
+            "plugin.m.wasi.dirs[0].host",
+            "is not a folder",
+        ),
+        (
+            "[plugin.m.wasi]\ndirs = [{ host = \"/\", guest = \"d\" }]\n",
+            "plugin.m.wasi.dirs[0].guest",
+            "must be an absolute path",
+        ),
+        (
+            "[plugin.m.quotas]\ntimer = 5\n",
+            "plugin.m.quotas.timer",
+            "unknown field",
+        ),
+    ];
+    for (section, field, message) in cases {
+        let text = format!("[app]\nname = \"t\"\n{section}[supervisor]\n");
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.field, field, "{err}");
+        assert!(err.message.contains(message), "{err}");
+        assert!(err.line > 0, "{err}");
+    }
+}
+
+#[test]
 fn syntax_errors_name_the_line() {
     let err = parse("[app]\nname = \n").unwrap_err();
     assert_eq!(err.line, 2, "{err}");

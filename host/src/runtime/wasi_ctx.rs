@@ -1,0 +1,59 @@
+//! A guest's WASI context, from its plugin's grants: its output to the
+//! per-process tail, and only the folders, variables and addresses the
+//! manifest grants.
+
+use std::sync::Arc;
+
+use wasmtime_wasi::sockets::SocketAddrUse;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
+
+use super::output::GuestOutput;
+use crate::sandbox::{Protocol, WasiGrants};
+
+/// The WASI context for one process of a plugin granted `grants`.
+///
+/// # Errors
+///
+/// One line if a granted folder cannot be opened.
+pub(crate) fn wasi_ctx(grants: &WasiGrants, output: &GuestOutput) -> Result<WasiCtx, String> {
+    let mut builder = WasiCtxBuilder::new();
+    builder.stdout(output.clone()).stderr(output.clone());
+    if grants.is_empty() {
+        return Ok(builder.build());
+    }
+    for dir in &grants.dirs {
+        let perms = if dir.write {
+            FsPerms::ReadWrite
+        } else {
+            FsPerms::ReadOnly
+        };
+        builder
+            .preopened_dir(&dir.host, &dir.guest, perms)
+            .map_err(|e| format!("wasi: cannot open {}: {e:#}", dir.host.display()))?;
+    }
+    for (key, value) in &grants.env {
+        builder.env(key, value);
+    }
+    builder
+        .allow_tcp(grants.uses(Protocol::Tcp))
+        .allow_udp(grants.uses(Protocol::Udp))
+        .allow_ip_name_lookup(false);
+    let grants = Arc::new(grants.clone());
+    builder.socket_addr_check(move |addr, used| {
+        let allowed = match used {
+            SocketAddrUse::TcpConnect => grants.allows(Protocol::Tcp, addr),
+            SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => {
+                grants.allows(Protocol::Udp, addr)
+            }
+            // A socket is bound to any local port before it connects or
+            // sends; binding anything else is for listening.
+            SocketAddrUse::TcpBind | SocketAddrUse::UdpBind => {
+                addr.ip().is_unspecified() && addr.port() == 0
+            }
+            // Nothing listens.
+            SocketAddrUse::TcpListen | SocketAddrUse::TcpAccept => false,
+        };
+        Box::pin(async move { allowed })
+    });
+    Ok(builder.build())
+}
