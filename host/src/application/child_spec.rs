@@ -25,6 +25,7 @@ use serde_json::{Map, Value};
 
 use super::located::Located;
 use crate::process::ViaName;
+use crate::runtime::{PluginError, plugin_name_of};
 use crate::sandbox::Limits;
 use crate::supervisor::{
     DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS, Restart, Shutdown, Strategy, SupervisorFlags,
@@ -348,6 +349,12 @@ impl ChildSpecConfig {
                 "missing: a worker needs a plugin",
             ));
         };
+        if plugin_name_of(plugin).is_none() {
+            return Err(SpecError::new(
+                join(field, "plugin"),
+                PluginError::BadName(plugin.clone()),
+            ));
+        }
         let via = self.via.as_ref().map(|via| ViaName {
             registry: via.registry.clone(),
             key: via.key.clone(),

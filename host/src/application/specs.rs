@@ -144,13 +144,15 @@ impl Node {
         if let Some(plugin) = self.plugins().get(name) {
             return Ok(plugin);
         }
-        self.plugins()
-            .load(&self.plugins().file_of(&worker.plugin))
-            .await
-            .map_err(|source| ChildSpecError::Plugin {
-                plugin: name.to_string(),
-                source,
-            })
+        let plugin_error = |source| ChildSpecError::Plugin {
+            plugin: name.to_string(),
+            source,
+        };
+        let file = self
+            .plugins()
+            .file_of(&worker.plugin)
+            .map_err(plugin_error)?;
+        self.plugins().load(&file).await.map_err(plugin_error)
     }
 }
 

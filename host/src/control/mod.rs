@@ -34,13 +34,15 @@ mod api_error;
 mod client;
 mod event_log;
 mod handlers;
+mod listener;
 mod server;
 mod socket;
 
 use std::path::{Path, PathBuf};
 
 pub use client::{Client, ClientError};
-pub use server::{ControlServer, serve};
+pub use listener::MAX_CONNECTIONS;
+pub use server::{ControlServer, MAX_REQUEST_BYTES, serve};
 pub use socket::{BindError, ControlSocket};
 
 /// The socket's path relative to its folder: `.overseer/control.sock`.

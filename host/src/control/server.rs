@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
@@ -14,6 +15,7 @@ use tokio::task::JoinHandle;
 use super::api::route;
 use super::event_log::EventLog;
 use super::handlers::{self, Control};
+use super::listener::GuardedListener;
 use super::socket::{ControlSocket, SocketFile};
 use crate::reload::Reloader;
 use crate::supervisor::SupervisorRef;
@@ -21,6 +23,10 @@ use crate::supervisor::SupervisorRef;
 /// How long [`ControlServer::shutdown`] lets requests in flight finish
 /// before it drops their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// The largest request body the control API reads (a message, a child
+/// spec): past it, 413.
+pub const MAX_REQUEST_BYTES: usize = 2 << 20;
 
 /// A control server answering on its socket, on a task of its own.
 /// Dropping it stops accepting connections and removes the socket file;
@@ -66,10 +72,11 @@ pub fn serve(
         .route(route::COUNT_CHILDREN, post(handlers::count_children))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(control);
     let (stop_serving, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(socket.listener, router)
+        axum::serve(GuardedListener::new(socket.listener), router)
             .with_graceful_shutdown(async move {
                 // A dropped sender stops the server too.
                 let _ = stopped.await;

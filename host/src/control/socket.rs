@@ -2,10 +2,12 @@
 //! answers on it, replaced when stale, removed when the host stops.
 
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use tokio::net::{UnixListener, UnixStream};
+
+use crate::sandbox::{NotPrivate, private_dir};
 
 /// The control socket could not be bound. Each variant names the path.
 #[derive(Debug, thiserror::Error)]
@@ -23,14 +25,10 @@ pub enum BindError {
         /// The path.
         path: PathBuf,
     },
-    /// The socket's folder could not be created.
-    #[error("cannot create {}: {source}", path.display())]
-    CreateFolder {
-        /// The folder.
-        path: PathBuf,
-        /// Why.
-        source: io::Error,
-    },
+    /// The socket's folder could not be created, or is not the host's
+    /// alone (another user owns it, or may write in it).
+    #[error("control socket folder {0}")]
+    Folder(NotPrivate),
     /// A stale socket could not be removed.
     #[error("cannot remove the stale control socket {}: {source}", path.display())]
     RemoveStale {
@@ -57,7 +55,8 @@ pub struct ControlSocket {
 }
 
 impl ControlSocket {
-    /// Bind `path`, mode 0600, creating its folder (mode 0700) if needed.
+    /// Bind `path`, mode 0600, creating its folder (mode 0700) if needed;
+    /// an existing folder must be this user's and closed to others.
     /// A socket file nobody answers on is stale (its host died without
     /// cleaning up) and is replaced.
     ///
@@ -66,29 +65,22 @@ impl ControlSocket {
     /// [`BindError`]: another host answers on `path`, the path is not a
     /// socket, or the file system refused.
     pub async fn bind(path: &Path) -> Result<ControlSocket, BindError> {
-        if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(folder)
-                .map_err(|source| BindError::CreateFolder {
-                    path: folder.to_path_buf(),
-                    source,
-                })?;
-        }
+        let folder = path
+            .parent()
+            .filter(|f| !f.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        private_dir(folder).map_err(BindError::Folder)?;
         remove_stale(path).await?;
         let bind_error = |source| BindError::Bind {
             path: path.to_path_buf(),
             source,
         };
-        let listener = UnixListener::bind(path).map_err(bind_error)?;
+        let listener = bind_private(path).map_err(bind_error)?;
         // From here on the file is ours: the guard removes it on any error.
         let file = SocketFile::new(path).map_err(|source| {
             let _ = std::fs::remove_file(path);
             bind_error(source)
         })?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .map_err(bind_error)?;
         Ok(ControlSocket { listener, file })
     }
 
@@ -96,6 +88,28 @@ impl ControlSocket {
     pub fn path(&self) -> &Path {
         &self.file.path
     }
+}
+
+/// Bind `path` so that the socket is 0600 from the moment it has that
+/// name: bound under a random name beside it, made 0600, then renamed into
+/// place. (The umask would do it too, but it is the whole process's.)
+fn bind_private(path: &Path) -> io::Result<UnixListener> {
+    let mut suffix = [0u8; 8];
+    getrandom::fill(&mut suffix).map_err(io::Error::other)?;
+    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let aside = path.with_file_name(format!(".{name}.{suffix}"));
+    let listener = UnixListener::bind(&aside)?;
+    let placed = std::fs::set_permissions(&aside, std::fs::Permissions::from_mode(0o600))
+        .and_then(|()| std::fs::rename(&aside, path));
+    if let Err(err) = placed {
+        let _ = std::fs::remove_file(&aside);
+        return Err(err);
+    }
+    Ok(listener)
 }
 
 /// Remove a socket file that no host answers on; refuse one that a host

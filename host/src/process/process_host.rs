@@ -13,7 +13,7 @@ use super::mailbox::{Mailbox, ReplySender};
 use super::services::{GuestServices, NoServices};
 use super::table::{Processes, Shared};
 use super::{CallError, Event, Pid, ProcessRef, Target, TaskOutcome};
-use crate::runtime::{Caller, GuestCallError, GuestTarget};
+use crate::runtime::{Caller, GuestCallError, GuestTarget, PluginError, plugin_name_of};
 use crate::sandbox::{Capability, Denied, QuotaExceeded, Quotas};
 
 /// The process-side state a guest reaches through its imports: timers,
@@ -244,8 +244,11 @@ impl ProcessHost {
         plugin: &str,
         input_bytes: usize,
     ) -> Result<Arc<dyn GuestServices>, String> {
+        // `x` and `x.wasm` are one plugin, and one grant.
+        let name = plugin_name_of(plugin)
+            .ok_or_else(|| PluginError::BadName(plugin.into()).to_string())?;
         self.processes
-            .permit(&self.shared, Capability::Task, plugin)
+            .permit(&self.shared, Capability::Task, name)
             .map_err(|e| e.to_string())?;
         self.room_for_a_child()?;
         self.check_message(input_bytes).map_err(|e| e.to_string())?;

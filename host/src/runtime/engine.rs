@@ -123,7 +123,15 @@ impl Runtime {
             inner: Arc::new(RuntimeInner {
                 engine,
                 linker,
-                cache: config.cache_dir.clone().map(CompileCache::new),
+                cache: config.cache_dir.as_ref().and_then(|dir| {
+                    CompileCache::open(dir)
+                        .inspect_err(|err| {
+                            tracing::warn!(
+                                "compile cache not used, every build is compiled: {err}"
+                            );
+                        })
+                        .ok()
+                }),
                 config,
                 ticker_stop,
             }),

@@ -46,7 +46,7 @@ pub use output::GuestOutput;
 pub use plugin::PluginVersion;
 pub use probation::ProbationPolicy;
 pub use slot::{Plugin, RolledBack};
-pub use store::{PluginStore, is_plugin_name};
+pub use store::{PluginStore, is_plugin_name, plugin_name_of};
 pub use task::TaskPlugin;
 
 /// The engine could not be built.
@@ -66,6 +66,11 @@ impl RuntimeError {
 /// A plugin file could not be loaded. Each variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
+    /// A plugin named with something that is not a plugin name (a path).
+    #[error(
+        "'{0}' is not a plugin name: letters, digits, _ and - only (at most 64), optionally ending in .wasm"
+    )]
+    BadName(String),
     /// The file could not be read (missing, unreadable).
     #[error("{}: cannot read plugin: {source}", path.display())]
     Read {

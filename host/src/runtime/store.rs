@@ -57,15 +57,15 @@ impl PluginStore {
             .unwrap_or_default()
     }
 
-    /// The file plugin `name` is read from: `NAME.wasm` in the plugin
-    /// folder (a name given with `.wasm` is taken as it is).
-    pub fn file_of(&self, name: &str) -> PathBuf {
-        let file = if name.ends_with(".wasm") {
-            name.to_string()
-        } else {
-            format!("{name}.wasm")
-        };
-        self.dir().join(file)
+    /// The file plugin `name` (`NAME` or `NAME.wasm`) is read from:
+    /// `NAME.wasm` in the plugin folder, never anywhere else.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginError::BadName`] if `name` is not a plugin name.
+    pub fn file_of(&self, name: &str) -> Result<PathBuf, PluginError> {
+        let name = plugin_name_of(name).ok_or_else(|| PluginError::BadName(name.to_string()))?;
+        Ok(self.dir().join(format!("{name}.wasm")))
     }
 
     /// Make `plugin` known by its name. A plugin of that name already known
@@ -108,13 +108,26 @@ impl PluginStore {
     ///
     /// A [`PluginError`] naming the file.
     pub async fn task(&self, name: &str) -> Result<Arc<TaskPlugin>, PluginError> {
+        let file = self.file_of(name)?;
+        // One entry per plugin, however it was spelled.
+        let name = plugin_name_of(name).unwrap_or(name);
         if let Some(plugin) = self.inner.tasks.get(name) {
             return Ok(plugin.clone());
         }
-        let plugin = TaskPlugin::load(&self.inner.runtime, &self.file_of(name)).await?;
-        self.inner.tasks.insert(name.to_string(), plugin.clone());
-        Ok(plugin)
+        let plugin = TaskPlugin::load(&self.inner.runtime, &file).await?;
+        Ok(self
+            .inner
+            .tasks
+            .entry(name.to_string())
+            .or_insert(plugin)
+            .clone())
     }
+}
+
+/// The plugin name in `spec` (`NAME` or `NAME.wasm`), if it is one.
+pub fn plugin_name_of(spec: &str) -> Option<&str> {
+    let name = spec.strip_suffix(".wasm").unwrap_or(spec);
+    is_plugin_name(name).then_some(name)
 }
 
 /// Whether `name` is a plugin name: letters, digits, `_` and `-`, at most

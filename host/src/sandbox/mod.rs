@@ -30,11 +30,15 @@
 mod grants;
 mod limits;
 mod policy;
+mod private_dir;
 mod quotas;
 mod wasi;
 
 pub use grants::{Capability, Denied, Grants, NameSet};
 pub use limits::{DeadlineExceeded, Limits, MemoryLimitExceeded, MemoryLimiter};
 pub use policy::Policy;
+pub use private_dir::{
+    NotPrivate, create_new_private, host_uid, open_no_follow, private_dir, private_key,
+};
 pub use quotas::{QuotaExceeded, Quotas};
 pub use wasi::{BadOutbound, DirGrant, OutboundRule, Protocol, WasiGrants};
