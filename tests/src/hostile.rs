@@ -81,3 +81,30 @@ pub fn resident_bytes() -> u64 {
         .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
 }
+
+/// `method path` with `body` over the control socket at `socket`, one
+/// request per connection; the status (0 if the connection was dropped)
+/// and the body.
+pub async fn http(socket: &Path, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::UnixStream::connect(socket).await else {
+        return (0, String::new());
+    };
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: overseer\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes()).await;
+    // The server may answer (413) before reading all of a huge body.
+    let _ = stream.write_all(body).await;
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply).await;
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    let status = reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = reply.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}

@@ -8,31 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use overseer::control::{ControlSocket, MAX_CONNECTIONS, MAX_REQUEST_BYTES, serve};
-use overseer_tests::hostile::{assert_contained, attack, stage};
+use overseer_tests::hostile::{assert_contained, attack, http, stage};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 
-/// `POST path` with `body` over the socket; the status and the body.
 async fn post(socket: &Path, path: &str, body: &[u8]) -> (u16, String) {
-    let mut stream = UnixStream::connect(socket).await.expect("connects");
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: overseer\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.expect("sent");
-    // The server may answer (413) before reading all of a huge body.
-    let _ = stream.write_all(body).await;
-    let mut reply = Vec::new();
-    let _ = stream.read_to_end(&mut reply).await;
-    let reply = String::from_utf8_lossy(&reply).into_owned();
-    let status = reply
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = reply.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
-    (status, body)
+    http(socket, "POST", path, body).await
 }
 
 fn socket_in(dir: &Path) -> PathBuf {

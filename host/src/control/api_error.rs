@@ -2,7 +2,7 @@
 //! that says why.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -153,6 +153,15 @@ impl From<NoSupervisor> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        ApiError {
+            status: rejection.status(),
+            message: one_line(&rejection.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
         ApiError {
             status: rejection.status(),
             message: one_line(&rejection.body_text()),

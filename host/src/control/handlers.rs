@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{Method, StatusCode, Uri};
 use tokio::sync::Notify;
@@ -195,10 +195,11 @@ pub(super) struct After {
 
 pub(super) async fn events(
     State(control): State<Control>,
-    Query(after): Query<After>,
-) -> Json<EventsReply> {
+    after: Result<Query<After>, QueryRejection>,
+) -> Result<Json<EventsReply>, ApiError> {
+    let Query(after) = after?;
     let (events, last) = control.events.after(after.after);
-    Json(EventsReply { events, last })
+    Ok(Json(EventsReply { events, last }))
 }
 
 fn supervisor_of(control: &Control, name: &str) -> Result<SupervisorRef, ApiError> {

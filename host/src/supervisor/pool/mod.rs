@@ -202,7 +202,16 @@ impl PoolRef {
                 .map_err(PoolError::from),
             Err(err) => Err(err.into()),
         };
-        self.checkin(worker);
+        // A worker that exited on the call is not idle: its exit, on its
+        // way to the pool, takes it out (checked in, it could be handed out
+        // again before the exit arrives).
+        let exited = matches!(
+            &outcome,
+            Err(PoolError::Call(CallError::Exited(_) | CallError::NoProc(_)))
+        );
+        if !exited {
+            self.checkin(worker);
+        }
         outcome
     }
 
