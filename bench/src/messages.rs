@@ -48,7 +48,12 @@ pub async fn calls(plugins: &Path, n: usize) -> Result<Value> {
 /// checked.
 pub async fn casts(plugins: &Path, n: usize) -> Result<Value> {
     let node = node(16)?;
-    let _app = app(&node, plugins, "", &worker("counter", "counter", "")).await?;
+    // Every cast is queued before the first is handled: the counter's
+    // mailbox quota (10,000 by default) is raised to hold them all, as an
+    // operator would for a plugin that takes bursts.
+    let quota = format!("[plugin.counter.quotas]\nmailbox_len = {}\n", n + 1);
+    let children = worker("counter", "counter", "") + &quota;
+    let _app = app(&node, plugins, "", &children).await?;
     let server = node.lookup(&Target::Name("counter".into()))?;
     let t = Instant::now();
     for _ in 0..n {

@@ -82,6 +82,20 @@ pub fn resident_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// The control API of `app`, served on `socket` (whose folder must be the
+/// host's alone).
+pub async fn serve_control(app: &TestApp, socket: &Path) -> overseer::control::ControlServer {
+    let bound = overseer::control::ControlSocket::bind(socket)
+        .await
+        .unwrap_or_else(|e| panic!("the control socket binds: {e}"));
+    overseer::control::serve(
+        bound,
+        app.app.root().clone(),
+        app.reloader().clone(),
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    )
+}
+
 /// `method path` with `body` over the control socket at `socket`, one
 /// request per connection; the status (0 if the connection was dropped)
 /// and the body.

@@ -10,10 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arbitrary::Unstructured;
 use overseer::application::parse_manifest;
-use overseer::control::{ControlSocket, serve};
 use overseer::runtime::{HostConfig, PluginVersion, Runtime};
-use overseer_tests::hostile::{http, stage};
-use overseer_tests::{build, plugins_dir};
+use overseer_tests::build;
+use overseer_tests::hostile::{http, serve_control, stage};
 use serde_json::{Value, json};
 
 /// A small, seeded generator: the same inputs on every run.
@@ -309,13 +308,7 @@ async fn random_json_to_every_route_gets_one_line() {
     .await;
     let dir = tempfile::tempdir().expect("a folder");
     let path = dir.path().join("control.sock");
-    let socket = ControlSocket::bind(&path).await.expect("bound");
-    let server = serve(
-        socket,
-        app.app.root().clone(),
-        app.reloader().clone(),
-        Arc::new(tokio::sync::Notify::new()),
-    );
+    let server = serve_control(&app, &path).await;
     const ROUTES: &[(&str, &str)] = &[
         ("POST", "/call"),
         ("POST", "/cast"),
@@ -361,5 +354,4 @@ async fn random_json_to_every_route_gets_one_line() {
     assert_eq!(app.call("c", json!("increment")).await, Ok(json!(1)));
     assert_eq!(panics.load(Ordering::SeqCst), 0, "the host panicked");
     server.shutdown().await;
-    let _ = plugins_dir();
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use overseer::control::{ControlSocket, MAX_CONNECTIONS, MAX_REQUEST_BYTES, serve};
-use overseer_tests::hostile::{assert_contained, attack, http, stage};
+use overseer_tests::hostile::{assert_contained, attack, http, serve_control, stage};
 use serde_json::json;
 use tokio::net::UnixStream;
 
@@ -55,13 +55,7 @@ async fn requests_are_bounded_and_plugin_names_are_names() {
     let mut counted = 0;
     let dir = tempfile::tempdir().expect("a folder");
     let path = socket_in(dir.path());
-    let socket = ControlSocket::bind(&path).await.expect("bound");
-    let server = serve(
-        socket,
-        app.app.root().clone(),
-        app.reloader().clone(),
-        Arc::new(tokio::sync::Notify::new()),
-    );
+    let server = serve_control(&app, &path).await;
     // A body past the limit: 413, and the host serves on.
     let huge = vec![b' '; MAX_REQUEST_BYTES + 1];
     let (status, _) = post(&path, "/call", &huge).await;

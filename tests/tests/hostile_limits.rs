@@ -108,6 +108,28 @@ async fn a_guest_cannot_give_a_child_more_than_it_has() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_runs_under_its_starters_limits() {
+    let mut app = stage(
+        "supervisors = [\"tasks\"]\ntasks = [\"wordcount\"]",
+        FAST,
+        "",
+    )
+    .await;
+    let mut counted = 0;
+    // A task sleeping ten minutes, started by a process with a 200 ms
+    // deadline: the task's default 5 s is capped to 200 ms.
+    let task =
+        json!({"task": {"sup": "tasks", "plugin": "wordcount", "input": {"sleep_ms": 600_000}}});
+    let started = attack(&app, task).await.expect("the attacker answers");
+    let pid = Pid(started["ok"].as_u64().expect("started"));
+    assert_eq!(
+        app.wait_exit(pid).await,
+        "cpu deadline: callback ran past its 200 ms deadline"
+    );
+    assert_contained(&app, &mut counted).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_children_quota_bounds_the_whole_subtree() {
     let app = stage(
         "supervisors = [\"jobs\"]\n[plugin.hostile.quotas]\nchildren = 5",

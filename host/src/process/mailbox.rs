@@ -75,65 +75,96 @@ impl Envelope {
     }
 }
 
-/// Messages in a mailbox are counted in the top bits of one word, their
-/// bytes in the rest: one atomic add per send and per receive.
+/// Messages are counted in the top bits of a word, their bytes in the
+/// rest: senders add to one word, the receiver alone to another, and what
+/// is held is the difference (wrapping, so the counts may run on for
+/// ever). The receiver never waits on a lock-prefixed instruction, and the
+/// two words sit on separate cache lines.
 const COUNT_SHIFT: u32 = 40;
 /// The most bytes a mailbox quota may allow (1 TiB).
 pub(crate) const MAX_MAILBOX_BYTES: usize = (1 << COUNT_SHIFT) - 1;
 /// The most messages a mailbox quota may allow.
 pub(crate) const MAX_MAILBOX_LEN: usize = (1 << (64 - COUNT_SHIFT)) - 1;
 
+/// One counter on a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Line(AtomicU64);
+
 /// How full one mailbox is, against its quotas.
 #[derive(Debug)]
 struct Gauge {
-    /// Messages waiting (top bits) and their bytes (low bits).
-    held: AtomicU64,
+    /// Messages (top bits) and bytes (low bits) ever queued.
+    sent: Line,
+    /// Messages and bytes ever taken out, written by the receiver only.
+    received: Line,
     max_len: u64,
     max_bytes: u64,
+}
+
+/// One message of `bytes`, as the gauge counts it.
+fn weight_of(bytes: u64) -> u64 {
+    (1 << COUNT_SHIFT) + bytes.min(MAX_MAILBOX_BYTES as u64)
 }
 
 impl Gauge {
     fn new(quotas: &Quotas) -> Self {
         Gauge {
-            held: AtomicU64::new(0),
+            sent: Line::default(),
+            received: Line::default(),
             max_len: quotas.mailbox_len.min(MAX_MAILBOX_LEN) as u64,
             max_bytes: quotas.mailbox_bytes.min(MAX_MAILBOX_BYTES) as u64,
         }
     }
 
+    /// Messages and bytes held now, packed as they are counted.
+    #[cfg(test)]
+    fn held(&self) -> u64 {
+        let received = self.received.0.load(Ordering::Relaxed);
+        self.sent.0.load(Ordering::Relaxed).wrapping_sub(received)
+    }
+
     /// Count a message of `bytes` in, unless that takes the mailbox past
     /// a quota.
     fn take(&self, bytes: u64) -> Result<(), QuotaExceeded> {
-        let bytes = bytes.min(MAX_MAILBOX_BYTES as u64);
-        let add = (1 << COUNT_SHIFT) + bytes;
-        let before = self.held.fetch_add(add, Ordering::Relaxed);
-        let len = (before >> COUNT_SHIFT) + 1;
-        let held = (before & MAX_MAILBOX_BYTES as u64) + bytes;
+        let add = weight_of(bytes);
+        let before = self.sent.0.fetch_add(add, Ordering::Relaxed);
+        let held = before
+            .wrapping_add(add)
+            .wrapping_sub(self.received.0.load(Ordering::Relaxed));
+        let len = held >> COUNT_SHIFT;
+        let held_bytes = held & MAX_MAILBOX_BYTES as u64;
         let over = if len > self.max_len {
             Some(QuotaExceeded::new("mailbox_len", self.max_len as usize))
-        } else if held > self.max_bytes {
+        } else if held_bytes > self.max_bytes {
             Some(QuotaExceeded::size(
                 "mailbox_bytes",
                 self.max_bytes as usize,
-                held as usize,
+                held_bytes as usize,
             ))
         } else {
             None
         };
         match over {
             Some(over) => {
-                self.held.fetch_sub(add, Ordering::Relaxed);
+                self.untake(bytes);
                 Err(over)
             }
             None => Ok(()),
         }
     }
 
-    /// A message of `bytes` left the mailbox.
+    /// Give back what [`Gauge::take`] counted for a message not queued.
+    fn untake(&self, bytes: u64) {
+        self.sent.0.fetch_sub(weight_of(bytes), Ordering::Relaxed);
+    }
+
+    /// A message of `bytes` left the mailbox. Only the receiver calls it.
     fn release(&self, bytes: u64) {
-        let bytes = bytes.min(MAX_MAILBOX_BYTES as u64);
-        self.held
-            .fetch_sub((1 << COUNT_SHIFT) + bytes, Ordering::Relaxed);
+        let received = self.received.0.load(Ordering::Relaxed);
+        self.received
+            .0
+            .store(received.wrapping_add(weight_of(bytes)), Ordering::Relaxed);
     }
 }
 
@@ -163,7 +194,7 @@ impl Mailbox {
         }
         self.sender.send(envelope).map_err(|_| {
             if let Some(bytes) = weight {
-                self.gauge.release(bytes);
+                self.gauge.untake(bytes);
             }
             Undelivered::Closed
         })
@@ -252,6 +283,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_counts_may_wrap() {
+        let (mailbox, mut inbox) = mailbox(&quotas(2, 100));
+        let near_the_end = u64::MAX - (1 << COUNT_SHIFT);
+        mailbox.gauge.sent.0.store(near_the_end, Ordering::Relaxed);
+        mailbox
+            .gauge
+            .received
+            .0
+            .store(near_the_end, Ordering::Relaxed);
+        for round in 0..5u8 {
+            mailbox.post(Envelope::Cast(vec![round; 40])).expect("one");
+            mailbox.post(Envelope::Cast(vec![round; 40])).expect("two");
+            assert!(mailbox.post(Envelope::Cast(vec![round])).is_err());
+            inbox.recv().await.expect("one back");
+            inbox.recv().await.expect("two back");
+            assert_eq!(mailbox.gauge.held(), 0);
+        }
+    }
+
+    #[tokio::test]
     async fn a_closed_mailbox_gives_its_count_back() {
         let (mailbox, inbox) = mailbox(&quotas(1, 100));
         drop(inbox);
@@ -259,6 +310,6 @@ mod tests {
             mailbox.post(Envelope::Cast(vec![1])),
             Err(Undelivered::Closed)
         ));
-        assert_eq!(mailbox.gauge.held.load(Ordering::Relaxed), 0);
+        assert_eq!(mailbox.gauge.held(), 0);
     }
 }

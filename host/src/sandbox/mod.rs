@@ -20,12 +20,16 @@
 //! Their stdout and stderr go to a small per-process buffer whose tail
 //! appears in crash reports.
 //!
+//! Quotas ([`Quotas`]) bound what a process holds in the host on its
+//! behalf: mailbox, timers, monitors, links, names, children, log output.
+//!
 //! # What is not contained
 //!
-//! - Host memory spent on a guest's behalf outside its Store (mailbox
-//!   messages, timers) is not counted against its memory limit.
-//! - Time spent in host calls counts toward the CPU deadline, since the
-//!   deadline is measured in wall-clock time per callback.
+//! - Host memory spent on a guest's behalf outside its Store (messages in
+//!   its mailbox, timers) counts against its quotas, not its memory limit.
+//! - A guest that spins uses a core until its deadline; the epoch makes it
+//!   yield every tick, but gives no fair share.
+//! - A `trusted` plugin has every capability.
 
 mod grants;
 mod limits;

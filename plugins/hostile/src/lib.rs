@@ -20,7 +20,7 @@
 //! - others: `{"start_child": {"sup": T, "spec": S}}`, `{"spawn": {"sup":
 //!   T, "spec": S, "n": N}}` (`{"started": K, "error": …}`),
 //!   `{"terminate_child": {"sup": T, "pid": P}}`, `{"which_children": T}`,
-//!   `{"task": {"sup": T, "plugin": P}}`, `{"register": name}`, `{"link":
+//!   `{"task": {"sup": T, "plugin": P, "input": I}}`, `{"register": name}`, `{"link":
 //!   P}`, `{"link_and_crash": P}` (links, then traps), `{"call": {"to": T,
 //!   "msg": M}}`, `{"config": key}`: each `{"ok": …}` or `{"error": …}`.
 //! - the machine, through WASI: `{"read_file": path}`, `{"write_file":
@@ -154,7 +154,7 @@ impl Hostile {
             "task" => outcome(task_start_child(
                 target(&arg["sup"]),
                 arg["plugin"].as_str().unwrap_or(""),
-                &Value::Null,
+                &arg["input"],
             )),
             "register" => outcome(register(arg.as_str().unwrap_or("")).map(|()| "ok")),
             "link" => outcome(link(pid(arg)).map(|()| "ok")),
