@@ -5,6 +5,7 @@
 //! read from `target/wasm32-wasip2/release/`.
 
 pub mod hostile;
+pub mod languages;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -140,7 +141,8 @@ pub struct TestApp {
 /// The grants the test plugins need: `messenger`, the suite's driver,
 /// reaches everything; the circuit breaker calls the service it guards;
 /// `faulty` reads two env keys (and not `secret`).
-pub const GRANTS: &str = "[plugin.messenger]\ntrusted = true\n[plugin.circuit_breaker]\nmessage = \"*\"\n[plugin.faulty]\nenv = [\"greeting\", \"limits\"]\n";
+/// Their ports to other languages have the same grants.
+pub const GRANTS: &str = "[plugin.messenger]\ntrusted = true\n[plugin.messenger_py]\ntrusted = true\n[plugin.circuit_breaker]\nmessage = \"*\"\n[plugin.faulty]\nenv = [\"greeting\", \"limits\"]\n[plugin.faulty_py]\nenv = [\"greeting\", \"limits\"]\n";
 
 /// The manifest text for a root supervisor with `supervisor` (its flags and
 /// children as TOML under `[supervisor]`), with the plugins folder set and

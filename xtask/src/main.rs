@@ -14,6 +14,9 @@
 //! command line, so that wasmtime and the rest are not compiled a second
 //! time in another profile.
 
+mod python;
+mod toolchain;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -102,8 +105,15 @@ fn ensure_wasm_target() -> Result<()> {
     Ok(())
 }
 
-/// Build every plugin; they land in target/wasm32-wasip2/release/.
+/// Build every plugin, Rust and the other languages; they land in
+/// target/wasm32-wasip2/release/.
 fn build_plugins() -> Result<()> {
+    build_rust_plugins()?;
+    let out = root().join("target/wasm32-wasip2/release");
+    toolchain::build_all(&root(), &out, &[&python::Python])
+}
+
+fn build_rust_plugins() -> Result<()> {
     ensure_wasm_target()?;
     let mut cmd = cargo();
     cmd.args(["build", "--release", "--target", "wasm32-wasip2"]);

@@ -28,6 +28,10 @@ pub enum CrashCause {
     /// The guest panicked (a Rust panic aborts through `unreachable`; its
     /// message is read from the guest's stderr).
     Panic(String),
+    /// The guest's language raised an exception nothing caught (a Python
+    /// or JavaScript guest): its type and message, read from the traceback
+    /// the guest printed, which stays in the crash report's output.
+    Exception(String),
     /// A callback ran past its CPU deadline.
     CpuDeadline(Duration),
     /// The guest tried to grow its memory past its limit.
@@ -52,6 +56,7 @@ impl fmt::Display for CrashCause {
         match self {
             CrashCause::Trap(what) => write!(f, "trap: {what}"),
             CrashCause::Panic(message) => write!(f, "panic: {message}"),
+            CrashCause::Exception(what) => write!(f, "exception: {what}"),
             CrashCause::CpuDeadline(deadline) => write!(
                 f,
                 "cpu deadline: callback ran past its {} ms deadline",
@@ -127,10 +132,17 @@ fn classify(err: &wasmtime::Error, output: &str) -> CrashCause {
     }
     match err.downcast_ref::<Trap>() {
         Some(Trap::StackOverflow) => CrashCause::StackOverflow,
-        Some(Trap::UnreachableCodeReached) => match panic_message(output) {
-            Some(message) => CrashCause::Panic(message),
-            None => CrashCause::Trap("wasm `unreachable` instruction executed".into()),
-        },
+        Some(Trap::UnreachableCodeReached) => {
+            // A language runtime written in Rust (componentize-py's) panics
+            // after printing the exception: the exception is the cause.
+            if let Some(exception) = python_exception(output) {
+                CrashCause::Exception(exception)
+            } else if let Some(message) = panic_message(output) {
+                CrashCause::Panic(message)
+            } else {
+                CrashCause::Trap("wasm `unreachable` instruction executed".into())
+            }
+        }
         Some(trap) => CrashCause::Trap(trap.to_string()),
         None => CrashCause::Host(format!("{err:#}").lines().next().unwrap_or("").to_string()),
     }
@@ -150,9 +162,33 @@ fn panic_message(output: &str) -> Option<String> {
     Some(format!("{} (at {location})", message.join(" ").trim()))
 }
 
+/// The exception line (`RuntimeError: message`) of the last Python
+/// traceback in `output`, if any.
+///
+/// Python prints `Traceback (most recent call last):`, indented frames,
+/// then the exception's type and message unindented.
+fn python_exception(output: &str) -> Option<String> {
+    let start = output.rfind("Traceback (most recent call last):")?;
+    output[start..]
+        .lines()
+        .skip(1)
+        .find(|line| !line.is_empty() && !line.starts_with(' '))
+        .map(|line| line.trim().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_a_python_exception() {
+        let out = "Traceback (most recent call last):\n  File \"/0/app.py\", line 31, in crash\n    raise RuntimeError(\"x\")\nRuntimeError: faulty: asked to panic\n\nthread '<unnamed>' (1) panicked at runtime/src/lib.rs:1280:25:\nPython function threw an unexpected exception\n";
+        assert_eq!(
+            python_exception(out).as_deref(),
+            Some("RuntimeError: faulty: asked to panic")
+        );
+        assert_eq!(python_exception("no traceback here\n"), None);
+    }
 
     #[test]
     fn reads_a_rust_panic_message() {

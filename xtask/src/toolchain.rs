@@ -1,0 +1,96 @@
+//! Plugins in languages other than Rust: each language's toolchain is
+//! installed at a pinned version under `target/polyglot/` and builds that
+//! language's plugins into `target/wasm32-wasip2/release/`.
+//!
+//! A language whose toolchain cannot be installed here is skipped with one
+//! line saying why, and `target/polyglot/<language>.skipped` holds the
+//! reason, so that the tests of that language say they were skipped instead
+//! of failing on a missing file. With `OVERSEER_ALL_LANGUAGES=1` (CI) a
+//! skip is an error.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, bail};
+
+/// One guest language.
+pub trait Language {
+    /// As people say it: "Python".
+    fn name(&self) -> &'static str;
+    /// As files say it: "python".
+    fn key(&self) -> &'static str;
+    /// Install the toolchain if needed and build every plugin of the
+    /// language that changed; how many were built.
+    fn build(&self, root: &Path, out: &Path) -> Result<usize>;
+}
+
+/// Build every language's plugins, skipping (or, under
+/// `OVERSEER_ALL_LANGUAGES`, failing on) a language that cannot build.
+pub fn build_all(root: &Path, out: &Path, languages: &[&dyn Language]) -> Result<()> {
+    let required = std::env::var_os("OVERSEER_ALL_LANGUAGES").is_some_and(|v| v == "1");
+    let markers = root.join("target/polyglot");
+    std::fs::create_dir_all(&markers)
+        .with_context(|| format!("cannot create {}", markers.display()))?;
+    for language in languages {
+        let marker = markers.join(format!("{}.skipped", language.key()));
+        match language.build(root, out) {
+            Ok(_) => {
+                let _ = std::fs::remove_file(&marker);
+            }
+            Err(err) if !required => {
+                let why = format!("{err:#}");
+                eprintln!(
+                    "skipping {} plugins: {why} (their tests are skipped too)",
+                    language.name()
+                );
+                std::fs::write(&marker, &why)
+                    .with_context(|| format!("cannot write {}", marker.display()))?;
+            }
+            Err(err) => return Err(err.context(format!("{} plugins", language.name()))),
+        }
+    }
+    Ok(())
+}
+
+/// The newest modification time of the files under `paths` (folders are
+/// walked; `__pycache__` and `node_modules` are not).
+pub fn newest_mtime(paths: &[&Path]) -> Result<SystemTime> {
+    let mut newest = SystemTime::UNIX_EPOCH;
+    let mut stack: Vec<_> = paths.iter().map(|p| p.to_path_buf()).collect();
+    while let Some(path) = stack.pop() {
+        let meta =
+            std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                let entry = entry?;
+                let name = entry.file_name();
+                if name != "__pycache__" && name != "node_modules" {
+                    stack.push(entry.path());
+                }
+            }
+        } else {
+            newest = newest.max(meta.modified()?);
+        }
+    }
+    Ok(newest)
+}
+
+/// Run `cmd`, showing its output only if it fails.
+pub fn run_quiet(cmd: &mut Command) -> Result<()> {
+    let output = cmd
+        .output()
+        .with_context(|| format!("cannot run {:?}", cmd.get_program()))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let last = stderr
+            .lines()
+            .chain(stdout.lines())
+            .rfind(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        eprintln!("{stdout}{stderr}");
+        bail!("{:?} failed ({}): {last}", cmd.get_program(), output.status);
+    }
+    Ok(())
+}
