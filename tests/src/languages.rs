@@ -59,6 +59,26 @@ pub const PYTHON: Language = Language {
     ],
 };
 
+/// JavaScript, through componentize-qjs (QuickJS) and `guest-sdk/js`.
+pub const JAVASCRIPT: Language = Language {
+    name: "JavaScript",
+    key: "js",
+    suffix: "_js",
+    crash_reasons: &[
+        ("trap", "exception: uncaught number: 42"),
+        ("panic", "exception: Error: faulty: asked to panic"),
+        ("div_zero", "exception: RangeError"),
+        (
+            "loop",
+            "cpu deadline: callback ran past its 300 ms deadline",
+        ),
+        ("oom", "memory limit: "),
+        // QuickJS recurses in C: the wasm stack overflows before its own
+        // JS depth limit.
+        ("stack", "stack overflow"),
+    ],
+};
+
 impl Language {
     /// This language's port of `plugin`: `counter` → `counter_py`.
     pub fn plugin(&self, plugin: &str) -> String {

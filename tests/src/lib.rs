@@ -142,7 +142,7 @@ pub struct TestApp {
 /// reaches everything; the circuit breaker calls the service it guards;
 /// `faulty` reads two env keys (and not `secret`).
 /// Their ports to other languages have the same grants.
-pub const GRANTS: &str = "[plugin.messenger]\ntrusted = true\n[plugin.messenger_py]\ntrusted = true\n[plugin.circuit_breaker]\nmessage = \"*\"\n[plugin.faulty]\nenv = [\"greeting\", \"limits\"]\n[plugin.faulty_py]\nenv = [\"greeting\", \"limits\"]\n";
+pub const GRANTS: &str = "[plugin.messenger]\ntrusted = true\n[plugin.messenger_py]\ntrusted = true\n[plugin.messenger_js]\ntrusted = true\n[plugin.circuit_breaker]\nmessage = \"*\"\n[plugin.faulty]\nenv = [\"greeting\", \"limits\"]\n[plugin.faulty_py]\nenv = [\"greeting\", \"limits\"]\n[plugin.faulty_js]\nenv = [\"greeting\", \"limits\"]\n";
 
 /// The manifest text for a root supervisor with `supervisor` (its flags and
 /// children as TOML under `[supervisor]`), with the plugins folder set and

@@ -135,7 +135,7 @@ fn classify(err: &wasmtime::Error, output: &str) -> CrashCause {
         Some(Trap::UnreachableCodeReached) => {
             // A language runtime written in Rust (componentize-py's) panics
             // after printing the exception: the exception is the cause.
-            if let Some(exception) = python_exception(output) {
+            if let Some(exception) = python_exception(output).or_else(|| js_exception(output)) {
                 CrashCause::Exception(exception)
             } else if let Some(message) = panic_message(output) {
                 CrashCause::Panic(message)
@@ -176,9 +176,44 @@ fn python_exception(output: &str) -> Option<String> {
         .map(|line| line.trim().to_owned())
 }
 
+/// The message of the last JavaScript exception componentize-qjs's runtime
+/// panicked on, if any.
+///
+/// It panics with `Exception(Exception { message: Some("…"), stack:
+/// Some("…") })`, the strings escaped as Rust's `Debug` does; the JS SDK
+/// puts the error's type at the front of its message.
+fn js_exception(output: &str) -> Option<String> {
+    const MARKER: &str = "Exception { message: Some(\"";
+    let start = output.rfind(MARKER)? + MARKER.len();
+    let mut message = String::new();
+    let mut chars = output[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(message),
+            '\\' => match chars.next()? {
+                'n' => message.push(' '),
+                't' => message.push(' '),
+                other => message.push(other),
+            },
+            c => message.push(c),
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_a_javascript_exception() {
+        let out = "thread '<unnamed>' (1) panicked at crates/runtime/src/interpreter.rs:51:31:\nFailed to call 'handleCall': Exception(Exception { message: Some(\"Error: asked \\\"to\\\" throw\"), stack: Some(\"    at handleCall (/app/app.js:18:35)\\n\") })\n";
+        assert_eq!(
+            js_exception(out).as_deref(),
+            Some("Error: asked \"to\" throw")
+        );
+        assert_eq!(js_exception("Exception { message: None"), None);
+    }
 
     #[test]
     fn reads_a_python_exception() {
