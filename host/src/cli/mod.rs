@@ -21,6 +21,7 @@ mod call;
 mod cast;
 mod children;
 mod events;
+mod new;
 mod reload;
 mod run;
 mod send;
@@ -90,6 +91,9 @@ pub enum Command {
     WhichChildren(children::SupervisorArgs),
     /// Print a supervisor's child counts as JSON.
     CountChildren(children::SupervisorArgs),
+    /// Create a plugin folder to start from (a counter), in Rust, Python
+    /// or JavaScript, with its build script.
+    New(new::NewArgs),
 }
 
 impl Command {
@@ -111,6 +115,7 @@ impl Command {
             Command::TerminateChild(args) => children::terminate_child(args).await,
             Command::WhichChildren(args) => children::children(args, false).await,
             Command::CountChildren(args) => children::children(args, true).await,
+            Command::New(args) => new::execute(args).await,
         }
     }
 }
