@@ -8,7 +8,8 @@ use std::path::Path;
 use overseer::application::{Application, parse_manifest};
 use serde_json::{Value, json};
 
-use crate::{TestApp, node, plugins_dir, worker};
+use crate::languages::cached_node;
+use crate::{TestApp, plugins_dir, worker};
 
 /// The most the test process's resident memory may reach while an attack
 /// runs (every attack without its bound would take gigabytes).
@@ -19,18 +20,25 @@ pub const RSS_BOUND_BYTES: u64 = 1 << 30;
 /// counter `c`, a DynamicSupervisor `jobs`, a Task.Supervisor `tasks`, and
 /// `more` children.
 pub async fn stage(grants: &str, h_extra: &str, more: &str) -> TestApp {
+    stage_with("hostile", grants, h_extra, more).await
+}
+
+/// As [`stage`], with the attacker running `plugin` (a port of `hostile`
+/// to another language), whose grants are `[plugin.<plugin>]` + `grants`.
+pub async fn stage_with(plugin: &str, grants: &str, h_extra: &str, more: &str) -> TestApp {
     let text = format!(
         "[app]\nname = \"hostile\"\nplugins = {:?}\n[app.env]\nopen = 1\nsecret = \"hunter2\"\n\
          [app.upgrade]\nwatch = false\n\
-         [plugin.hostile]\n{grants}\n\
+         [plugin.{plugin}]\n{grants}\n\
          [supervisor]\nmax_restarts = 1000\nmax_seconds = 1\n{}{}\
          [[supervisor.children]]\nid = \"jobs\"\ntype = \"dynamic_supervisor\"\nname = \"jobs\"\n\
          [[supervisor.children]]\nid = \"tasks\"\ntype = \"task_supervisor\"\nname = \"tasks\"\n{more}",
         plugins_dir().display().to_string(),
         worker("c", "counter", ""),
-        worker("h", "hostile", h_extra),
+        worker("h", plugin, h_extra),
     );
-    let node = node();
+    // Compiled builds are cached: a Python attacker compiles in seconds.
+    let node = cached_node();
     let events = node.events().subscribe();
     let manifest =
         parse_manifest(Path::new("hostile.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
