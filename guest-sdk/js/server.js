@@ -20,7 +20,7 @@ import {
 import { decodeUtf8 } from "./utf8.js";
 
 /**
- * A process's code: extend it, set `static vsn`, override the callbacks you
+ * A process's code: extend it, set `static vsn` (required), override the callbacks you
  * need. The instance is the state; messages arrive decoded from JSON and
  * replies are encoded to JSON. A thrown error is a crash: the process
  * exits, the supervisor decides, and the report carries the error and its
@@ -134,7 +134,8 @@ export function serve(cls) {
   };
   return {
     vsn() {
-      return String(cls.vsn ?? "0.0.0");
+      // Required: the host refuses a build without one at load.
+      return String(cls.vsn ?? "");
     },
     init(args) {
       let decoded;

@@ -110,7 +110,9 @@ async fn supervisors_and_neighbours_it_is_not_granted_are_out_of_reach() {
     let mut counted = 0;
     let refused = |reply: &serde_json::Value, what: &str| {
         reply["error"].as_str().is_some_and(|e| {
-            e.starts_with(&format!("not permitted: plugin 'hostile_py' may not {what}"))
+            e.starts_with(&format!(
+                "not permitted: plugin 'hostile_py' may not {what}"
+            ))
         })
     };
     let spec = json!({"plugin": "counter"});
@@ -120,9 +122,12 @@ async fn supervisors_and_neighbours_it_is_not_granted_are_out_of_reach() {
     assert!(refused(&start, "manage the children of"), "{start}");
     let c = app.pid("c");
     let root = app.app.root().pid();
-    let stop = attack(&app, json!({"terminate_child": {"sup": root.0, "pid": c.0}}))
-        .await
-        .expect("answers");
+    let stop = attack(
+        &app,
+        json!({"terminate_child": {"sup": root.0, "pid": c.0}}),
+    )
+    .await
+    .expect("answers");
     assert!(refused(&stop, "manage the children of"), "{stop}");
     let link = attack(&app, json!({"link_and_crash": c.0}))
         .await

@@ -19,7 +19,7 @@ const COMPONENTIZE_QJS: &str = "componentize-qjs@0.4.5";
 
 /// Builds of a JavaScript plugin with a variant name, each to
 /// `<plugin>_<variant>.wasm`: the plugin's `variant.js` says which.
-const VARIANTS: &[(&str, &str)] = &[("counter_js", "v3")];
+const VARIANTS: &[(&str, &str)] = &[("counter_js", "v3"), ("novsn_js", "bad")];
 
 /// The JavaScript toolchain and the JavaScript plugins.
 pub struct JavaScript;
@@ -59,13 +59,23 @@ impl Language for JavaScript {
             }
             let staged = root.join("target/polyglot/js-build").join(&name);
             stage(&dir, &sdk, &staged, variant)?;
+            // A plugin with a `wit/` of its own (a test fixture of another
+            // world) is built against it, with ours as a dependency.
+            let (wit, world) = match std::fs::read_to_string(dir.join("wit/world.txt")) {
+                Ok(world) => {
+                    let wit = staged.join("wit");
+                    copy_dir(&root.join("wit"), &wit.join("deps/overseer"))?;
+                    (wit, world.trim().to_owned())
+                }
+                Err(_) => (root.join("wit"), "gen-server".to_owned()),
+            };
             eprintln!("building {} (JavaScript)", wasm.display());
             run_quiet(
                 Command::new(&tool)
                     .current_dir(root)
                     .arg("--wit")
-                    .arg(root.join("wit"))
-                    .args(["-n", "gen-server", "--sync"])
+                    .arg(&wit)
+                    .args(["-n", &world, "--sync"])
                     .arg("--js")
                     .arg(staged.join("app.js"))
                     .arg("--module-root")

@@ -33,8 +33,9 @@ class GenServer:
     A raised exception is a crash: the process exits, the supervisor
     decides, and the report carries the traceback."""
 
-    vsn: str = "0.0.0"
-    """The build's version, given to the next build's ``code_change``."""
+    vsn: str = ""
+    """The build's version (``"1.0.0"``), given to the next build's
+    ``code_change``. Required: a build without one is refused at load."""
 
     def init(self, args: Any) -> Any:
         """Start from the child spec's ``args`` (None when absent). Return

@@ -61,6 +61,11 @@ pub enum SpawnError {
     #[error("init stopped: {0}")]
     InitStopped(ExitReason),
     /// `init` crashed.
-    #[error("init crashed: {0}")]
-    InitCrashed(Crash),
+    #[error("{file}: init crashed: {crash}")]
+    InitCrashed {
+        /// The build it ran, as its file.
+        file: String,
+        /// How it crashed.
+        crash: Crash,
+    },
 }

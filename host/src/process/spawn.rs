@@ -121,7 +121,10 @@ impl Processes {
                 Err(crash) => {
                     self.report_crash_at(&shared, &crash, "init", &spec.args);
                     self.note_crash(&shared, &format!("init: {}", crash.cause));
-                    Err(SpawnError::InitCrashed(crash))
+                    Err(SpawnError::InitCrashed {
+                        file: version.path().display().to_string(),
+                        crash,
+                    })
                 }
             }
         }

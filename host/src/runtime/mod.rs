@@ -124,4 +124,16 @@ pub enum PluginError {
         /// The crash reason.
         reason: String,
     },
+    /// The plugin's `vsn` is empty, too long, or not printable: it is shown
+    /// in logs and handed to the next build's `code-change`.
+    #[error(
+        "{}: vsn {vsn:?} is not a version: 1 to 64 of letters, digits and . _ + -",
+        path.display()
+    )]
+    BadVsn {
+        /// The plugin file.
+        path: PathBuf,
+        /// What it returned, escaped and cut to 80 characters.
+        vsn: String,
+    },
 }

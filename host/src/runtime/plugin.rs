@@ -110,6 +110,7 @@ impl PluginVersion {
             path: path.to_path_buf(),
             reason: crash.to_string(),
         })?;
+        check_vsn(path, &plugin.vsn)?;
         plugin.load_time = started.elapsed();
         Ok(Arc::new(plugin))
     }
@@ -270,4 +271,24 @@ fn check_header(path: &Path, bytes: &[u8]) -> Result<(), PluginError> {
 pub(crate) fn first_line(err: &wasmtime::Error) -> String {
     let text = format!("{err:#}");
     text.lines().next().unwrap_or("").to_string()
+}
+
+/// The longest vsn a plugin may have.
+const MAX_VSN_LEN: usize = 64;
+
+/// Check a vsn a plugin returned: `1.0.0`, `2024.1-rc+3`.
+fn check_vsn(path: &Path, vsn: &str) -> Result<(), PluginError> {
+    let fine = !vsn.is_empty()
+        && vsn.len() <= MAX_VSN_LEN
+        && vsn
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'));
+    if fine {
+        Ok(())
+    } else {
+        Err(PluginError::BadVsn {
+            path: path.to_path_buf(),
+            vsn: vsn.chars().take(80).collect(),
+        })
+    }
 }
