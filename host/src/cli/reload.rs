@@ -2,10 +2,14 @@
 //! the build in its file (or in PATH), as the watcher does.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
 use super::{ControlArg, explain};
+
+/// How long a reload runs before the client says why it waits.
+const SLOW: Duration = Duration::from_secs(1);
 
 /// Arguments of `overseer reload`.
 #[derive(Debug, Args)]
@@ -31,10 +35,19 @@ pub async fn execute(args: ReloadArgs) -> anyhow::Result<()> {
         .file
         .map(|f| std::path::absolute(&f).unwrap_or(f))
         .map(|f| f.display().to_string());
-    let reply = client
-        .reload(&args.plugin, file.as_deref())
-        .await
-        .map_err(explain)?;
+    let mut reloading = std::pin::pin!(client.reload(&args.plugin, file.as_deref()));
+    // A new Python or JavaScript build compiles for seconds, once: say so.
+    let reply = match tokio::time::timeout(SLOW, &mut reloading).await {
+        Ok(reply) => reply,
+        Err(_) => {
+            eprintln!(
+                "overseer: the host is compiling the new build of {} (seconds for Python or JavaScript, once: the compile cache keeps it)…",
+                args.plugin
+            );
+            reloading.await
+        }
+    }
+    .map_err(explain)?;
     if args.json {
         println!("{}", serde_json::to_string(&reply)?);
         return Ok(());

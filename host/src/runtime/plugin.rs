@@ -181,6 +181,9 @@ impl PluginVersion {
 /// Check that `bytes` (read from `path`) is a component, and compile it on
 /// a blocking thread, through the compile cache if the host has one. The
 /// content hash is computed there too, unless the caller has it.
+/// How long a compile runs before the host says it is compiling.
+const SLOW_COMPILE: Duration = Duration::from_secs(1);
+
 pub(crate) async fn compile(
     runtime: &Runtime,
     path: &Path,
@@ -190,16 +193,36 @@ pub(crate) async fn compile(
     check_header(path, &bytes)?;
     let engine = runtime.engine().clone();
     let cache = runtime.cache().cloned();
-    tokio::task::spawn_blocking(move || {
+    let size = bytes.len();
+    let mut compiling = tokio::task::spawn_blocking(move || {
         let hash = hash.unwrap_or_else(|| content_hash(&bytes));
         let compiled = match &cache {
             Some(cache) => cache.load_or_compile(&engine, &bytes, &hash),
             None => Component::new(&engine, &bytes).map(|c| (c, Compiled::Fresh)),
         };
         compiled.map(|(component, how)| (component, how, hash))
-    })
-    .await
-    .map_err(|e| PluginError::Compile {
+    });
+    // A Python or JavaScript build takes seconds to compile (once: then
+    // the cache serves it): say so, rather than look hung.
+    let started = Instant::now();
+    let done = match tokio::time::timeout(SLOW_COMPILE, &mut compiling).await {
+        Ok(done) => done,
+        Err(_) => {
+            tracing::info!(
+                "compiling {} ({:.1} MB), once: the compile cache keeps it",
+                path.display(),
+                size as f64 / 1e6
+            );
+            let done = compiling.await;
+            tracing::info!(
+                "compiled {} in {:.1} s",
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
+            done
+        }
+    };
+    done.map_err(|e| PluginError::Compile {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?
