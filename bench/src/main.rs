@@ -3,7 +3,7 @@
 //! (`../shared/peers/beam/`), and their ratio.
 //!
 //! ```text
-//! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes]
+//! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes|polyglot]
 //!                   [--no-beam] [--markdown]
 //! ```
 //!
@@ -18,6 +18,7 @@ mod compare;
 mod dynamic;
 mod host;
 mod messages;
+mod polyglot;
 mod processes;
 mod restart;
 mod stats;
@@ -28,7 +29,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
-const SECTIONS: &[&str] = &["call", "cast", "restart", "upgrade", "dynamic", "processes"];
+const SECTIONS: &[&str] = &[
+    "call",
+    "cast",
+    "restart",
+    "upgrade",
+    "dynamic",
+    "processes",
+    "polyglot",
+];
 
 /// The sizes of one run.
 #[derive(Clone)]
@@ -43,6 +52,7 @@ struct Plan {
     transactions: usize,
     children: usize,
     processes: usize,
+    polyglot: polyglot::Sizes,
 }
 
 impl Plan {
@@ -59,6 +69,12 @@ impl Plan {
                 transactions: 1_000,
                 children: 10_000,
                 processes: 2_000,
+                polyglot: polyglot::Sizes {
+                    calls: 2_000,
+                    starts: 200,
+                    restarts: 100,
+                    live: 1_000,
+                },
             }
         } else {
             Plan {
@@ -72,6 +88,12 @@ impl Plan {
                 transactions: 10_000,
                 children: 100_000,
                 processes: 10_000,
+                polyglot: polyglot::Sizes {
+                    calls: 20_000,
+                    starts: 1_000,
+                    restarts: 1_000,
+                    live: 1_000,
+                },
             }
         }
     }
@@ -174,6 +196,7 @@ fn measure(plugins: &Path, sections: &[&str], plan: Plan) -> Result<Value> {
                         "dynamic_supervisor": dynamic::start_children(&plugins, plan.children).await?,
                     }),
                     "processes" => processes::start_and_memory(&plugins, plan.processes).await?,
+                    "polyglot" => polyglot::languages(&plugins, &plan.polyglot).await?,
                     _ => Value::Null,
                 };
                 ours.insert(section.clone(), value);

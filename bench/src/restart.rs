@@ -14,8 +14,13 @@ use crate::stats::stats;
 /// `n` crashes of a permanent worker, each timed from the crashing call to
 /// the replacement's first answer.
 pub async fn restarts(plugins: &Path, n: usize) -> Result<Value> {
+    restarts_of(plugins, "faulty", n).await
+}
+
+/// As [`restarts`], for `plugin`, a port of `faulty` to any language.
+pub async fn restarts_of(plugins: &Path, plugin: &str, n: usize) -> Result<Value> {
     let node = node(16)?;
-    let _app = app(&node, plugins, "", &worker("faulty", "faulty", "")).await?;
+    let _app = app(&node, plugins, "", &worker("faulty", plugin, "")).await?;
     let mut events = node.events().subscribe();
     let target = Target::Name("faulty".into());
     let timeout = Duration::from_secs(5);

@@ -164,12 +164,17 @@ fn wasmtime_config(config: &HostConfig) -> Config {
     let n = config
         .max_processes
         .saturating_add(config.spare_slots.max(1));
-    // A Rust wasm32-wasip2 component needs three core instances and two
-    // tables per component instance (WASMTIME-NOTES.md); leave headroom for
-    // guests built by other toolchains.
+    // Per process, measured: a Rust wasm32-wasip2 component needs 3 core
+    // instances, 1 memory and 2 tables; a Python one (componentize-py,
+    // CPython linked as shared libraries) 14, 1 and 2; a JavaScript one
+    // (QuickJS) 9, 2 and 2. Core instances are only counted by the pool (no
+    // memory is reserved for them), so there are enough for every process
+    // to use the store's maximum (32); memory slots reserve address space
+    // (not RAM), two per process: every process may be a JavaScript one.
+    // Rust plugins keep their density: max_processes is what binds.
     pool.total_component_instances(n)
-        .total_core_instances(n.saturating_mul(4))
-        .total_memories(n)
+        .total_core_instances(n.saturating_mul(32))
+        .total_memories(n.saturating_mul(2))
         .total_tables(n.saturating_mul(4))
         .total_stacks(n)
         .max_memories_per_module(1)
