@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::host::{app, node, worker};
 use crate::restart::restarts_of;
-use crate::stats::{rss_bytes, stats};
+use crate::stats::{private_bytes, rss_bytes, stats};
 
 /// Each language's name and the suffix of its ports' names.
 const LANGUAGES: &[(&str, &str)] = &[("rust", ""), ("python", "_py"), ("javascript", "_js")];
@@ -133,7 +133,8 @@ async fn stop_all(node: &Node, pids: &[overseer::process::Pid]) {
 /// each timed, one at a time.
 async fn starts(plugins: &Path, plugin: &str, n: usize) -> Result<Value> {
     let node = node(n as u32 + 16)?;
-    let version = PluginVersion::load(node.runtime(), &plugins.join(format!("{plugin}.wasm"))).await?;
+    let version =
+        PluginVersion::load(node.runtime(), &plugins.join(format!("{plugin}.wasm"))).await?;
     let spec = spec(version);
     let mut samples = Vec::with_capacity(n);
     let mut pids = Vec::with_capacity(n);
@@ -149,12 +150,14 @@ async fn starts(plugins: &Path, plugin: &str, n: usize) -> Result<Value> {
     Ok(stats(samples))
 }
 
-/// RSS per process with `n` alive, each called once.
+/// Memory per process with `n` alive, each called once: the RSS, and the
+/// private memory (a mapped image counts once).
 async fn memory(plugins: &Path, plugin: &str, n: usize) -> Result<Value> {
     let node = node(n as u32 + 16)?;
-    let version = PluginVersion::load(node.runtime(), &plugins.join(format!("{plugin}.wasm"))).await?;
+    let version =
+        PluginVersion::load(node.runtime(), &plugins.join(format!("{plugin}.wasm"))).await?;
     let spec = spec(version);
-    let before = rss_bytes()?;
+    let before = (rss_bytes()?, private_bytes()?);
     let mut pids = Vec::with_capacity(n);
     for _ in 0..n {
         match node.processes().spawn(&spec, None, Vec::new()).await {
@@ -167,13 +170,18 @@ async fn memory(plugins: &Path, plugin: &str, n: usize) -> Result<Value> {
         }
     }
     for pid in &pids {
-        node.call(&Target::Pid(*pid), b"\"get\"".to_vec(), Duration::from_secs(5))
-            .await?;
+        node.call(
+            &Target::Pid(*pid),
+            b"\"get\"".to_vec(),
+            Duration::from_secs(5),
+        )
+        .await?;
     }
-    let after = rss_bytes()?;
+    let after = (rss_bytes()?, private_bytes()?);
     stop_all(&node, &pids).await;
     Ok(json!({
         "processes": n,
-        "rss_per_process_bytes": after.saturating_sub(before) / n as u64,
+        "rss_per_process_bytes": after.0.saturating_sub(before.0) / n as u64,
+        "private_per_process_bytes": after.1.saturating_sub(before.1) / n as u64,
     }))
 }

@@ -41,3 +41,22 @@ pub fn rss_bytes() -> Result<u64> {
         .parse()?;
     Ok(pages * 4096)
 }
+
+/// This process's private memory (resident pages no other mapping
+/// shares), from `/proc/self/smaps_rollup`: unlike the RSS, a
+/// copy-on-write image mapped by many instances counts once, not once per
+/// instance.
+pub fn private_bytes() -> Result<u64> {
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup")
+        .context("reading /proc/self/smaps_rollup")?;
+    let mut kib = 0;
+    for line in rollup.lines() {
+        if let Some(rest) = line
+            .strip_prefix("Private_Clean:")
+            .or_else(|| line.strip_prefix("Private_Dirty:"))
+        {
+            kib += rest.trim().trim_end_matches("kB").trim().parse::<u64>()?;
+        }
+    }
+    Ok(kib * 1024)
+}

@@ -92,7 +92,7 @@ impl PluginVersion {
             hash,
             compiled,
             load_time: Duration::ZERO,
-            engine: runtime.engine().clone(),
+            engine: component.engine().clone(),
             pre,
         };
         let mut probe = plugin
@@ -191,7 +191,7 @@ pub(crate) async fn compile(
     hash: Option<String>,
 ) -> Result<(Component, Compiled, String), PluginError> {
     check_header(path, &bytes)?;
-    let engine = runtime.engine().clone();
+    let engine = runtime.engine_for(bytes.len()).clone();
     let cache = runtime.cache().cloned();
     let size = bytes.len();
     let mut compiling = tokio::task::spawn_blocking(move || {
@@ -248,7 +248,7 @@ pub(crate) fn link<P>(
         message: first_line(&e),
     };
     let instance_pre = runtime
-        .linker()
+        .linker(component.engine())
         .instantiate_pre(component)
         .map_err(wrong_world)?;
     typed(instance_pre).map_err(wrong_world)

@@ -61,7 +61,7 @@ impl TaskPlugin {
             name: file_stem(path),
             path: path.to_path_buf(),
             hash,
-            engine: runtime.engine().clone(),
+            engine: component.engine().clone(),
             pre,
         }))
     }
