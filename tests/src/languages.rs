@@ -79,6 +79,14 @@ pub const JAVASCRIPT: Language = Language {
     ],
 };
 
+/// C, against wit-bindgen's C bindings alone: only `counter_c` exists.
+pub const C: Language = Language {
+    name: "C",
+    key: "c",
+    suffix: "_c",
+    crash_reasons: &[],
+};
+
 impl Language {
     /// This language's port of `plugin`: `counter` → `counter_py`.
     pub fn plugin(&self, plugin: &str) -> String {

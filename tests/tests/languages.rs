@@ -2,13 +2,14 @@
 //! every crash kind → its exit reason, report and restart, call timeouts,
 //! timers, terminate, stops, init failures, configuration, and messaging to
 //! and from a Rust process, run against each language's ports of `counter`,
-//! `faulty` and `messenger`. Each test is `<language>::<behaviour>`, and
+//! `faulty` and `messenger`. C has a counter only, written against the
+//! generated bindings with no SDK: it runs the counter protocol. Each test is `<language>::<behaviour>`, and
 //! every assertion names the language.
 
 use std::time::Duration;
 
 use overseer::process::{CallError, Event, ExitReason};
-use overseer_tests::languages::{JAVASCRIPT, Language, PYTHON, RUST};
+use overseer_tests::languages::{C, JAVASCRIPT, Language, PYTHON, RUST};
 use overseer_tests::{TestApp, json_sup};
 use serde_json::{Value, json};
 
@@ -407,3 +408,30 @@ macro_rules! suite {
 suite!(rust, RUST);
 suite!(python, PYTHON);
 suite!(javascript, JAVASCRIPT);
+
+mod c {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn counter_protocol() {
+        super::counter_protocol(&C).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn messaging_with_rust() {
+        let supervisor =
+            child("counter", &C.plugin("counter"), "{}") + &child("rust", "messenger", "{}");
+        let Some(t) = C.start(&supervisor).await else {
+            return;
+        };
+        let to_c = json!({"call": {"to": "counter", "msg": {"add": 3}}});
+        assert_eq!(call(&t, &C, "rust", to_c).await, json!({"ok": 3}), "C");
+        let unknown = t.call("counter", json!("bogus")).await;
+        assert!(
+            unknown
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("unknown call \"bogus\"")),
+            "C: {unknown:?}"
+        );
+    }
+}

@@ -14,6 +14,7 @@
 //! command line, so that wasmtime and the rest are not compiled a second
 //! time in another profile.
 
+mod c;
 mod javascript;
 mod python;
 mod toolchain;
@@ -111,7 +112,11 @@ fn ensure_wasm_target() -> Result<()> {
 fn build_plugins() -> Result<()> {
     build_rust_plugins()?;
     let out = root().join("target/wasm32-wasip2/release");
-    toolchain::build_all(&root(), &out, &[&python::Python, &javascript::JavaScript])
+    toolchain::build_all(
+        &root(),
+        &out,
+        &[&python::Python, &javascript::JavaScript, &c::C],
+    )
 }
 
 fn build_rust_plugins() -> Result<()> {
