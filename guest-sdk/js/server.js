@@ -76,8 +76,12 @@ function decodeAs(what, payload) {
 
 const stop = (reason) => ({ tag: "stop", val: reason.toWit() });
 
+// The bindings only read what callbacks return: one of each constant will do.
+const INFINITY = { tag: "infinity" };
+const CARRY_ON = { tag: "noreply", val: INFINITY };
+
 function castResult(result) {
-  if (result === undefined || result === null) return { tag: "noreply", val: { tag: "infinity" } };
+  if (result === undefined || result === null) return CARRY_ON;
   if (result instanceof NoReply) return { tag: "noreply", val: timeoutToWit(result.timeoutMs) };
   if (result instanceof Stop) return stop(result.reason);
   return stop(ExitReason.error(`handleCast/handleInfo returned ${JSON.stringify(result)}, not nothing, NoReply or Stop`));
@@ -88,12 +92,8 @@ function callResult(result) {
   if (result instanceof Stop) {
     return { tag: "stop", val: [result.reason.toWit(), result.hasReply() ? encode(result.reply) : null] };
   }
-  let timeoutMs = null;
-  if (result instanceof Reply) {
-    timeoutMs = result.timeoutMs;
-    result = result.value;
-  }
-  return { tag: "reply", val: [encode(result), timeoutToWit(timeoutMs)] };
+  if (result instanceof Reply) return { tag: "reply", val: [encode(result.value), timeoutToWit(result.timeoutMs)] };
+  return { tag: "reply", val: [encode(result), INFINITY] };
 }
 
 function info(msg) {

@@ -2,6 +2,16 @@
 
 /** `text` as UTF-8 bytes. */
 export function encodeUtf8(text) {
+  // Most messages are ASCII: one byte per code unit.
+  const n = text.length;
+  const ascii = new Uint8Array(n);
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) break;
+    ascii[i] = c;
+  }
+  if (i === n) return ascii;
   const out = [];
   for (const ch of text) {
     const c = ch.codePointAt(0);
@@ -15,6 +25,9 @@ export function encodeUtf8(text) {
 
 /** UTF-8 `bytes` as text; a malformed sequence becomes U+FFFD. */
 export function decodeUtf8(bytes) {
+  if (bytes.length <= 4096 && bytes.every((b) => b < 0x80)) {
+    return String.fromCharCode.apply(null, bytes);
+  }
   let out = "";
   for (let i = 0; i < bytes.length; ) {
     const b = bytes[i];

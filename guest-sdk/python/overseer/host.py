@@ -31,14 +31,21 @@ class CallError(Exception):
         self.detail = detail
 
 
+# One encoder and one decoder for every message: json.dumps with options
+# builds a new encoder each time, and json.loads sniffs the encoding of
+# bytes; each costs microseconds per message in wasm.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_DECODER = json.JSONDecoder()
+
+
 def encode(value: Any) -> bytes:
     """A value as the JSON payload every process understands."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(value).encode()
 
 
 def decode(payload: bytes) -> Any:
-    """A JSON payload as a value."""
-    return json.loads(payload)
+    """A JSON payload as a value (``ValueError`` if it is not JSON)."""
+    return _DECODER.decode(payload.decode("utf-8"))
 
 
 Target = Union[int, str, Tuple[str, str]]

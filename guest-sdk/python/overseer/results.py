@@ -156,7 +156,7 @@ class Exit:
     reason: ExitReason
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Caller:
     """Who is waiting on a call: give it to ``overseer.reply`` to answer a
     call ``handle_call`` returned ``NoReply()`` for. ``pid`` is None when

@@ -2,13 +2,12 @@
 export to it: payloads decoded from JSON and encoded back, the state kept
 between callbacks, results turned into the world's variants."""
 
-import json
-from typing import Any, Optional
+from typing import Any
 
 from wit_world import exports
 from wit_world.imports import types as wit
 
-from .host import encode
+from .host import decode, encode
 from .results import (
     Caller,
     Continue,
@@ -90,9 +89,14 @@ class _Undecodable(Exception):
 
 def _decode(what: str, payload: bytes) -> Any:
     try:
-        return json.loads(payload)
+        return decode(payload)
     except ValueError as err:
         raise _Undecodable(what, payload, err) from None
+
+
+# The bindings only read what callbacks return: one of each constant will do.
+_INFINITY = wit.Timeout_Infinity()
+_CARRY_ON = wit.CastResult_Noreply(_INFINITY)
 
 
 def _stop(reason: ExitReason) -> wit.CastResult:
@@ -101,7 +105,7 @@ def _stop(reason: ExitReason) -> wit.CastResult:
 
 def _cast_result(result: Any) -> wit.CastResult:
     if result is None:
-        return wit.CastResult_Noreply(wit.Timeout_Infinity())
+        return _CARRY_ON
     if isinstance(result, NoReply):
         return wit.CastResult_Noreply(timeout_to_wit(result.timeout_ms))
     if isinstance(result, Stop):
@@ -115,10 +119,9 @@ def _call_result(result: Any) -> wit.CallResult:
     if isinstance(result, Stop):
         reply = encode(result.reply) if result.has_reply() else None
         return wit.CallResult_Stop((result.reason.to_wit(), reply))
-    timeout_ms = None
     if isinstance(result, Reply):
-        result, timeout_ms = result.value, result.timeout_ms
-    return wit.CallResult_Reply((encode(result), timeout_to_wit(timeout_ms)))
+        return wit.CallResult_Reply((encode(result.value), timeout_to_wit(result.timeout_ms)))
+    return wit.CallResult_Reply((encode(result), _INFINITY))
 
 
 def _info(msg: wit.Info) -> Any:
