@@ -94,14 +94,14 @@ struct RuntimeInner {
     /// For small builds (Rust): memories initialised by copying.
     small: Pool,
     /// For large builds (Python, JavaScript): memories mapped
-    /// copy-on-write from the compiled image.
+    /// copy-on-write from the compiled image, allocated on demand.
     large: Pool,
     config: HostConfig,
     cache: Option<CompileCache>,
     ticker_stop: Arc<AtomicBool>,
 }
 
-/// One engine, its pool and its linker.
+/// One engine, its instance allocator and its linker.
 struct Pool {
     engine: Engine,
     linker: Linker<StoreData>,
@@ -119,7 +119,7 @@ impl Pool {
     }
 }
 
-/// Builds larger than this go to the copy-on-write pool. Measured: a
+/// Builds larger than this go to the copy-on-write, on-demand engine. Measured: a
 /// Python build (18 MB, a 12 MiB memory image) instantiates in 1.5 ms
 /// mapped against 8.7 ms copied, with 6.6 against 12 MB resident per
 /// process; a JavaScript one (1.7 MB) in 0.26 against 0.49 ms; but a Rust
@@ -233,8 +233,17 @@ fn wasmtime_config(config: &HostConfig, copy_on_write: bool) -> Config {
     pool.pagemap_scan(Enabled::Auto)
         .linear_memory_keep_resident(config.keep_resident_bytes)
         .table_keep_resident(config.keep_resident_bytes.min(64 << 10));
+    // Large builds are few, and slow to start anyway (a Python instance
+    // takes a millisecond): they get memory from the kernel on demand
+    // rather than a second pool, whose stack guard pages alone would cost
+    // two memory mappings per slot up front (vm.max_map_count is 65,530).
+    let strategy = if copy_on_write {
+        InstanceAllocationStrategy::OnDemand
+    } else {
+        InstanceAllocationStrategy::Pooling(pool)
+    };
     let mut c = Config::new();
-    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+    c.allocation_strategy(strategy)
         .epoch_interruption(true)
         .max_wasm_stack(config.max_wasm_stack)
         // Small builds' data segments are copied into a slot's (resident)
