@@ -10,7 +10,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::toolchain::{Language, newest_mtime, run_quiet};
+use crate::toolchain::{Language, newest_mtime, run_quiet, up_to_date};
 
 /// The C toolchain and the C plugins.
 pub struct C;
@@ -36,11 +36,7 @@ impl Language for C {
         for (plugin, sources) in &plugins {
             let dir = root.join("plugins").join(plugin);
             let wasm = out.join(format!("{plugin}.wasm"));
-            let newest = newest_mtime(&[dir.as_path()])?.max(inputs_changed);
-            if std::fs::metadata(&wasm)
-                .and_then(|m| m.modified())
-                .is_ok_and(|built_at| built_at > newest)
-            {
+            if up_to_date(&wasm, &dir, inputs_changed)? {
                 continue;
             }
             let work = root.join("target/polyglot/c-build").join(plugin);

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::toolchain::{Language, newest_mtime, run_quiet};
+use crate::toolchain::{Language, newest_mtime, plugin_dirs, run_quiet, up_to_date};
 
 /// The componentize-qjs release the JavaScript SDK is written against.
 const COMPONENTIZE_QJS: &str = "componentize-qjs@0.4.5";
@@ -34,7 +34,7 @@ impl Language for JavaScript {
     }
 
     fn build(&self, root: &Path, out: &Path) -> Result<usize> {
-        let plugins = plugins(root)?;
+        let plugins = plugin_dirs(root, "_js", "app.js")?;
         if plugins.is_empty() {
             return Ok(0);
         }
@@ -50,11 +50,7 @@ impl Language for JavaScript {
                 None => plugin.to_owned(),
             };
             let wasm = out.join(format!("{name}.wasm"));
-            let newest = newest_mtime(&[dir.as_path()])?.max(inputs_changed);
-            if std::fs::metadata(&wasm)
-                .and_then(|m| m.modified())
-                .is_ok_and(|built_at| built_at > newest)
-            {
+            if up_to_date(&wasm, &dir, inputs_changed)? {
                 continue;
             }
             let staged = root.join("target/polyglot/js-build").join(&name);
@@ -88,23 +84,6 @@ impl Language for JavaScript {
         }
         Ok(built)
     }
-}
-
-/// The JavaScript plugin folders: `plugins/*_js` holding an `app.js`.
-fn plugins(root: &Path) -> Result<Vec<String>> {
-    let mut found = Vec::new();
-    let dir = root.join("plugins");
-    for entry in
-        std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?
-    {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with("_js") && entry.path().join("app.js").is_file() {
-            found.push(name);
-        }
-    }
-    found.sort();
-    Ok(found)
 }
 
 /// A fresh copy of plugin folder `dir` in `staged`, with the SDK as

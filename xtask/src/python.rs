@@ -10,7 +10,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::toolchain::{Language, newest_mtime, run_quiet};
+use crate::toolchain::{Language, newest_mtime, plugin_dirs, run_quiet, up_to_date};
 
 /// The componentize-py release the Python SDK is written against
 /// (`../shared/POLYGLOT-NOTES.md`).
@@ -33,7 +33,7 @@ impl Language for Python {
     }
 
     fn build(&self, root: &Path, out: &Path) -> Result<usize> {
-        let plugins = plugins(root)?;
+        let plugins = plugin_dirs(root, "_py", "app.py")?;
         if plugins.is_empty() {
             return Ok(0);
         }
@@ -48,11 +48,7 @@ impl Language for Python {
                 Some(variant) => out.join(format!("{plugin}_{variant}.wasm")),
                 None => out.join(format!("{plugin}.wasm")),
             };
-            let newest = newest_mtime(&[dir.as_path()])?.max(inputs_changed);
-            if std::fs::metadata(&wasm)
-                .and_then(|m| m.modified())
-                .is_ok_and(|built_at| built_at > newest)
-            {
+            if up_to_date(&wasm, &dir, inputs_changed)? {
                 continue;
             }
             let mut cmd = Command::new(&tool);
@@ -89,23 +85,6 @@ impl Language for Python {
         }
         Ok(built)
     }
-}
-
-/// The Python plugin folders: `plugins/*_py` holding an `app.py`.
-fn plugins(root: &Path) -> Result<Vec<String>> {
-    let mut found = Vec::new();
-    let dir = root.join("plugins");
-    for entry in
-        std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?
-    {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with("_py") && entry.path().join("app.py").is_file() {
-            found.push(name);
-        }
-    }
-    found.sort();
-    Ok(found)
 }
 
 /// componentize-py in `target/polyglot/python`, installed if missing.

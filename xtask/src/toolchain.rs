@@ -76,6 +76,31 @@ pub fn newest_mtime(paths: &[&Path]) -> Result<SystemTime> {
     Ok(newest)
 }
 
+/// The plugin folders `plugins/*<suffix>` that hold `entry` (`app.py`,
+/// `app.js`), sorted.
+pub fn plugin_dirs(root: &Path, suffix: &str, entry: &str) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    let dir = root.join("plugins");
+    for item in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let item = item?;
+        let name = item.file_name().to_string_lossy().into_owned();
+        if name.ends_with(suffix) && item.path().join(entry).is_file() {
+            found.push(name);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// True when the build `wasm` is newer than every file under `sources` and
+/// than `inputs_changed` (the SDK, the WIT, the tool).
+pub fn up_to_date(wasm: &Path, sources: &Path, inputs_changed: SystemTime) -> Result<bool> {
+    let newest = newest_mtime(&[sources])?.max(inputs_changed);
+    Ok(std::fs::metadata(wasm)
+        .and_then(|m| m.modified())
+        .is_ok_and(|built_at| built_at > newest))
+}
+
 /// Run `cmd`, showing its output only if it fails.
 pub fn run_quiet(cmd: &mut Command) -> Result<()> {
     let output = cmd
