@@ -252,12 +252,21 @@ fn wasmtime_config(config: &HostConfig, copy_on_write: bool) -> Config {
         // changes build, which is every code change. Copying a plugin's few
         // KiB of data is cheaper (code-change pause median 41 → 8 µs).
         // Large builds' images (MiBs) are mapped (see LARGE_BUILD_BYTES).
-        .memory_init_cow(copy_on_write)
-        // Slot size = the largest memory allowed, so that the address space
-        // reserved is bounded by max_processes × max_memory_bytes.
-        .memory_reservation(config.max_memory_bytes);
+        .memory_init_cow(copy_on_write);
+    if copy_on_write {
+        // Large builds' memories reserve 4 GiB of address space each (not
+        // RAM): wasm's 32-bit addresses then need no bounds checks.
+        c.memory_reservation(LARGE_MEMORY_RESERVATION);
+    } else {
+        // Slot size = the largest memory allowed, so that the address
+        // space reserved is bounded by max_processes × max_memory_bytes.
+        c.memory_reservation(config.max_memory_bytes);
+    }
     c
 }
+
+/// What a large build's memory reserves: all of wasm32's address space.
+const LARGE_MEMORY_RESERVATION: u64 = 4 << 30;
 
 fn spawn_epoch_ticker(engines: [Engine; 2], tick: Duration, stop: Arc<AtomicBool>) {
     let spawned = std::thread::Builder::new()
