@@ -167,9 +167,29 @@ fn run_demo(extra: &[String]) -> Result<()> {
     run(Command::new(overseer).arg("run").arg(manifest).args(extra))
 }
 
+/// The compile cache the tests share (`target/test-cache`) is emptied past
+/// this size: each new build of a Python plugin adds tens of MB to it.
+const TEST_CACHE_MAX_BYTES: u64 = 1 << 30;
+
 fn test(extra: &[String]) -> Result<()> {
     build_plugins()?;
     build_host()?;
+    let cache = root().join("target/test-cache");
+    let size: u64 = std::fs::read_dir(&cache)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.metadata().ok())
+        .map(|meta| meta.len())
+        .sum();
+    if size > TEST_CACHE_MAX_BYTES {
+        eprintln!(
+            "emptying {} ({} MB of compiled builds; the tests compile what they need again)",
+            cache.display(),
+            size >> 20
+        );
+        std::fs::remove_dir_all(&cache)
+            .with_context(|| format!("cannot empty {}", cache.display()))?;
+    }
     run(cargo()
         .args([
             "test",
