@@ -91,31 +91,31 @@ pub struct Runtime {
 }
 
 struct RuntimeInner {
-    /// For small builds (Rust): memories initialised by copying.
-    small: Pool,
-    /// For large builds (Python, JavaScript): memories mapped
-    /// copy-on-write from the compiled image, allocated on demand.
-    large: Pool,
+    /// For small builds (Rust, C): pooled instances whose memories are
+    /// initialised by copying.
+    small: Backend,
+    /// For large builds (Python, JavaScript): instances allocated on
+    /// demand, memories mapped copy-on-write from the compiled image.
+    large: Backend,
     config: HostConfig,
     cache: Option<CompileCache>,
     ticker_stop: Arc<AtomicBool>,
 }
 
-/// One engine, its instance allocator and its linker.
-struct Pool {
+/// One engine (with its way of allocating instances) and its linker.
+struct Backend {
     engine: Engine,
     linker: Linker<StoreData>,
 }
 
-impl Pool {
-    fn new(config: &HostConfig, copy_on_write: bool) -> Result<Pool, RuntimeError> {
-        let engine =
-            Engine::new(&wasmtime_config(config, copy_on_write)).map_err(RuntimeError::engine)?;
+impl Backend {
+    fn new(config: &Config) -> Result<Backend, RuntimeError> {
+        let engine = Engine::new(config).map_err(RuntimeError::engine)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(RuntimeError::engine)?;
         GenServer::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
             .map_err(RuntimeError::engine)?;
-        Ok(Pool { engine, linker })
+        Ok(Backend { engine, linker })
     }
 }
 
@@ -140,8 +140,8 @@ impl Runtime {
     /// [`RuntimeError::Engine`] if wasmtime refuses the configuration, e.g.
     /// when the pool cannot be reserved.
     pub fn new(config: HostConfig) -> Result<Self, RuntimeError> {
-        let small = Pool::new(&config, false)?;
-        let large = Pool::new(&config, true)?;
+        let small = Backend::new(&small_builds(&config))?;
+        let large = Backend::new(&large_builds(&config))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(
             [small.engine.clone(), large.engine.clone()],
@@ -202,22 +202,29 @@ impl Runtime {
     }
 }
 
-fn wasmtime_config(config: &HostConfig, copy_on_write: bool) -> Config {
+/// What both engines share: epoch interruption and the wasm stack.
+fn common(config: &HostConfig) -> Config {
+    let mut c = Config::new();
+    c.epoch_interruption(true)
+        .max_wasm_stack(config.max_wasm_stack);
+    c
+}
+
+/// The engine of small builds: a pool of instance slots.
+fn small_builds(config: &HostConfig) -> Config {
     let mut pool = PoolingAllocationConfig::default();
     let n = config
         .max_processes
         .saturating_add(config.spare_slots.max(1));
-    // Per process, measured: a Rust wasm32-wasip2 component needs 3 core
-    // instances, 1 memory and 2 tables; a Python one (componentize-py,
-    // CPython linked as shared libraries) 14, 1 and 2; a JavaScript one
-    // (QuickJS) 9, 2 and 2. Core instances are only counted by the pool (no
-    // memory is reserved for them), so there are enough for every process
-    // to use the store's maximum (32); memory slots reserve address space
-    // (not RAM), two per process: every process may be a JavaScript one.
-    // Rust plugins keep their density: max_processes is what binds.
+    // Per process, measured: a Rust or C (wasi-libc + preview1 adapter)
+    // component needs 3 core instances, 1 memory and 2 tables. Core
+    // instances are only counted by the pool (no memory is reserved for
+    // them), so there are enough for every process to use the store's
+    // maximum (32), whatever toolchain built it; max_processes is what
+    // binds.
     pool.total_component_instances(n)
         .total_core_instances(n.saturating_mul(32))
-        .total_memories(n.saturating_mul(2))
+        .total_memories(n)
         .total_tables(n.saturating_mul(4))
         .total_stacks(n)
         .max_memories_per_module(1)
@@ -233,35 +240,33 @@ fn wasmtime_config(config: &HostConfig, copy_on_write: bool) -> Config {
     pool.pagemap_scan(Enabled::Auto)
         .linear_memory_keep_resident(config.keep_resident_bytes)
         .table_keep_resident(config.keep_resident_bytes.min(64 << 10));
+    let mut c = common(config);
+    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        // Data segments are copied into a slot's (resident) memory rather
+        // than mapped copy-on-write from the image: mapping costs an mmap
+        // and a fault per page written, every time a slot changes build,
+        // which is every code change. Copying a plugin's few KiB of data is
+        // cheaper (code-change pause median 41 → 8 µs).
+        .memory_init_cow(false)
+        // Slot size = the largest memory allowed, so that the address
+        // space reserved is bounded by max_processes × max_memory_bytes.
+        .memory_reservation(config.max_memory_bytes);
+    c
+}
+
+/// The engine of large builds (see [`LARGE_BUILD_BYTES`]).
+fn large_builds(config: &HostConfig) -> Config {
+    let mut c = common(config);
     // Large builds are few, and slow to start anyway (a Python instance
     // takes a millisecond): they get memory from the kernel on demand
     // rather than a second pool, whose stack guard pages alone would cost
     // two memory mappings per slot up front (vm.max_map_count is 65,530).
-    let strategy = if copy_on_write {
-        InstanceAllocationStrategy::OnDemand
-    } else {
-        InstanceAllocationStrategy::Pooling(pool)
-    };
-    let mut c = Config::new();
-    c.allocation_strategy(strategy)
-        .epoch_interruption(true)
-        .max_wasm_stack(config.max_wasm_stack)
-        // Small builds' data segments are copied into a slot's (resident)
-        // memory rather than mapped copy-on-write from the image: mapping
-        // costs an mmap and a fault per page written, every time a slot
-        // changes build, which is every code change. Copying a plugin's few
-        // KiB of data is cheaper (code-change pause median 41 → 8 µs).
-        // Large builds' images (MiBs) are mapped (see LARGE_BUILD_BYTES).
-        .memory_init_cow(copy_on_write);
-    if copy_on_write {
-        // Large builds' memories reserve 4 GiB of address space each (not
-        // RAM): wasm's 32-bit addresses then need no bounds checks.
-        c.memory_reservation(LARGE_MEMORY_RESERVATION);
-    } else {
-        // Slot size = the largest memory allowed, so that the address
-        // space reserved is bounded by max_processes × max_memory_bytes.
-        c.memory_reservation(config.max_memory_bytes);
-    }
+    c.allocation_strategy(InstanceAllocationStrategy::OnDemand)
+        // Their images (MiBs) are mapped, not copied.
+        .memory_init_cow(true)
+        // Their memories reserve 4 GiB of address space each (not RAM):
+        // wasm's 32-bit addresses then need no bounds checks.
+        .memory_reservation(LARGE_MEMORY_RESERVATION);
     c
 }
 
