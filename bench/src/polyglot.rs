@@ -4,17 +4,15 @@
 //! JavaScript ports.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
-use overseer::application::Node;
-use overseer::process::{ExitReason, ProcessSpec, Spawned, Target};
-use overseer::runtime::{HostConfig, Plugin, PluginVersion, Runtime};
-use overseer::sandbox::Limits;
+use overseer::process::{Spawned, Target};
+use overseer::runtime::{HostConfig, PluginVersion, Runtime};
 use serde_json::{Value, json};
 
 use crate::host::{app, node, worker};
+use crate::processes::{spec, stop_all};
 use crate::restart::restarts_of;
 use crate::stats::{private_bytes, rss_bytes, stats};
 
@@ -105,28 +103,6 @@ async fn calls(plugins: &Path, plugin: &str, n: usize) -> Result<Value> {
         samples.push(t.elapsed());
     }
     Ok(stats(samples))
-}
-
-fn spec(version: Arc<PluginVersion>) -> ProcessSpec {
-    ProcessSpec {
-        id: "counter".into(),
-        plugin: Plugin::new(version),
-        args: b"null".to_vec(),
-        name: None,
-        via: None,
-        limits: Limits::default(),
-        policy: Default::default(),
-        owner: None,
-    }
-}
-
-async fn stop_all(node: &Node, pids: &[overseer::process::Pid]) {
-    for pid in pids {
-        node.kill(*pid, ExitReason::Shutdown);
-    }
-    while node.live_processes() > 0 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
 }
 
 /// `n` processes started straight from the build (instantiate + init),

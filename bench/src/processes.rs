@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
-use overseer::process::{ExitReason, ProcessSpec, Spawned, Target};
+use overseer::application::Node;
+use overseer::process::{ExitReason, Pid, ProcessSpec, Spawned, Target};
 use overseer::runtime::{Plugin, PluginVersion};
 use overseer::sandbox::Limits;
 use serde_json::{Value, json};
@@ -20,16 +21,7 @@ pub async fn start_and_memory(plugins: &Path, n: usize) -> Result<Value> {
     let node = node(n as u32 + 16)?;
     let plugin: Arc<PluginVersion> =
         PluginVersion::load(node.runtime(), &plugins.join("counter.wasm")).await?;
-    let spec = ProcessSpec {
-        id: "counter".into(),
-        plugin: Plugin::new(plugin),
-        args: b"null".to_vec(),
-        name: None,
-        via: None,
-        limits: Limits::default(),
-        policy: Default::default(),
-        owner: None,
-    };
+    let spec = spec(plugin);
     let before = rss_bytes()?;
     let t = Instant::now();
     let mut pids = Vec::with_capacity(n);
@@ -50,12 +42,7 @@ pub async fn start_and_memory(plugins: &Path, n: usize) -> Result<Value> {
     }
     let after = rss_bytes()?;
     let live = node.live_processes();
-    for pid in &pids {
-        node.kill(*pid, ExitReason::Shutdown);
-    }
-    while node.live_processes() > 0 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    stop_all(&node, &pids).await;
     Ok(json!({
         "processes": n,
         "starts_per_s": (n as f64 / elapsed.as_secs_f64()).round(),
@@ -63,4 +50,28 @@ pub async fn start_and_memory(plugins: &Path, n: usize) -> Result<Value> {
         "rss_per_process_bytes": (after.saturating_sub(before)) / n as u64,
         "live": live,
     }))
+}
+
+/// A process of `version` started with no supervisor, no name, no args.
+pub fn spec(version: Arc<PluginVersion>) -> ProcessSpec {
+    ProcessSpec {
+        id: "counter".into(),
+        plugin: Plugin::new(version),
+        args: b"null".to_vec(),
+        name: None,
+        via: None,
+        limits: Limits::default(),
+        policy: Default::default(),
+        owner: None,
+    }
+}
+
+/// Kill `pids` and wait until no process is left on `node`.
+pub async fn stop_all(node: &Node, pids: &[Pid]) {
+    for pid in pids {
+        node.kill(*pid, ExitReason::Shutdown);
+    }
+    while node.live_processes() > 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
