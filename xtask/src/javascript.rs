@@ -12,7 +12,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::toolchain::{Language, newest_mtime, plugin_dirs, run_quiet, up_to_date};
+use crate::toolchain::{Build, Language, newest_mtime, plugin_dirs, run_quiet, stale_builds};
 
 /// The componentize-qjs release the JavaScript SDK is written against.
 const COMPONENTIZE_QJS: &str = "componentize-qjs@0.4.5";
@@ -41,20 +41,17 @@ impl Language for JavaScript {
         let tool = install(root)?;
         let sdk = root.join("guest-sdk/js");
         let inputs_changed = newest_mtime(&[sdk.as_path(), &root.join("wit"), &tool])?;
-        let mut built = 0;
-        let variants = VARIANTS.iter().map(|(p, v)| (*p, Some(*v)));
-        for (plugin, variant) in plugins.iter().map(|p| (p.as_str(), None)).chain(variants) {
-            let dir = root.join("plugins").join(plugin);
-            let name = match variant {
-                Some(variant) => format!("{plugin}_{variant}"),
-                None => plugin.to_owned(),
-            };
-            let wasm = out.join(format!("{name}.wasm"));
-            if up_to_date(&wasm, &dir, inputs_changed)? {
-                continue;
-            }
-            let staged = root.join("target/polyglot/js-build").join(&name);
-            stage(&dir, &sdk, &staged, variant)?;
+        let stale = stale_builds(root, out, &plugins, VARIANTS, inputs_changed)?;
+        for Build {
+            plugin,
+            variant,
+            dir,
+            name,
+            wasm,
+        } in &stale
+        {
+            let staged = root.join("target/polyglot/js-build").join(name);
+            stage(dir, &sdk, &staged, *variant)?;
             // A plugin with a `wit/` of its own (a test fixture of another
             // world) is built against it, with ours as a dependency.
             let (wit, world) = match std::fs::read_to_string(dir.join("wit/world.txt")) {
@@ -77,12 +74,11 @@ impl Language for JavaScript {
                     .arg("--module-root")
                     .arg(&staged)
                     .arg("-o")
-                    .arg(&wasm),
+                    .arg(wasm),
             )
             .with_context(|| format!("building plugins/{plugin}"))?;
-            built += 1;
         }
-        Ok(built)
+        Ok(stale.len())
     }
 }
 

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::toolchain::{Language, newest_mtime, plugin_dirs, run_quiet, up_to_date};
+use crate::toolchain::{Build, Language, newest_mtime, plugin_dirs, run_quiet, stale_builds};
 
 /// The componentize-py release the Python SDK is written against
 /// (`../shared/POLYGLOT-NOTES.md`).
@@ -40,17 +40,15 @@ impl Language for Python {
         let tool = install(root)?;
         let sdk = root.join("guest-sdk/python");
         let inputs_changed = newest_mtime(&[sdk.as_path(), &root.join("wit"), &tool])?;
-        let mut built = 0;
-        let variants = VARIANTS.iter().map(|(p, v)| (*p, Some(*v)));
-        for (plugin, variant) in plugins.iter().map(|p| (p.as_str(), None)).chain(variants) {
-            let dir = root.join("plugins").join(plugin);
-            let wasm = match variant {
-                Some(variant) => out.join(format!("{plugin}_{variant}.wasm")),
-                None => out.join(format!("{plugin}.wasm")),
-            };
-            if up_to_date(&wasm, &dir, inputs_changed)? {
-                continue;
-            }
+        let stale = stale_builds(root, out, &plugins, VARIANTS, inputs_changed)?;
+        for Build {
+            plugin,
+            variant,
+            dir,
+            wasm,
+            ..
+        } in &stale
+        {
             let mut cmd = Command::new(&tool);
             cmd.current_dir(root).args([
                 "-q",
@@ -61,7 +59,7 @@ impl Language for Python {
                 "componentize",
                 "app",
             ]);
-            if let Some(variant) = variant {
+            if let Some(variant) = *variant {
                 let aside = root
                     .join("target/polyglot/variants")
                     .join(format!("{plugin}_{variant}"));
@@ -74,16 +72,15 @@ impl Language for Python {
                 cmd.arg("-p").arg(&aside);
             }
             cmd.arg("-p")
-                .arg(&dir)
+                .arg(dir)
                 .arg("-p")
                 .arg(&sdk)
                 .arg("-o")
-                .arg(&wasm);
+                .arg(wasm);
             eprintln!("building {} (Python)", wasm.display());
             run_quiet(&mut cmd).with_context(|| format!("building plugins/{plugin}"))?;
-            built += 1;
         }
-        Ok(built)
+        Ok(stale.len())
     }
 }
 

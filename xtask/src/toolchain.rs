@@ -8,7 +8,7 @@
 //! of failing on a missing file. With `OVERSEER_ALL_LANGUAGES=1` (CI) a
 //! skip is an error.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
@@ -99,6 +99,54 @@ pub fn up_to_date(wasm: &Path, sources: &Path, inputs_changed: SystemTime) -> Re
     Ok(std::fs::metadata(wasm)
         .and_then(|m| m.modified())
         .is_ok_and(|built_at| built_at > newest))
+}
+
+/// One build to make: plugin folder `plugin`, perhaps as a variant, to
+/// `wasm`.
+pub struct Build<'a> {
+    /// The plugin folder's name.
+    pub plugin: &'a str,
+    /// The variant, for a build named `<plugin>_<variant>`.
+    pub variant: Option<&'a str>,
+    /// The plugin folder.
+    pub dir: PathBuf,
+    /// The build's name: `<plugin>` or `<plugin>_<variant>`.
+    pub name: String,
+    /// Where the build goes.
+    pub wasm: PathBuf,
+}
+
+/// The builds of `plugins` and of `variants` (plugin, variant) that are
+/// older than their folder or than `inputs_changed`.
+pub fn stale_builds<'a>(
+    root: &Path,
+    out: &Path,
+    plugins: &'a [String],
+    variants: &'a [(&'a str, &'a str)],
+    inputs_changed: SystemTime,
+) -> Result<Vec<Build<'a>>> {
+    let all = plugins
+        .iter()
+        .map(|p| (p.as_str(), None))
+        .chain(variants.iter().map(|(p, v)| (*p, Some(*v))));
+    let mut stale = Vec::new();
+    for (plugin, variant) in all {
+        let name = match variant {
+            Some(variant) => format!("{plugin}_{variant}"),
+            None => plugin.to_owned(),
+        };
+        let build = Build {
+            plugin,
+            variant,
+            dir: root.join("plugins").join(plugin),
+            wasm: out.join(format!("{name}.wasm")),
+            name,
+        };
+        if !up_to_date(&build.wasm, &build.dir, inputs_changed)? {
+            stale.push(build);
+        }
+    }
+    Ok(stale)
 }
 
 /// Run `cmd`, showing its output only if it fails.
