@@ -34,14 +34,21 @@ impl Host {
 
     /// `overseer run` on the `app.toml` already written in `dir`.
     fn start_in(dir: tempfile::TempDir) -> Host {
+        Self::start_with(dir, &[], Stdio::null())
+    }
+
+    /// [`start_in`](Self::start_in) with more options for `run`, and its
+    /// stderr sent to `stderr`.
+    fn start_with(dir: tempfile::TempDir, options: &[&str], stderr: Stdio) -> Host {
         let manifest = dir.path().join("app.toml");
         let child = Command::new(overseer_bin())
             .arg("run")
             .arg(&manifest)
+            .args(options)
             .env_remove("OVERSEER_CONTROL")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let socket = dir.path().join(".overseer/control.sock");
@@ -377,6 +384,141 @@ fn dynamic_children_through_the_cli() {
         (code, err.as_str()),
         (1, "overseer: no such supervisor: 'nobody'")
     );
+}
+
+/// `tree` and `which-children` answer with a bounded part of a big tree,
+/// and say what they left out.
+#[test]
+fn tree_and_which_children_are_bounded() {
+    let host = Host::start(
+        "[[supervisor.children]]\nid = \"workers\"\ntype = \"dynamic_supervisor\"\nname = \"workers\"\n",
+    );
+    for _ in 0..5 {
+        stdout(&host.client(&["start-child", "workers", r#"{"plugin": "counter"}"#]));
+    }
+    let json = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_str(&stdout(&host.client(args))).unwrap()
+    };
+    let whole = json(&["tree", "--json"]);
+    assert_eq!(
+        whole["children"][0]["children"].as_array().unwrap().len(),
+        5
+    );
+    assert!(whole["children"][0].get("omitted").is_none(), "{whole}");
+    let limited = json(&["tree", "--json", "--limit", "2"]);
+    let workers = &limited["children"][0];
+    assert_eq!(
+        workers["children"].as_array().unwrap().len(),
+        2,
+        "{limited}"
+    );
+    assert_eq!(workers["omitted"], 3, "{limited}");
+    let shallow = json(&["tree", "--json", "--depth", "1"]);
+    assert!(
+        shallow["children"][0].get("children").is_none(),
+        "{shallow}"
+    );
+    assert_eq!(shallow["children"][0]["omitted"], 5, "{shallow}");
+    let text = stdout(&host.client(&["tree", "--limit", "2"]));
+    assert!(text.contains("… 3 more children"), "{text}");
+
+    let out = host.client(&["which-children", "workers", "--limit", "2"]);
+    let page: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(page.as_array().unwrap().len(), 2);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "overseer: children 1–2 of 5 shown; the next ones with --offset 2"
+    );
+    let out = host.client(&["which-children", "workers", "--offset", "4", "--limit", "2"]);
+    let page: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    assert!(out.stderr.is_empty());
+}
+
+/// `[host] max_processes` in the manifest caps the live processes;
+/// `--max-processes` overrides it.
+#[test]
+fn the_process_cap_comes_from_the_manifest_or_the_command_line() {
+    let manifest = format!(
+        "{}[host]\nmax_processes = 2\n",
+        manifest_text(
+            "[[supervisor.children]]\nid = \"workers\"\ntype = \"dynamic_supervisor\"\nname = \"workers\"\n"
+        )
+    );
+    let start = |options: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.toml"), &manifest).unwrap();
+        Host::start_with(dir, options, Stdio::null())
+    };
+    let counter = r#"{"plugin": "counter"}"#;
+    for (options, cap) in [(&[][..], 2), (&["--max-processes", "3"][..], 3)] {
+        let host = start(options);
+        for _ in 0..cap {
+            stdout(&host.client(&["start-child", "workers", counter]));
+        }
+        let (code, err) = failure(&host.client(&["start-child", "workers", counter]));
+        assert_eq!(
+            (code, err),
+            (
+                1,
+                format!(
+                    "overseer: failed to start child: too many processes: the host's cap of {cap} live processes is reached"
+                )
+            ),
+            "{options:?}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.toml"),
+        manifest.replace("max_processes = 2", "max_processes = 0"),
+    )
+    .unwrap();
+    let out = Command::new(overseer_bin())
+        .arg("run")
+        .arg(dir.path().join("app.toml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.trim_end()
+            .ends_with("host.max_processes: must be at least 1"),
+        "{err}"
+    );
+}
+
+/// Asked for more processes than `vm.max_map_count` allows, `run` lowers
+/// the cap to what fits and says which sysctl to raise.
+#[test]
+fn run_lowers_a_cap_past_the_kernels_mapping_limit_and_says_so() {
+    let Some(max) = overseer::runtime::capacity::max_map_count() else {
+        eprintln!("skipped: this kernel has no vm.max_map_count");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.toml"),
+        manifest_text(&worker("counter", "counter", "")),
+    )
+    .unwrap();
+    // More than any vm.max_map_count (at most 2^31) has room for.
+    let mut host = Host::start_with(dir, &["--max-processes", "4000000000"], Stdio::piped());
+    assert_eq!(stdout(&host.client(&["call", "counter", "\"get\""])), "0\n");
+    stdout(&host.client(&["stop"]));
+    assert!(host.wait().success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut host.child.stderr.take().unwrap(), &mut err).unwrap();
+    let line = err
+        .lines()
+        .find(|l| l.contains("process cap lowered"))
+        .unwrap_or_else(|| panic!("no warning: {err}"));
+    assert!(
+        line.contains(&format!("vm.max_map_count ({max})")),
+        "{line}"
+    );
+    assert!(line.contains("not the 4000000000 asked for"), "{line}");
+    assert!(line.contains("sysctl -w vm.max_map_count="), "{line}");
 }
 
 #[test]

@@ -27,6 +27,8 @@ pub use child_spec::{
 };
 pub use env::AppEnv;
 pub use located::Located;
-pub use manifest::{Manifest, ManifestError, PoolDecl, UpgradeDecl, load_manifest, parse_manifest};
+pub use manifest::{
+    HostDecl, Manifest, ManifestError, PoolDecl, UpgradeDecl, load_manifest, parse_manifest,
+};
 pub use node::{Node, StartChildError, TaskStartError};
 pub use start::{ArgsError, ChildSpecError, TaskStart, WorkerStart};

@@ -86,9 +86,10 @@ pub enum TaskStartError {
 impl Node {
     /// A host on `runtime`, with no processes.
     pub fn new(runtime: Runtime) -> Node {
-        let processes = Processes::new(
+        let processes = Processes::limited(
             runtime.config().max_processes,
             runtime.config().memory_budget(),
+            runtime.map_limit(),
         );
         let naming = Naming::install(&processes);
         let inner = Arc::new_cyclic(|me: &Weak<NodeInner>| {

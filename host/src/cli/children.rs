@@ -4,6 +4,8 @@
 
 use clap::Args;
 
+use overseer::control::api::DEFAULT_CHILDREN_LIMIT;
+
 use super::{ControlArg, explain, parse_json};
 
 /// Arguments of `overseer start-child`.
@@ -55,7 +57,7 @@ pub async fn terminate_child(args: TerminateChildArgs) -> anyhow::Result<()> {
         .map_err(explain)
 }
 
-/// Arguments of `overseer which-children` and `count-children`.
+/// Arguments of `overseer count-children`.
 #[derive(Debug, Args)]
 pub struct SupervisorArgs {
     /// The supervisor: a registered name, or a pid (all digits).
@@ -64,13 +66,57 @@ pub struct SupervisorArgs {
     control: ControlArg,
 }
 
-/// Print the children (or their counts) as one line of JSON.
-pub async fn children(args: SupervisorArgs, counts: bool) -> anyhow::Result<()> {
+/// Arguments of `overseer which-children`.
+#[derive(Debug, Args)]
+pub struct WhichChildrenArgs {
+    /// The supervisor: a registered name, or a pid (all digits).
+    supervisor: String,
+    /// Skip the first N children.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    offset: usize,
+    /// List at most N children.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CHILDREN_LIMIT)]
+    limit: usize,
+    #[command(flatten)]
+    control: ControlArg,
+}
+
+/// Print the children's counts as one line of JSON.
+pub async fn count_children(args: SupervisorArgs) -> anyhow::Result<()> {
     let client = args.control.client()?;
     let answer = client
-        .children(&args.supervisor, counts)
+        .children(&args.supervisor, true)
         .await
         .map_err(explain)?;
     println!("{answer}");
+    Ok(())
+}
+
+/// Print a page of the children as one line of JSON; when there are more,
+/// say on stderr how to see them.
+pub async fn which_children(args: WhichChildrenArgs) -> anyhow::Result<()> {
+    let client = args.control.client()?;
+    let answer = client
+        .children_page(&args.supervisor, false, Some((args.offset, args.limit)))
+        .await
+        .map_err(explain)?;
+    println!("{answer}");
+    let shown = answer.as_array().map_or(0, Vec::len);
+    if shown == args.limit && shown > 0 {
+        let total = client
+            .children(&args.supervisor, true)
+            .await
+            .map_err(explain)?
+            .get("specs")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        let next = args.offset + shown;
+        if total > next as u64 {
+            eprintln!(
+                "overseer: children {}–{next} of {total} shown; the next ones with --offset {next}",
+                args.offset + 1
+            );
+        }
+    }
     Ok(())
 }

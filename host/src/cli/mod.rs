@@ -87,8 +87,9 @@ pub enum Command {
     StartChild(children::StartChildArgs),
     /// Stop a supervisor's child, by pid.
     TerminateChild(children::TerminateChildArgs),
-    /// Print a supervisor's children as JSON.
-    WhichChildren(children::SupervisorArgs),
+    /// Print a supervisor's children as JSON (the first 1000 unless
+    /// --offset/--limit say otherwise).
+    WhichChildren(children::WhichChildrenArgs),
     /// Print a supervisor's child counts as JSON.
     CountChildren(children::SupervisorArgs),
     /// Create a plugin folder to start from (a counter), in Rust, Python
@@ -113,8 +114,8 @@ impl Command {
             Command::Task(args) => task::execute(args).await,
             Command::StartChild(args) => children::start_child(args).await,
             Command::TerminateChild(args) => children::terminate_child(args).await,
-            Command::WhichChildren(args) => children::children(args, false).await,
-            Command::CountChildren(args) => children::children(args, true).await,
+            Command::WhichChildren(args) => children::which_children(args).await,
+            Command::CountChildren(args) => children::count_children(args).await,
             Command::New(args) => new::execute(args).await,
         }
     }

@@ -32,6 +32,12 @@ pub struct RunArgs {
     /// would add up to more than this many MiB (default: no budget).
     #[arg(long, value_name = "MIB")]
     memory_budget_mb: Option<u64>,
+    /// The most processes alive at once (default: `[host] max_processes`
+    /// in the manifest, else 10,000). Each costs four memory mappings of
+    /// the kernel's `vm.max_map_count`; past what it allows the cap is
+    /// lowered, with a warning that says what to raise.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_processes: Option<u32>,
 }
 
 /// Why the host is stopping.
@@ -68,11 +74,25 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let defaults = HostConfig::default();
     let runtime = Runtime::new(HostConfig {
         cache_dir: Some(cache_dir),
         memory_budget_bytes,
-        ..HostConfig::default()
+        max_processes: args
+            .max_processes
+            .or(manifest.host.max_processes)
+            .unwrap_or(defaults.max_processes),
+        resident_budget_bytes: manifest
+            .host
+            .resident_budget_mb
+            .map_or(defaults.resident_budget_bytes, |mb| {
+                mb.saturating_mul(1 << 20)
+            }),
+        ..defaults
     })?;
+    if let Some(limit) = runtime.map_limit() {
+        tracing::warn!("process cap lowered to {}: {limit}", limit.processes);
+    }
     let node = Node::new(runtime);
     let mut app = Application::start(&node, &manifest).await?;
     let hot_swap = match HotSwap::start(&node, &manifest) {

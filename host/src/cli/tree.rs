@@ -1,7 +1,8 @@
-//! `overseer tree [--json]`: the supervision tree of the running host.
+//! `overseer tree [--json] [--depth D] [--limit N | --all]`: the
+//! supervision tree of the running host, bounded by default.
 
 use clap::Args;
-use overseer::control::api::TreeView;
+use overseer::control::api::{TreeQuery, TreeView};
 
 use super::{ControlArg, explain};
 
@@ -12,6 +13,17 @@ pub struct TreeArgs {
     /// `children`) instead of the indented view.
     #[arg(long)]
     json: bool,
+    /// Show supervisors this deep (the root's children are at depth 1)
+    /// without their children.
+    #[arg(long, value_name = "D")]
+    depth: Option<usize>,
+    /// List at most N children under each supervisor (default 1000); the
+    /// rest are counted, as `omitted` in the JSON.
+    #[arg(long, value_name = "N", conflicts_with = "all")]
+    limit: Option<usize>,
+    /// List every child, however many (at 250,000 processes, tens of MB).
+    #[arg(long)]
+    all: bool,
     #[command(flatten)]
     control: ControlArg,
 }
@@ -20,7 +32,15 @@ pub struct TreeArgs {
 /// node, children indented under their supervisor.
 pub async fn execute(args: TreeArgs) -> anyhow::Result<()> {
     let client = args.control.client()?;
-    let tree = client.tree().await.map_err(explain)?;
+    let query = TreeQuery {
+        depth: args.depth,
+        limit: if args.all {
+            Some(usize::MAX)
+        } else {
+            args.limit
+        },
+    };
+    let tree = client.tree(query).await.map_err(explain)?;
     if args.json {
         println!("{tree}");
         return Ok(());
@@ -62,6 +82,24 @@ fn collect_rows(node: &TreeView, depth: usize, rows: &mut Vec<Row>) {
     ]);
     for child in &node.children {
         collect_rows(child, depth + 1, rows);
+    }
+    if node.omitted > 0 {
+        let more = match node.omitted {
+            1 => "1 more child".to_string(),
+            n => format!("{n} more children"),
+        };
+        rows.push([
+            format!(
+                "{}… {more} (--limit, --depth, --all)",
+                "  ".repeat(depth + 1)
+            ),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
     }
 }
 

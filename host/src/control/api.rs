@@ -163,6 +163,9 @@ pub struct TreeView {
     /// Supervisors: their children, in start order.
     #[serde(default)]
     pub children: Vec<TreeView>,
+    /// Supervisors: children not listed (past the depth or the limit).
+    #[serde(default)]
+    pub omitted: usize,
 }
 
 /// `POST /reload`: upgrade `plugin` to the build in its file, or in `file`.
@@ -310,6 +313,32 @@ pub struct TerminateChildRequest {
 pub struct SupervisorRequest {
     /// The supervisor: a pid or a registered name.
     pub supervisor: String,
+    /// `which_children`: children to skip (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<usize>,
+    /// `which_children`: the most children to list (default
+    /// [`DEFAULT_CHILDREN_LIMIT`]); `count_children` tells how many there
+    /// are in all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+/// How many children `which_children` lists, and `tree` lists under each
+/// supervisor, unless asked for another number: at 250,000 processes a
+/// whole listing is tens of MB.
+pub const DEFAULT_CHILDREN_LIMIT: usize = 1000;
+
+/// `GET /tree?depth=D&limit=N`: how much of the tree to describe.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeQuery {
+    /// Supervisors this deep (the root's children are at depth 1) are
+    /// listed without their children. Default: no limit.
+    #[serde(default)]
+    pub depth: Option<usize>,
+    /// The most children listed under one supervisor (default
+    /// [`DEFAULT_CHILDREN_LIMIT`]); the others are counted in `omitted`.
+    #[serde(default)]
+    pub limit: Option<usize>,
 }
 
 /// One child in the reply to `POST /which_children`.

@@ -17,7 +17,7 @@ use tokio::net::UnixStream;
 use super::api::{
     Ack, CallReply, CallRequest, ErrorReply, EventsReply, MessageRequest, PluginVersions,
     ReloadReply, ReloadRequest, StartChildReply, StartChildRequest, StateReply, StateRequest,
-    SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest, route,
+    SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest, TreeQuery, route,
 };
 
 /// How long a request without a timeout of its own (cast, send, tree,
@@ -181,8 +181,16 @@ impl Client {
     /// # Errors
     ///
     /// [`ClientError`].
-    pub async fn tree(&self) -> Result<Value, ClientError> {
-        self.request::<(), Value>(Method::GET, route::TREE, None, REQUEST_DEADLINE)
+    pub async fn tree(&self, query: TreeQuery) -> Result<Value, ClientError> {
+        let mut path = route::TREE.to_string();
+        let mut sep = '?';
+        for (key, value) in [("depth", query.depth), ("limit", query.limit)] {
+            if let Some(value) = value {
+                path.push_str(&format!("{sep}{key}={value}"));
+                sep = '&';
+            }
+        }
+        self.request::<(), Value>(Method::GET, &path, None, REQUEST_DEADLINE)
             .await
     }
 
@@ -325,8 +333,25 @@ impl Client {
     ///
     /// [`ClientError`], e.g. no such supervisor.
     pub async fn children(&self, supervisor: &str, counts: bool) -> Result<Value, ClientError> {
+        self.children_page(supervisor, counts, None).await
+    }
+
+    /// [`children`](Self::children), for `which_children` a `page` of
+    /// them: (offset, limit).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`], e.g. no such supervisor.
+    pub async fn children_page(
+        &self,
+        supervisor: &str,
+        counts: bool,
+        page: Option<(usize, usize)>,
+    ) -> Result<Value, ClientError> {
         let body = SupervisorRequest {
             supervisor: supervisor.to_string(),
+            offset: page.map(|(offset, _)| offset),
+            limit: page.map(|(_, limit)| limit),
         };
         let path = if counts {
             route::COUNT_CHILDREN

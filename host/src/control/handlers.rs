@@ -13,16 +13,17 @@ use axum::http::{Method, StatusCode, Uri};
 use tokio::sync::Notify;
 
 use super::api::{
-    self, Ack, CallReply, CallRequest, ChildListing, EventsReply, FailedChange, MessageRequest,
-    PluginVersions, ReloadReply, ReloadRequest, StartChildReply, StartChildRequest, StateReply,
-    StateRequest, SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest, VersionInfo,
+    self, Ack, CallReply, CallRequest, ChildListing, DEFAULT_CHILDREN_LIMIT, EventsReply,
+    FailedChange, MessageRequest, PluginVersions, ReloadReply, ReloadRequest, StartChildReply,
+    StartChildRequest, StateReply, StateRequest, SupervisorRequest, TaskReply, TaskRequest,
+    TerminateChildRequest, TreeQuery, VersionInfo,
 };
 use super::api_error::{ApiError, one_line};
 use super::event_log::EventLog;
 use crate::application::Node;
 use crate::process::{Pid, Target};
 use crate::reload::{Reloaded, Reloader};
-use crate::supervisor::{ChildCount, SupervisorRef, TreeNode};
+use crate::supervisor::{ChildCount, Page, SupervisorRef, TreeLimits, TreeNode};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -94,8 +95,22 @@ pub(super) async fn state(
     }))
 }
 
-pub(super) async fn tree(State(control): State<Control>) -> Result<Json<TreeNode>, ApiError> {
-    Ok(Json(control.node.supervision().tree(&control.root).await?))
+pub(super) async fn tree(
+    State(control): State<Control>,
+    query: Result<Query<TreeQuery>, QueryRejection>,
+) -> Result<Json<TreeNode>, ApiError> {
+    let Query(query) = query?;
+    let limits = TreeLimits {
+        depth: query.depth,
+        children: query.limit.unwrap_or(DEFAULT_CHILDREN_LIMIT),
+    };
+    Ok(Json(
+        control
+            .node
+            .supervision()
+            .tree_within(&control.root, limits)
+            .await?,
+    ))
 }
 
 pub(super) async fn stop(State(control): State<Control>) -> Json<Ack> {
@@ -279,7 +294,11 @@ pub(super) async fn which_children(
 ) -> Result<Json<Vec<ChildListing>>, ApiError> {
     let Json(req) = body?;
     let sup = supervisor_of(&control, &req.supervisor)?;
-    let children = sup.which_children().await?;
+    let page = Page {
+        offset: req.offset.unwrap_or(0),
+        limit: req.limit.unwrap_or(DEFAULT_CHILDREN_LIMIT),
+    };
+    let children = sup.which_children_page(page).await?.children;
     Ok(Json(
         children
             .into_iter()

@@ -2,6 +2,7 @@
 
 use super::{ExitReason, NameError, Pid, Target};
 use crate::runtime::Crash;
+use crate::runtime::capacity::MapLimit;
 use crate::sandbox::QuotaExceeded;
 
 /// A call, cast, send or state request that did not get through.
@@ -37,6 +38,10 @@ pub enum SpawnError {
     /// The host's process cap is reached.
     #[error("too many processes: the host's cap of {0} live processes is reached")]
     TooManyProcesses(u32),
+    /// The host's process cap is reached, and the kernel's mapping limit
+    /// is what set it.
+    #[error("too many processes: {0}")]
+    MapLimit(MapLimit),
     /// Its memory limit would take the live processes' limits, together,
     /// past the host's memory budget.
     #[error(

@@ -14,6 +14,7 @@ use super::names::{NameError, Names};
 use super::services::GuestServices;
 use super::watchers::Watchers;
 use super::{CallError, ExitReason, Pid, ProcessRef, Target};
+use crate::runtime::capacity::MapLimit;
 use crate::runtime::{Plugin, PluginVersion};
 use crate::sandbox::{Limits, Policy};
 
@@ -34,6 +35,8 @@ pub(super) struct TableInner {
     /// Live GenServers and tasks (not supervisors).
     pub(super) live: AtomicUsize,
     pub(super) max_processes: u32,
+    /// Set when the kernel's mapping limit is what set `max_processes`.
+    map_limit: Option<MapLimit>,
     /// Memory limits of live processes, summed; bounded by `memory_budget`.
     reserved_memory: AtomicU64,
     memory_budget: u64,
@@ -191,12 +194,23 @@ impl Processes {
     /// bytes. It needs no wasm engine: supervisors can be run, and tested,
     /// on a table of their own.
     pub fn new(max_processes: u32, memory_budget: u64) -> Processes {
+        Self::limited(max_processes, memory_budget, None)
+    }
+
+    /// [`new`](Self::new), for a cap that the kernel's mapping limit set
+    /// (`map_limit`), which a start past the cap then names.
+    pub fn limited(
+        max_processes: u32,
+        memory_budget: u64,
+        map_limit: Option<MapLimit>,
+    ) -> Processes {
         Processes {
             inner: Arc::new(TableInner {
                 entries: DashMap::new(),
                 next_pid: AtomicU64::new(1),
                 live: AtomicUsize::new(0),
                 max_processes,
+                map_limit,
                 reserved_memory: AtomicU64::new(0),
                 memory_budget,
                 events: EventBus::default(),
@@ -254,7 +268,10 @@ impl Processes {
         let max = self.inner.max_processes;
         if self.inner.live.fetch_add(1, Ordering::Relaxed) >= max as usize {
             self.inner.live.fetch_sub(1, Ordering::Relaxed);
-            return Err(super::SpawnError::TooManyProcesses(max));
+            return Err(match self.inner.map_limit {
+                Some(limit) => super::SpawnError::MapLimit(limit),
+                None => super::SpawnError::TooManyProcesses(max),
+            });
         }
         let budget = self.inner.memory_budget;
         let before = self

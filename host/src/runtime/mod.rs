@@ -16,6 +16,7 @@
 
 pub mod bindings;
 mod cache;
+pub mod capacity;
 mod crash;
 mod detached;
 mod engine;
@@ -55,6 +56,9 @@ pub enum RuntimeError {
     /// wasmtime refused the configuration.
     #[error("cannot start the wasm engine: {0}")]
     Engine(String),
+    /// The kernel's mapping limit leaves room for no process.
+    #[error("cannot start the host: {0}")]
+    NoRoom(capacity::MapLimit),
 }
 
 impl RuntimeError {

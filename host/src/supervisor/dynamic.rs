@@ -28,7 +28,7 @@ use super::error::StartChildError;
 use super::error::{ChildError, StartError};
 use super::handle::Request;
 use super::inbox::{Inbox, Next};
-use super::info::{ChildCount, ChildInfo, ChildStatus};
+use super::info::{ChildCount, ChildInfo, ChildPage, ChildStatus, Page};
 use super::intensity::RestartIntensity;
 use super::machine::{Machine, MachineContext};
 use super::spec::{ChildSpec, ChildType, DynamicSupervisorSpec, Restart};
@@ -117,8 +117,8 @@ impl DynamicSup {
 
     async fn answer(&mut self, request: Request) {
         match request {
-            Request::WhichChildren(tx) => {
-                let _ = tx.send(self.which_children());
+            Request::WhichChildren(page, tx) => {
+                let _ = tx.send(self.which_children(page));
             }
             Request::CountChildren(tx) => {
                 let _ = tx.send(self.count_children());
@@ -293,10 +293,13 @@ impl DynamicSup {
 
     // ===== The child table =====
 
-    fn which_children(&self) -> Vec<ChildInfo> {
-        let mut children: Vec<ChildInfo> = self
-            .children
-            .values()
+    fn which_children(&self, page: Page) -> ChildPage {
+        // By pid: sort the keys (8 bytes each), then describe the page.
+        let mut pids: Vec<Pid> = self.children.keys().copied().collect();
+        pids.sort_unstable();
+        let children = pids[page.range(pids.len())]
+            .iter()
+            .filter_map(|pid| self.children.get(pid))
             .map(|c| ChildInfo {
                 id: c.spec.id.clone(),
                 pid: c.running.as_ref().map(|r| r.pid),
@@ -309,8 +312,10 @@ impl DynamicSup {
                 restarts: c.restarts,
             })
             .collect();
-        children.sort_by_key(|c| c.pid);
-        children
+        ChildPage {
+            children,
+            total: pids.len(),
+        }
     }
 
     fn count_children(&self) -> ChildCount {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::error::{ChildError, NoSupervisor};
-use super::info::{ChildCount, ChildInfo};
+use super::info::{ChildCount, ChildInfo, ChildPage, Page};
 use super::spec::ChildSpec;
 use crate::process::Pid;
 
@@ -14,7 +14,7 @@ use crate::process::Pid;
 /// answers every request (a pool refuses to start children it was not
 /// asked for).
 pub(super) enum Request {
-    WhichChildren(oneshot::Sender<Vec<ChildInfo>>),
+    WhichChildren(Page, oneshot::Sender<ChildPage>),
     CountChildren(oneshot::Sender<ChildCount>),
     /// Stop all children, then exit with `shutdown`.
     Shutdown(oneshot::Sender<()>),
@@ -102,7 +102,18 @@ impl SupervisorRef {
     ///
     /// [`NoSupervisor`] if it has exited.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, NoSupervisor> {
-        self.ask(Request::WhichChildren).await
+        Ok(self.which_children_page(Page::ALL).await?.children)
+    }
+
+    /// A page of [`which_children`](Self::which_children), and how many
+    /// children there are in all: bounded work for the supervisor however
+    /// many children it has.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSupervisor`] if it has exited.
+    pub async fn which_children_page(&self, page: Page) -> Result<ChildPage, NoSupervisor> {
+        self.ask(|tx| Request::WhichChildren(page, tx)).await
     }
 
     /// Counts of its children.

@@ -36,6 +36,40 @@ pub struct ChildInfo {
     pub restarts: u32,
 }
 
+/// Which of a supervisor's children to list: `limit` of them, from the
+/// `offset`-th, in `which_children`'s order. A supervisor of 250,000
+/// children answers a page in bounded time and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// How many to skip.
+    pub offset: usize,
+    /// How many to list at most.
+    pub limit: usize,
+}
+
+impl Page {
+    /// Every child.
+    pub const ALL: Page = Page {
+        offset: 0,
+        limit: usize::MAX,
+    };
+
+    /// The range of `total` items this page covers.
+    pub fn range(&self, total: usize) -> std::ops::Range<usize> {
+        let start = self.offset.min(total);
+        start..start.saturating_add(self.limit).min(total)
+    }
+}
+
+/// A page of children, and how many the supervisor has in all.
+#[derive(Debug, Clone)]
+pub struct ChildPage {
+    /// The children in the page.
+    pub children: Vec<ChildInfo>,
+    /// All its children (specs held).
+    pub total: usize,
+}
+
 /// `count_children`: OTP's `specs`, `active`, `supervisors`, `workers`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ChildCount {

@@ -68,7 +68,7 @@ pub use child::{
 pub use clock::Clock;
 pub use error::{ChildError, NoSupervisor, StartChildError, StartError};
 pub use handle::{SupervisorKind, SupervisorRef};
-pub use info::{ChildCount, ChildInfo, ChildStatus};
+pub use info::{ChildCount, ChildInfo, ChildPage, ChildStatus, Page};
 pub use intensity::RestartIntensity;
 pub use pool::{PoolError, PoolRef, PoolSpec, PoolStatus, PoolStrategy};
 pub use spec::{
@@ -77,4 +77,4 @@ pub use spec::{
 };
 pub use start::{PoolStart, SupervisorStart};
 pub use supervision::Supervision;
-pub use tree::TreeNode;
+pub use tree::{TreeLimits, TreeNode};

@@ -12,7 +12,7 @@ use super::error::StartChildError;
 use super::error::{ChildError, StartError};
 use super::handle::Request;
 use super::inbox::{Inbox, Next};
-use super::info::{ChildCount, ChildInfo, ChildStatus};
+use super::info::{ChildCount, ChildInfo, ChildPage, ChildStatus, Page};
 use super::intensity::RestartIntensity;
 use super::machine::{Machine, MachineContext};
 use super::spec::{ChildSpec, ChildType, Restart, Strategy, SupervisorSpec};
@@ -107,8 +107,8 @@ impl StaticSup {
 
     async fn answer(&mut self, request: Request) {
         match request {
-            Request::WhichChildren(tx) => {
-                let _ = tx.send(self.which_children());
+            Request::WhichChildren(page, tx) => {
+                let _ = tx.send(self.which_children(page));
             }
             Request::CountChildren(tx) => {
                 let _ = tx.send(self.count_children());
@@ -390,8 +390,8 @@ impl StaticSup {
         self.children.iter().position(|c| c.spec.id == id)
     }
 
-    fn which_children(&self) -> Vec<ChildInfo> {
-        self.children
+    fn which_children(&self, page: Page) -> ChildPage {
+        let children = self.children[page.range(self.children.len())]
             .iter()
             .map(|c| ChildInfo {
                 id: c.spec.id.clone(),
@@ -400,7 +400,11 @@ impl StaticSup {
                 child_type: c.spec.child_type,
                 restarts: c.restarts,
             })
-            .collect()
+            .collect();
+        ChildPage {
+            children,
+            total: self.children.len(),
+        }
     }
 
     fn count_children(&self) -> ChildCount {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::child::BoxFuture;
 use super::error::NoSupervisor;
 use super::handle::SupervisorRef;
-use super::info::ChildStatus;
+use super::info::{ChildStatus, Page};
 use super::spec::ChildType;
 use super::supervision::Supervision;
 use crate::process::{Pid, Target};
@@ -37,6 +37,34 @@ pub struct TreeNode {
     /// Supervisors: their children, in start order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<TreeNode>,
+    /// Supervisors: how many of their children are not listed, past the
+    /// tree's depth or its limit of children per supervisor.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// How much of the tree to describe: at 250,000 processes the whole of it
+/// is tens of MB; a bounded view answers in bounded time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeLimits {
+    /// Supervisors this deep (the root's children are at depth 1) are shown
+    /// without their children. None: no limit.
+    pub depth: Option<usize>,
+    /// The most children listed under one supervisor (the first ones, in
+    /// `which_children`'s order); the rest are counted in `omitted`.
+    pub children: usize,
+}
+
+impl TreeLimits {
+    /// The whole tree.
+    pub const ALL: TreeLimits = TreeLimits {
+        depth: None,
+        children: usize::MAX,
+    };
 }
 
 impl Supervision {
@@ -47,6 +75,20 @@ impl Supervision {
     ///
     /// [`NoSupervisor`] if `sup` has exited.
     pub async fn tree(&self, sup: &SupervisorRef) -> Result<TreeNode, NoSupervisor> {
+        self.tree_within(sup, TreeLimits::ALL).await
+    }
+
+    /// [`tree`](Self::tree), at most `limits` of it.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSupervisor`] if `sup` has exited.
+    pub async fn tree_within(
+        &self,
+        sup: &SupervisorRef,
+        limits: TreeLimits,
+    ) -> Result<TreeNode, NoSupervisor> {
+        let (children, omitted) = self.children(sup, limits, 1).await?;
         Ok(TreeNode {
             id: sup.id().to_string(),
             node_type: ChildType::Supervisor,
@@ -56,17 +98,28 @@ impl Supervision {
             plugin: None,
             vsn: None,
             name: None,
-            children: self.children(sup).await?,
+            children,
+            omitted,
         })
     }
 
+    /// The children of `sup`, at `depth`, within `limits`, and how many
+    /// were left out.
     fn children<'a>(
         &'a self,
         sup: &'a SupervisorRef,
-    ) -> BoxFuture<'a, Result<Vec<TreeNode>, NoSupervisor>> {
+        limits: TreeLimits,
+        depth: usize,
+    ) -> BoxFuture<'a, Result<(Vec<TreeNode>, usize), NoSupervisor>> {
         Box::pin(async move {
+            let limit = match limits.depth {
+                Some(max) if depth > max => 0,
+                _ => limits.children,
+            };
+            let page = sup.which_children_page(Page { offset: 0, limit }).await?;
+            let omitted = page.total - page.children.len();
             let mut nodes = Vec::new();
-            for child in sup.which_children().await? {
+            for child in page.children {
                 let mut tree_node = TreeNode {
                     id: child.id.clone(),
                     node_type: child.child_type,
@@ -77,6 +130,7 @@ impl Supervision {
                     vsn: None,
                     name: None,
                     children: Vec::new(),
+                    omitted: 0,
                 };
                 let nested = child
                     .pid
@@ -86,7 +140,10 @@ impl Supervision {
                     (Some(nested), _) => {
                         // A nested supervisor may exit while we look: show
                         // it without children rather than fail the tree.
-                        tree_node.children = self.children(&nested).await.unwrap_or_default();
+                        (tree_node.children, tree_node.omitted) = self
+                            .children(&nested, limits, depth + 1)
+                            .await
+                            .unwrap_or_default();
                     }
                     (None, Some(info)) if !info.supervisor => {
                         tree_node.plugin = Some(info.plugin);
@@ -97,7 +154,7 @@ impl Supervision {
                 }
                 nodes.push(tree_node);
             }
-            Ok(nodes)
+            Ok((nodes, omitted))
         })
     }
 }

@@ -74,6 +74,20 @@ pub struct Manifest {
     pub policies: BTreeMap<String, Policy>,
     /// The root supervisor.
     pub root: SupervisorDecl,
+    /// `[host]`: what the host running this application holds.
+    pub host: HostDecl,
+}
+
+/// `[host]`: the host's capacity, for the application that runs on it.
+/// `overseer run`'s options override it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostDecl {
+    /// The most processes alive at once (default 10,000).
+    pub max_processes: Option<u32>,
+    /// What freed pool slots may keep resident, all together, in MiB
+    /// (default 1024).
+    pub resident_budget_mb: Option<u64>,
 }
 
 /// `[app.upgrade]`: whether new builds are picked up by themselves, and
@@ -129,6 +143,7 @@ struct File {
     supervisor: SupervisorSection,
     #[serde(default)]
     plugin: BTreeMap<String, Spanned<PluginSection>>,
+    host: Option<Spanned<HostDecl>>,
 }
 
 #[derive(Deserialize)]
@@ -322,7 +337,19 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError
             window: Duration::from_millis(upgrade.probation_ms),
         }),
     };
+    let host = match &file.host {
+        Some(host) if host.get_ref().max_processes == Some(0) => {
+            return Err(ctx.error(
+                Some(host.span()),
+                "host.max_processes",
+                "must be at least 1",
+            ));
+        }
+        Some(host) => host.get_ref().clone(),
+        None => HostDecl::default(),
+    };
     Ok(Manifest {
+        host,
         path: path.to_path_buf(),
         name: file.app.name,
         plugins_dir,

@@ -14,7 +14,7 @@ use crate::supervisor::clock::Clock;
 use crate::supervisor::error::{ChildError, StartChildError, StartError};
 use crate::supervisor::handle::Request;
 use crate::supervisor::inbox::{Inbox, Next};
-use crate::supervisor::info::{ChildCount, ChildInfo, ChildStatus};
+use crate::supervisor::info::{ChildCount, ChildInfo, ChildPage, ChildStatus};
 use crate::supervisor::intensity::RestartIntensity;
 use crate::supervisor::machine::{Machine, MachineContext};
 use crate::supervisor::spec::{ChildType, Shutdown};
@@ -203,10 +203,11 @@ impl PoolSup {
     fn supervisor_request(&mut self, request: Request) {
         const OWN_WORKERS: &str = "a pool starts and stops its workers itself";
         match request {
-            Request::WhichChildren(reply) => {
-                let mut children: Vec<ChildInfo> = self
-                    .workers
-                    .keys()
+            Request::WhichChildren(page, reply) => {
+                let mut pids: Vec<Pid> = self.workers.keys().copied().collect();
+                pids.sort_unstable();
+                let children = pids[page.range(pids.len())]
+                    .iter()
                     .map(|pid| ChildInfo {
                         id: self.name.clone(),
                         pid: Some(*pid),
@@ -215,8 +216,10 @@ impl PoolSup {
                         restarts: 0,
                     })
                     .collect();
-                children.sort_by_key(|c| c.pid);
-                let _ = reply.send(children);
+                let _ = reply.send(ChildPage {
+                    children,
+                    total: pids.len(),
+                });
             }
             Request::CountChildren(reply) => {
                 let n = self.workers.len();

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::fake::{Fakes, Note, OnShutdown, OnStart, Sup};
 use crate::process::{ExitReason, Pid};
 use crate::supervisor::{
-    ChildError, ChildSpec, ChildStatus, DynamicSupervisorSpec, Restart, Shutdown,
+    ChildError, ChildSpec, ChildStatus, DynamicSupervisorSpec, Page, Restart, Shutdown,
 };
 
 fn died() -> ExitReason {
@@ -264,6 +264,34 @@ async fn which_children_lists_by_pid() {
     }
     let listed: Vec<Option<Pid>> = s.children().await.into_iter().map(|c| c.1).collect();
     assert_eq!(listed, pids.into_iter().map(Some).collect::<Vec<_>>());
+}
+
+/// A page of the children: the ones at its offset in pid order, and how
+/// many there are in all, without listing the rest.
+#[tokio::test]
+async fn which_children_pages_by_pid() {
+    let f = Fakes::new();
+    let s = dynamic(&f, spec(1_000_000, None)).await;
+    let mut pids = Vec::new();
+    for _ in 0..10 {
+        pids.push(start(&s, f.worker("w")).await);
+    }
+    let page = |offset, limit| {
+        let sup = s.sup.clone();
+        async move {
+            let page = sup
+                .which_children_page(Page { offset, limit })
+                .await
+                .expect("a page");
+            let listed: Vec<Pid> = page.children.iter().filter_map(|c| c.pid).collect();
+            (listed, page.total)
+        }
+    };
+    assert_eq!(page(3, 4).await, (pids[3..7].to_vec(), 10));
+    assert_eq!(page(8, 100).await, (pids[8..].to_vec(), 10));
+    assert_eq!(page(10, 5).await, (vec![], 10));
+    assert_eq!(page(99, 5).await, (vec![], 10));
+    assert_eq!(page(0, 0).await, (vec![], 10));
 }
 
 /// A hundred thousand children through start, crash, normal exit and
