@@ -3,7 +3,7 @@
 //! (`../shared/peers/beam/`), and their ratio.
 //!
 //! ```text
-//! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes|polyglot]
+//! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes|polyglot|scale]
 //!                   [--no-beam] [--markdown]
 //! ```
 //!
@@ -21,6 +21,7 @@ mod messages;
 mod polyglot;
 mod processes;
 mod restart;
+mod scale;
 mod stats;
 mod upgrade;
 
@@ -36,6 +37,7 @@ const SECTIONS: &[&str] = &[
     "upgrade",
     "dynamic",
     "processes",
+    "scale",
     "polyglot",
 ];
 
@@ -53,6 +55,7 @@ struct Plan {
     children: usize,
     processes: usize,
     polyglot: polyglot::Sizes,
+    scale: Vec<usize>,
 }
 
 impl Plan {
@@ -69,6 +72,7 @@ impl Plan {
                 transactions: 1_000,
                 children: 10_000,
                 processes: 2_000,
+                scale: vec![1_000, 10_000],
                 polyglot: polyglot::Sizes {
                     calls: 2_000,
                     starts: 200,
@@ -88,6 +92,7 @@ impl Plan {
                 transactions: 10_000,
                 children: 100_000,
                 processes: 10_000,
+                scale: vec![1_000, 10_000, 100_000, 250_000],
                 polyglot: polyglot::Sizes {
                     calls: 20_000,
                     starts: 1_000,
@@ -197,6 +202,7 @@ fn measure(plugins: &Path, sections: &[&str], plan: Plan) -> Result<Value> {
                     }),
                     "processes" => processes::start_and_memory(&plugins, plan.processes).await?,
                     "polyglot" => polyglot::languages(&plugins, &plan.polyglot).await?,
+                    "scale" => scale::curve(&plugins, &plan.scale).await?,
                     _ => Value::Null,
                 };
                 ours.insert(section.clone(), value);
