@@ -48,7 +48,24 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
         rng ^= rng << 17;
         (rng % n as u64) as usize
     };
+    let mut rss_per_process: u64 = 0;
     for &size in sizes {
+        // Growing past the machine's memory would end in the OOM killer,
+        // not in a figure: skip a size the last one says will not fit.
+        let needed = rss_per_process.saturating_mul(size as u64);
+        let available = mem_available()?;
+        if needed > available {
+            points.push(json!({
+                "processes": size,
+                "skipped": format!(
+                    "needs about {} MB at {} bytes a process; {} MB available",
+                    needed >> 20,
+                    rss_per_process,
+                    available >> 20
+                ),
+            }));
+            continue;
+        }
         if size + 16 > cap {
             points.push(json!({
                 "processes": size,
@@ -80,6 +97,7 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
                 .await?;
         }
         let rss = rss_bytes()?.saturating_sub(base_rss);
+        rss_per_process = rss / size as u64;
         let mut calls = Vec::with_capacity(CALLS);
         for _ in 0..CALLS {
             let pid = pids[next(pids.len())];
@@ -158,6 +176,18 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
         "host_cap": cap,
         "points": points,
     }))
+}
+
+/// `MemAvailable` from `/proc/meminfo`, in bytes, plus what this process
+/// holds already (it is growing, not starting over).
+fn mem_available() -> Result<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").context("reading /proc/meminfo")?;
+    let kib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .context("no MemAvailable in /proc/meminfo")?;
+    Ok(kib * 1024 + rss_bytes()?)
 }
 
 /// The CPU this process used over `period` of doing nothing, as a
