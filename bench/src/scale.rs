@@ -13,6 +13,7 @@ use overseer::process::{Event, Pid, Target};
 use overseer::runtime::capacity;
 use overseer::supervisor::{Page, TreeLimits};
 use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::host::{app, node};
 use crate::stats::{ms, rss_bytes, stats};
@@ -107,7 +108,9 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
             calls.push(t.elapsed());
         }
         let idle_cpu = idle_cpu_percent(Duration::from_secs(2)).await?;
-        while events.try_recv().is_ok() {}
+        // A fresh subscription: starting thousands of children overran the
+        // old one.
+        events = node.events().subscribe();
         let mut restarts = Vec::with_capacity(RESTARTS);
         for _ in 0..RESTARTS {
             let at = next(pids.len());
@@ -120,11 +123,15 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
                 )
                 .await;
             let new_pid = loop {
-                match &*events.recv().await? {
-                    Event::ChildRestarted {
-                        new_pid: Some(pid), ..
-                    } => break *pid,
-                    _ => continue,
+                match events.recv().await {
+                    Ok(event) => match &*event {
+                        Event::ChildRestarted {
+                            new_pid: Some(pid), ..
+                        } => break *pid,
+                        _ => continue,
+                    },
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(err) => return Err(err.into()),
                 }
             };
             node.call(&Target::Pid(new_pid), b"\"ping\"".to_vec(), timeout)
