@@ -38,7 +38,6 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
     node.load_plugin(&plugins.join("faulty.wasm")).await?;
     let sup_target = Target::Name("dyn".into());
     let sup = node.supervisor(&sup_target).context("dyn runs")?;
-    let mut events = node.events().subscribe();
     let base_rss = rss_bytes()?;
     let mut pids: Vec<Pid> = Vec::with_capacity(largest);
     let mut points = Vec::new();
@@ -108,9 +107,9 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
             calls.push(t.elapsed());
         }
         let idle_cpu = idle_cpu_percent(Duration::from_secs(2)).await?;
-        // A fresh subscription: starting thousands of children overran the
-        // old one.
-        events = node.events().subscribe();
+        // Subscribed now: starting thousands of children would overrun an
+        // older subscription.
+        let mut events = node.events().subscribe();
         let mut restarts = Vec::with_capacity(RESTARTS);
         for _ in 0..RESTARTS {
             let at = next(pids.len());
