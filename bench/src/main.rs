@@ -49,6 +49,7 @@ struct Plan {
     restarts: usize,
     swap_sizes: Vec<usize>,
     swap_rounds: usize,
+    swap_under_calls: usize,
     wasm_calls: usize,
     keys: usize,
     transactions: usize,
@@ -67,6 +68,7 @@ impl Plan {
                 restarts: 500,
                 swap_sizes: vec![1_000],
                 swap_rounds: 4,
+                swap_under_calls: 1_000,
                 wasm_calls: 1_000,
                 keys: 10_000,
                 transactions: 1_000,
@@ -87,6 +89,7 @@ impl Plan {
                 restarts: 5_000,
                 swap_sizes: vec![1_000, 10_000],
                 swap_rounds: 10,
+                swap_under_calls: 100_000,
                 wasm_calls: 10_000,
                 keys: 100_000,
                 transactions: 10_000,
@@ -192,7 +195,13 @@ fn measure(plugins: &Path, sections: &[&str], plan: Plan) -> Result<Value> {
                     "cast" => messages::casts(&plugins, plan.casts).await?,
                     "restart" => restart::restarts(&plugins, plan.restarts).await?,
                     "upgrade" => {
-                        upgrade::upgrades(&plugins, &plan.swap_sizes, plan.swap_rounds).await?
+                        upgrade::upgrades(
+                            &plugins,
+                            &plan.swap_sizes,
+                            plan.swap_rounds,
+                            plan.swap_under_calls,
+                        )
+                        .await?
                     }
                     "dynamic" => json!({
                         "wasm_to_wasm": dynamic::wasm_to_wasm(&plugins, plan.wasm_calls).await?,

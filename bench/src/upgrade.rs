@@ -4,11 +4,13 @@
 //! costs.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 use overseer::application::Node;
-use overseer::process::{ExitReason, ProcessSpec, Spawned};
+use overseer::process::{ExitReason, Pid, ProcessSpec, Spawned, Target};
 use overseer::reload::{Reloaded, Reloader, UpgradePolicy};
 use overseer::runtime::{Compiled, HostConfig, Plugin, PluginVersion, Runtime};
 use overseer::sandbox::Limits;
@@ -16,8 +18,14 @@ use serde_json::{Value, json};
 
 use crate::stats::{ms, stats};
 
-/// `sizes` processes each, upgraded `rounds` times; and a build's load.
-pub async fn upgrades(plugins: &Path, sizes: &[usize], rounds: usize) -> Result<Value> {
+/// `sizes` processes each, upgraded `rounds` times; `under_calls`
+/// processes upgraded once while a client calls them; and a build's load.
+pub async fn upgrades(
+    plugins: &Path,
+    sizes: &[usize],
+    rounds: usize,
+    under_calls: usize,
+) -> Result<Value> {
     let v1 = plugins.join("counter.wasm");
     let v2 = plugins.join("counter_v2.wasm");
     let mut by_size = Vec::new();
@@ -26,41 +34,69 @@ pub async fn upgrades(plugins: &Path, sizes: &[usize], rounds: usize) -> Result<
     }
     Ok(json!({
         "by_processes": by_size,
+        "under_calls": upgrade_under_calls(&v1, &v2, under_calls).await?,
         "load": bench_load(&v2).await?,
+    }))
+}
+
+/// `n` counters upgraded once while a client calls random ones without a
+/// pause: how long the whole upgrade takes, and whether any call failed.
+async fn upgrade_under_calls(v1: &Path, v2: &Path, n: usize) -> Result<Value> {
+    let (node, pids, reloader) = match counters(v1, n).await? {
+        Ok(host) => host,
+        Err(refused) => return Ok(json!({ "processes": n, "skipped": refused })),
+    };
+    let done = Arc::new(AtomicBool::new(false));
+    let client = {
+        let (node, done, pids) = (node.clone(), done.clone(), pids.clone());
+        tokio::spawn(async move {
+            let (mut ok, mut failed, mut first_failure) = (0u64, 0u64, None);
+            let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+            while !done.load(Ordering::Relaxed) {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let pid = pids[(rng % pids.len() as u64) as usize];
+                match node
+                    .call(
+                        &Target::Pid(pid),
+                        b"\"get\"".to_vec(),
+                        Duration::from_secs(10),
+                    )
+                    .await
+                {
+                    Ok(reply) if reply == b"7" => ok += 1,
+                    other => {
+                        failed += 1;
+                        first_failure.get_or_insert_with(|| format!("{other:?}"));
+                    }
+                }
+            }
+            (ok, failed, first_failure)
+        })
+    };
+    let report = match reloader.reload("counter", Some(v2)).await? {
+        Reloaded::Upgraded(report) => report,
+        Reloaded::Unchanged { .. } => return Err(anyhow!("no upgrade")),
+    };
+    done.store(true, Ordering::Relaxed);
+    let (ok, failed, first_failure) = client.await?;
+    stop(&node, &pids).await;
+    Ok(json!({
+        "processes": n,
+        "changed": report.changed.len(),
+        "failed_changes": report.failed.len(),
+        "upgrade_all_ms": ms(report.elapsed),
+        "pause": stats(report.changed.iter().map(|c| c.pause).collect()),
+        "calls_during": ok + failed,
+        "calls_failed": failed,
+        "first_failure": first_failure,
     }))
 }
 
 /// `n` counters, upgraded v1 → v2 → v1 … `rounds` times.
 async fn upgrade_n(v1: &Path, v2: &Path, n: usize, rounds: usize) -> Result<Value> {
-    let node = Node::new(Runtime::new(HostConfig {
-        max_processes: n as u32 + 16,
-        ..HostConfig::default()
-    })?);
-    let plugin = node
-        .plugins()
-        .register(Plugin::new(PluginVersion::load(node.runtime(), v1).await?));
-    let spec = ProcessSpec {
-        id: "counter".into(),
-        plugin,
-        args: br#"{"initial_value": 7}"#.to_vec(),
-        name: None,
-        via: None,
-        limits: Limits::default(),
-        policy: Default::default(),
-        owner: None,
-    };
-    for _ in 0..n {
-        if let Spawned::Ignored = node.processes().spawn(&spec, None, Vec::new()).await? {
-            return Err(anyhow!("counter ignored its start"));
-        }
-    }
-    let reloader = Reloader::new(
-        &node,
-        UpgradePolicy {
-            probation: None,
-            ..UpgradePolicy::default()
-        },
-    );
+    let (node, pids, reloader) = counters(v1, n).await?.map_err(|refused| anyhow!(refused))?;
     let mut pauses = Vec::new();
     let mut totals = Vec::new();
     for round in 0..rounds {
@@ -80,14 +116,8 @@ async fn upgrade_n(v1: &Path, v2: &Path, n: usize, rounds: usize) -> Result<Valu
         totals.push(report.elapsed);
     }
     totals.sort();
-    // Free the pool before the next section builds its own engine: live
-    // processes hold their node (and its slots' mappings) alive.
-    for (pid, _) in node.processes().of_plugin("counter") {
-        node.kill(pid, ExitReason::Killed);
-    }
-    while node.live_processes() > 0 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    // Free the pool before the next section builds its own engine.
+    stop(&node, &pids).await;
     Ok(json!({
         "processes": n,
         "rounds": rounds,
@@ -96,6 +126,58 @@ async fn upgrade_n(v1: &Path, v2: &Path, n: usize, rounds: usize) -> Result<Valu
         "upgrade_all_ms_max": ms(totals[totals.len() - 1]),
         "per_process_us": totals[totals.len() / 2].as_secs_f64() * 1e6 / n as f64,
     }))
+}
+
+/// A host with `n` counters of build `v1` (initial value 7), their pids,
+/// and a reloader without probation; or, as `Err`, the kernel's refusal when
+/// `vm.max_map_count` has no room for them.
+async fn counters(v1: &Path, n: usize) -> Result<Result<(Node, Vec<Pid>, Reloader), String>> {
+    let node = Node::new(Runtime::new(HostConfig {
+        max_processes: n as u32 + 16,
+        ..HostConfig::default()
+    })?);
+    if let Some(limit) = node.runtime().map_limit() {
+        return Ok(Err(limit.to_string()));
+    }
+    let plugin = node
+        .plugins()
+        .register(Plugin::new(PluginVersion::load(node.runtime(), v1).await?));
+    let spec = ProcessSpec {
+        id: "counter".into(),
+        plugin,
+        args: br#"{"initial_value": 7}"#.to_vec(),
+        name: None,
+        via: None,
+        limits: Limits::default(),
+        policy: Default::default(),
+        owner: None,
+    };
+    let mut pids = Vec::with_capacity(n);
+    for _ in 0..n {
+        match node.processes().spawn(&spec, None, Vec::new()).await? {
+            Spawned::Started(pid) => pids.push(pid),
+            Spawned::Ignored => return Err(anyhow!("counter ignored its start")),
+        }
+    }
+    let reloader = Reloader::new(
+        &node,
+        UpgradePolicy {
+            probation: None,
+            ..UpgradePolicy::default()
+        },
+    );
+    Ok(Ok((node, pids, reloader)))
+}
+
+/// Kill `pids` and wait until `node` has no process left (live processes
+/// hold their node, and its pool's mappings, alive).
+async fn stop(node: &Node, pids: &[Pid]) {
+    for pid in pids {
+        node.kill(*pid, ExitReason::Killed);
+    }
+    while node.live_processes() > 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
 /// Loading a build: compiled from scratch, and read back from the cache.

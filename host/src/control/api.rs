@@ -8,7 +8,7 @@
 //! | `POST /cast` | [`MessageRequest`] | [`Ack`] |
 //! | `POST /send` | [`MessageRequest`] | [`Ack`] |
 //! | `POST /state` | [`StateRequest`] | [`StateReply`] |
-//! | `GET /tree` | none | the root's [`TreeNode`](crate::supervisor::TreeNode) |
+//! | `GET /tree` | [`TreeQuery`] (query string) | the root's [`TreeNode`](crate::supervisor::TreeNode) |
 //! | `POST /stop` | none | [`Ack`], then the host shuts down |
 //! | `POST /reload` | [`ReloadRequest`] | [`ReloadReply`] |
 //! | `GET /versions` | none | a list of [`PluginVersions`] |
