@@ -90,14 +90,15 @@ impl Crash {
         let backtrace = err
             .downcast_ref::<WasmBacktrace>()
             .map(|bt| {
-                bt.frames()
-                    .iter()
-                    .map(|frame| match frame.func_name() {
+                let frames = bt.frames();
+                innermost(
+                    frames.len(),
+                    frames.iter().map(|frame| match frame.func_name() {
                         // Rust guests' names are mangled; `{:#}` drops the hash.
                         Some(name) => format!("{:#}", rustc_demangle::demangle(name)),
                         None => format!("<wasm function {}>", frame.func_index()),
-                    })
-                    .collect()
+                    }),
+                )
             })
             .unwrap_or_default();
         Crash {
@@ -115,6 +116,22 @@ impl Crash {
             output: String::new(),
         }
     }
+}
+
+/// The most guest frames a crash report names: the innermost, where the
+/// crash is. A guest that recurses with small frames until its stack
+/// overflows has thousands; naming each would cost a demangling and a
+/// long log line at every crash.
+pub const BACKTRACE_FRAMES: usize = 32;
+
+/// The first [`BACKTRACE_FRAMES`] of `total` frame names, then one entry
+/// counting the rest (`… 7968 more frames`).
+fn innermost(total: usize, names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut named: Vec<String> = names.take(BACKTRACE_FRAMES).collect();
+    if total > named.len() {
+        named.push(format!("… {} more frames", total - named.len()));
+    }
+    named
 }
 
 fn classify(err: &wasmtime::Error, output: &str) -> CrashCause {
@@ -204,6 +221,18 @@ fn js_exception(output: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deep_backtrace_names_its_innermost_frames_and_counts_the_rest() {
+        let names = |n: usize| (0..n).map(|i| format!("f{i}"));
+        let cut = innermost(8000, names(8000));
+        assert_eq!(cut.len(), BACKTRACE_FRAMES + 1);
+        assert_eq!(cut[0], "f0");
+        assert_eq!(cut[BACKTRACE_FRAMES - 1], "f31");
+        assert_eq!(cut[BACKTRACE_FRAMES], "… 7968 more frames");
+        assert_eq!(innermost(3, names(3)), vec!["f0", "f1", "f2"]);
+        assert_eq!(innermost(32, names(32)).len(), 32);
+    }
 
     #[test]
     fn reads_a_javascript_exception() {
