@@ -94,13 +94,18 @@ impl HostConfig {
 
     /// Pool slots: one per process, plus the spares.
     pub fn slots(&self) -> u32 {
-        self.max_processes.saturating_add(self.spare_slots.max(1))
+        self.max_processes.saturating_add(self.spares())
+    }
+
+    /// The spare slots the pool really has: at least one.
+    fn spares(&self) -> u32 {
+        self.spare_slots.max(1)
     }
 
     /// What one freed slot keeps resident: its share of the resident
     /// budget, at most `keep_resident_bytes`, in whole pages.
     pub fn keep_resident_per_slot(&self) -> usize {
-        let share = self.resident_budget_bytes / u64::from(self.slots().max(1));
+        let share = self.resident_budget_bytes / u64::from(self.slots());
         let share = usize::try_from(share).unwrap_or(usize::MAX);
         share.min(self.keep_resident_bytes) & !(PAGE - 1)
     }
@@ -178,7 +183,7 @@ impl Runtime {
     /// when the pool cannot be reserved; [`RuntimeError::NoRoom`] if the
     /// kernel's mapping limit leaves room for no process at all.
     pub fn new(mut config: HostConfig) -> Result<Self, RuntimeError> {
-        let (processes, map_limit) = capacity::fit(config.max_processes, config.spare_slots.max(1));
+        let (processes, map_limit) = capacity::fit(config.max_processes, config.spares());
         if let Some(limit) = map_limit {
             if processes == 0 {
                 return Err(RuntimeError::NoRoom(limit));

@@ -294,12 +294,16 @@ impl DynamicSup {
     // ===== The child table =====
 
     fn which_children(&self, page: Page) -> ChildPage {
-        // By pid: sort the keys (8 bytes each), then describe the page.
-        let mut pids: Vec<Pid> = self.children.keys().copied().collect();
-        pids.sort_unstable();
-        let children = pids[page.range(pids.len())]
+        // Restarting children (no pid) first, then by pid.
+        let keys = self
+            .children
             .iter()
-            .filter_map(|pid| self.children.get(pid))
+            .map(|(pid, c)| (c.running.is_some(), *pid))
+            .collect();
+        let (keys, total) = page.of_sorted(keys);
+        let children = keys
+            .iter()
+            .filter_map(|(_, pid)| self.children.get(pid))
             .map(|c| ChildInfo {
                 id: c.spec.id.clone(),
                 pid: c.running.as_ref().map(|r| r.pid),
@@ -312,10 +316,7 @@ impl DynamicSup {
                 restarts: c.restarts,
             })
             .collect();
-        ChildPage {
-            children,
-            total: pids.len(),
-        }
+        ChildPage { children, total }
     }
 
     fn count_children(&self) -> ChildCount {

@@ -59,6 +59,18 @@ impl Page {
         let start = self.offset.min(total);
         start..start.saturating_add(self.limit).min(total)
     }
+
+    /// This page of `keys` once sorted, and how many keys there were: a
+    /// supervisor with children in a map sorts small keys, then describes
+    /// only the children in the page.
+    pub(super) fn of_sorted<K: Ord>(&self, mut keys: Vec<K>) -> (Vec<K>, usize) {
+        keys.sort_unstable();
+        let total = keys.len();
+        let range = self.range(total);
+        keys.truncate(range.end);
+        keys.drain(..range.start);
+        (keys, total)
+    }
 }
 
 /// A page of children, and how many the supervisor has in all.

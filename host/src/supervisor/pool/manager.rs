@@ -204,9 +204,8 @@ impl PoolSup {
         const OWN_WORKERS: &str = "a pool starts and stops its workers itself";
         match request {
             Request::WhichChildren(page, reply) => {
-                let mut pids: Vec<Pid> = self.workers.keys().copied().collect();
-                pids.sort_unstable();
-                let children = pids[page.range(pids.len())]
+                let (pids, total) = page.of_sorted(self.workers.keys().copied().collect());
+                let children = pids
                     .iter()
                     .map(|pid| ChildInfo {
                         id: self.name.clone(),
@@ -216,10 +215,7 @@ impl PoolSup {
                         restarts: 0,
                     })
                     .collect();
-                let _ = reply.send(ChildPage {
-                    children,
-                    total: pids.len(),
-                });
+                let _ = reply.send(ChildPage { children, total });
             }
             Request::CountChildren(reply) => {
                 let n = self.workers.len();
