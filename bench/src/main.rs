@@ -18,6 +18,7 @@ mod compare;
 mod dynamic;
 mod host;
 mod messages;
+mod pick;
 mod polyglot;
 mod processes;
 mod restart;

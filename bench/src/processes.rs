@@ -54,10 +54,16 @@ pub async fn start_and_memory(plugins: &Path, n: usize) -> Result<Value> {
 
 /// A process of `version` started with no supervisor, no name, no args.
 pub fn spec(version: Arc<PluginVersion>) -> ProcessSpec {
+    spec_of(Plugin::new(version), b"null")
+}
+
+/// A process of `plugin` started with no supervisor and no name, with
+/// init args `args` (JSON).
+pub fn spec_of(plugin: Arc<Plugin>, args: &[u8]) -> ProcessSpec {
     ProcessSpec {
         id: "counter".into(),
-        plugin: Plugin::new(version),
-        args: b"null".to_vec(),
+        plugin,
+        args: args.to_vec(),
         name: None,
         via: None,
         limits: Limits::default(),

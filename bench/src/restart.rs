@@ -2,11 +2,13 @@
 //! `call_raise`, one supervisor with room for a billion restarts a second).
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
-use overseer::process::{Event, Target};
+use overseer::process::{Event, Pid, Target};
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
 
 use crate::host::{app, node, worker};
 use crate::stats::stats;
@@ -15,6 +17,18 @@ use crate::stats::stats;
 /// the replacement's first answer.
 pub async fn restarts(plugins: &Path, n: usize) -> Result<Value> {
     restarts_of(plugins, "faulty", n).await
+}
+
+/// The pid of the next child a supervisor restarts, from `events`.
+pub async fn replacement(events: &mut broadcast::Receiver<Arc<Event>>) -> Result<Pid> {
+    loop {
+        if let Event::ChildRestarted {
+            new_pid: Some(pid), ..
+        } = &*events.recv().await?
+        {
+            return Ok(*pid);
+        }
+    }
 }
 
 /// As [`restarts`], for `plugin`, a port of `faulty` to any language.
@@ -30,14 +44,7 @@ pub async fn restarts_of(plugins: &Path, plugin: &str, n: usize) -> Result<Value
         let server = node.lookup(&target)?;
         let t = Instant::now();
         let _ = server.call(br#"{"crash":"trap"}"#.to_vec(), timeout).await;
-        let new_pid = loop {
-            match &*events.recv().await? {
-                Event::ChildRestarted {
-                    new_pid: Some(pid), ..
-                } => break *pid,
-                _ => continue,
-            }
-        };
+        let new_pid = replacement(&mut events).await?;
         let reply = node
             .call(&Target::Pid(new_pid), b"\"ping\"".to_vec(), timeout)
             .await?;

@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use overseer::control::api::DEFAULT_CHILDREN_LIMIT;
-use overseer::process::{Event, Pid, Target};
+use overseer::process::{Pid, Target};
 use overseer::runtime::capacity;
 use overseer::supervisor::{Page, TreeLimits};
 use serde_json::{Value, json};
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::host::{app, node};
+use crate::pick::Picker;
+use crate::restart::replacement;
 use crate::stats::{ms, rss_bytes, stats};
 
 /// Calls and restarts timed at each size.
@@ -41,13 +42,7 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
     let base_rss = rss_bytes()?;
     let mut pids: Vec<Pid> = Vec::with_capacity(largest);
     let mut points = Vec::new();
-    let mut rng = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move |n: usize| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        (rng % n as u64) as usize
-    };
+    let mut picker = Picker::new(0x2545_f491_4f6c_dd1d);
     let mut rss_per_process: u64 = 0;
     for &size in sizes {
         // Growing past the machine's memory would end in the OOM killer,
@@ -100,7 +95,7 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
         rss_per_process = rss / size as u64;
         let mut calls = Vec::with_capacity(CALLS);
         for _ in 0..CALLS {
-            let pid = pids[next(pids.len())];
+            let pid = pids[picker.below(pids.len())];
             let t = Instant::now();
             node.call(&Target::Pid(pid), b"\"ping\"".to_vec(), timeout)
                 .await?;
@@ -112,7 +107,7 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
         let mut events = node.events().subscribe();
         let mut restarts = Vec::with_capacity(RESTARTS);
         for _ in 0..RESTARTS {
-            let at = next(pids.len());
+            let at = picker.below(pids.len());
             let t = Instant::now();
             let _ = node
                 .call(
@@ -121,18 +116,7 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
                     timeout,
                 )
                 .await;
-            let new_pid = loop {
-                match events.recv().await {
-                    Ok(event) => match &*event {
-                        Event::ChildRestarted {
-                            new_pid: Some(pid), ..
-                        } => break *pid,
-                        _ => continue,
-                    },
-                    Err(RecvError::Lagged(_)) => continue,
-                    Err(err) => return Err(err.into()),
-                }
-            };
+            let new_pid = replacement(&mut events).await?;
             node.call(&Target::Pid(new_pid), b"\"ping\"".to_vec(), timeout)
                 .await?;
             restarts.push(t.elapsed());
@@ -173,9 +157,8 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
             "which_children_total": page.total,
         }));
     }
-    for pid in &pids {
-        node.kill(*pid, overseer::process::ExitReason::Shutdown);
-    }
+    // Stopping the application stops the supervisor's children; killing
+    // them first would only have them restarted.
     app.stop().await;
     Ok(json!({
         "vm_max_map_count": capacity::max_map_count(),

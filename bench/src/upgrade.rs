@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 use overseer::application::Node;
-use overseer::process::{ExitReason, Pid, ProcessSpec, Spawned, Target};
+use overseer::process::{Pid, Spawned, Target};
 use overseer::reload::{Reloaded, Reloader, UpgradePolicy};
 use overseer::runtime::{Compiled, HostConfig, Plugin, PluginVersion, Runtime};
-use overseer::sandbox::Limits;
 use serde_json::{Value, json};
 
+use crate::pick::Picker;
+use crate::processes::{spec_of, stop_all};
 use crate::stats::{ms, stats};
 
 /// `sizes` processes each, upgraded `rounds` times; `under_calls`
@@ -51,12 +52,9 @@ async fn upgrade_under_calls(v1: &Path, v2: &Path, n: usize) -> Result<Value> {
         let (node, done, pids) = (node.clone(), done.clone(), pids.clone());
         tokio::spawn(async move {
             let (mut ok, mut failed, mut first_failure) = (0u64, 0u64, None);
-            let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+            let mut picker = Picker::new(0x9e37_79b9_7f4a_7c15);
             while !done.load(Ordering::Relaxed) {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                let pid = pids[(rng % pids.len() as u64) as usize];
+                let pid = pids[picker.below(pids.len())];
                 match node
                     .call(
                         &Target::Pid(pid),
@@ -81,7 +79,7 @@ async fn upgrade_under_calls(v1: &Path, v2: &Path, n: usize) -> Result<Value> {
     };
     done.store(true, Ordering::Relaxed);
     let (ok, failed, first_failure) = client.await?;
-    stop(&node, &pids).await;
+    stop_all(&node, &pids).await;
     Ok(json!({
         "processes": n,
         "changed": report.changed.len(),
@@ -117,7 +115,7 @@ async fn upgrade_n(v1: &Path, v2: &Path, n: usize, rounds: usize) -> Result<Valu
     }
     totals.sort();
     // Free the pool before the next section builds its own engine.
-    stop(&node, &pids).await;
+    stop_all(&node, &pids).await;
     Ok(json!({
         "processes": n,
         "rounds": rounds,
@@ -142,16 +140,7 @@ async fn counters(v1: &Path, n: usize) -> Result<Result<(Node, Vec<Pid>, Reloade
     let plugin = node
         .plugins()
         .register(Plugin::new(PluginVersion::load(node.runtime(), v1).await?));
-    let spec = ProcessSpec {
-        id: "counter".into(),
-        plugin,
-        args: br#"{"initial_value": 7}"#.to_vec(),
-        name: None,
-        via: None,
-        limits: Limits::default(),
-        policy: Default::default(),
-        owner: None,
-    };
+    let spec = spec_of(plugin, br#"{"initial_value": 7}"#);
     let mut pids = Vec::with_capacity(n);
     for _ in 0..n {
         match node.processes().spawn(&spec, None, Vec::new()).await? {
@@ -167,17 +156,6 @@ async fn counters(v1: &Path, n: usize) -> Result<Result<(Node, Vec<Pid>, Reloade
         },
     );
     Ok(Ok((node, pids, reloader)))
-}
-
-/// Kill `pids` and wait until `node` has no process left (live processes
-/// hold their node, and its pool's mappings, alive).
-async fn stop(node: &Node, pids: &[Pid]) {
-    for pid in pids {
-        node.kill(*pid, ExitReason::Killed);
-    }
-    while node.live_processes() > 0 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
 }
 
 /// Loading a build: compiled from scratch, and read back from the cache.
