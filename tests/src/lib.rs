@@ -4,6 +4,7 @@
 //! The plugins must be built first (`cargo xtask test` does it): they are
 //! read from `target/wasm32-wasip2/release/`.
 
+pub mod cli_host;
 pub mod hostile;
 pub mod languages;
 

@@ -20,7 +20,9 @@
 mod call;
 mod cast;
 mod children;
+mod crashes;
 mod events;
+mod info;
 mod new;
 mod reload;
 mod run;
@@ -80,6 +82,13 @@ pub enum Command {
     /// Print recent upgrade events (upgrades, rejected builds, failures,
     /// rollbacks), one JSON object per line.
     Events(events::EventsArgs),
+    /// Print what a process is doing and what it has cost: status, the
+    /// message being handled, mailbox, memory, counters, links, names,
+    /// restarts, last crash.
+    Info(info::InfoArgs),
+    /// Print recent crash reports whole (reason, guest backtrace, the
+    /// message, the guest's last output).
+    Crashes(crashes::CrashesArgs),
     /// Run a task (a component of the task world) and print its result.
     Task(task::TaskArgs),
     /// Start a child under a supervisor from a JSON child spec; print its
@@ -111,6 +120,8 @@ impl Command {
             Command::Reload(args) => reload::execute(args).await,
             Command::Versions(args) => versions::execute(args).await,
             Command::Events(args) => events::execute(args).await,
+            Command::Info(args) => info::execute(args).await,
+            Command::Crashes(args) => crashes::execute(args).await,
             Command::Task(args) => task::execute(args).await,
             Command::StartChild(args) => children::start_child(args).await,
             Command::TerminateChild(args) => children::terminate_child(args).await,

@@ -18,6 +18,8 @@
 //! | `POST /terminate_child` | [`TerminateChildRequest`] | [`Ack`] |
 //! | `POST /which_children` | [`SupervisorRequest`] | a list of [`ChildListing`] |
 //! | `POST /count_children` | [`SupervisorRequest`] | `{"specs", "active", "supervisors", "workers"}` |
+//! | `POST /info` | [`InfoRequest`] | [`ProcessDetails`](crate::process::ProcessDetails) with `restarts` and `last_crash` |
+//! | `GET /crashes?plugin=P&last=N` | [`CrashesQuery`] (query string) | [`CrashesReply`] |
 //!
 //! Any failure is a non-2xx status with an [`ErrorReply`]: one line that
 //! says what went wrong (`no such process: 'foo'`, `timed out after 100 ms`).
@@ -63,6 +65,10 @@ pub mod route {
     pub const WHICH_CHILDREN: &str = "/which_children";
     /// `POST`: a supervisor's child counts.
     pub const COUNT_CHILDREN: &str = "/count_children";
+    /// `POST`: everything known of one process.
+    pub const INFO: &str = "/info";
+    /// `GET`: recent crash reports, whole.
+    pub const CRASHES: &str = "/crashes";
 }
 
 /// How long a call or a state request waits for its reply when the request
@@ -390,4 +396,41 @@ mod tests {
             serde_json::from_str(r#"{"target":"c","request":1}"#).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(req.timeout_ms, DEFAULT_TIMEOUT_MS);
     }
+}
+
+/// `POST /info`: what `Process.info` tells of `target`, read without
+/// asking the process (it may be busy), with its child spec's restarts
+/// (from its supervisor) and the last crash report of that child.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InfoRequest {
+    /// A pid (all digits), a registered name or `via:REGISTRY/KEY`.
+    pub target: String,
+}
+
+/// How many crash reports `crashes` prints by default.
+pub const DEFAULT_CRASHES: usize = 10;
+
+fn default_crashes() -> usize {
+    DEFAULT_CRASHES
+}
+
+/// `GET /crashes`: the newest `last` crash reports, of `plugin` only if
+/// given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrashesQuery {
+    /// Only this plugin's.
+    #[serde(default)]
+    pub plugin: Option<String>,
+    /// How many, newest last (default [`DEFAULT_CRASHES`]).
+    #[serde(default = "default_crashes")]
+    pub last: usize,
+}
+
+/// Recent crash reports, oldest first: each a `crash_report` event with
+/// its `seq` (reason, guest backtrace, the message being handled, the
+/// guest's last output).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrashesReply {
+    /// The reports.
+    pub crashes: Vec<Value>,
 }

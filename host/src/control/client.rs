@@ -15,9 +15,10 @@ use serde_json::Value;
 use tokio::net::UnixStream;
 
 use super::api::{
-    Ack, CallReply, CallRequest, ErrorReply, EventsReply, MessageRequest, PluginVersions,
-    ReloadReply, ReloadRequest, StartChildReply, StartChildRequest, StateReply, StateRequest,
-    SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest, TreeQuery, route,
+    Ack, CallReply, CallRequest, CrashesQuery, CrashesReply, ErrorReply, EventsReply, InfoRequest,
+    MessageRequest, PluginVersions, ReloadReply, ReloadRequest, StartChildReply, StartChildRequest,
+    StateReply, StateRequest, SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest,
+    TreeQuery, route,
 };
 
 /// How long a request without a timeout of its own (cast, send, tree,
@@ -235,6 +236,42 @@ impl Client {
     /// [`ClientError`].
     pub async fn versions(&self) -> Result<Vec<PluginVersions>, ClientError> {
         self.request::<(), _>(Method::GET, route::VERSIONS, None, REQUEST_DEADLINE)
+            .await
+    }
+
+    /// Everything known of one process (see [`route::INFO`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`]; `no such process` if none answers to `target`.
+    pub async fn info(&self, target: &str) -> Result<Value, ClientError> {
+        let body = InfoRequest {
+            target: target.to_string(),
+        };
+        self.request(Method::POST, route::INFO, Some(&body), REQUEST_DEADLINE)
+            .await
+    }
+
+    /// The newest `last` crash reports, of `plugin` only if given.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`].
+    pub async fn crashes(
+        &self,
+        plugin: Option<&str>,
+        last: usize,
+    ) -> Result<CrashesReply, ClientError> {
+        let query = CrashesQuery {
+            plugin: plugin.map(str::to_string),
+            last,
+        };
+        let query = serde_urlencoded::to_string(&query).map_err(|err| ClientError::Transport {
+            path: self.socket.clone(),
+            message: format!("cannot encode the query: {err}"),
+        })?;
+        let path = format!("{}?{query}", route::CRASHES);
+        self.request::<(), _>(Method::GET, &path, None, REQUEST_DEADLINE)
             .await
     }
 

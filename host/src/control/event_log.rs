@@ -1,13 +1,15 @@
-//! The recent upgrade events a control client can read: every upgrade,
-//! rejected build, failed upgrade and rollback, numbered.
+//! The recent upgrade events a control client can read (every upgrade,
+//! rejected build, failed upgrade and rollback, numbered), and the recent
+//! crash reports.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
+use super::crashes::Crashes;
 use crate::application::Node;
-use crate::process::Event;
+use crate::process::{Event, Pid};
 
 /// How many events are kept.
 const KEPT: usize = 512;
@@ -22,6 +24,7 @@ pub(crate) struct EventLog {
 struct Ring {
     last: u64,
     events: VecDeque<(u64, Arc<Event>)>,
+    crashes: Crashes,
 }
 
 impl EventLog {
@@ -39,16 +42,19 @@ impl EventLog {
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return,
                 };
-                if !is_upgrade_event(&event) {
+                if !is_upgrade_event(&event) && !Crashes::concerns(&event) {
                     continue;
                 }
                 let Some(ring) = ring.upgrade() else { return };
                 let mut ring = ring.lock().unwrap_or_else(|p| p.into_inner());
                 ring.last += 1;
                 let seq = ring.last;
-                ring.events.push_back((seq, event));
-                if ring.events.len() > KEPT {
-                    ring.events.pop_front();
+                ring.crashes.record(seq, &event);
+                if is_upgrade_event(&event) {
+                    ring.events.push_back((seq, event));
+                    if ring.events.len() > KEPT {
+                        ring.events.pop_front();
+                    }
                 }
             }
         });
@@ -72,6 +78,22 @@ impl EventLog {
             })
             .collect();
         (events, ring.last)
+    }
+}
+
+impl EventLog {
+    /// The last crash report of the child running as `pid`, if one is
+    /// kept.
+    pub(crate) fn last_crash_of(&self, pid: Pid) -> Option<Arc<Event>> {
+        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        ring.crashes.last_of(pid)
+    }
+
+    /// The newest `last` crash reports (of `plugin` only, if given),
+    /// oldest first.
+    pub(crate) fn crashes(&self, plugin: Option<&str>, last: usize) -> Vec<(u64, Arc<Event>)> {
+        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        ring.crashes.recent(plugin, last)
     }
 }
 

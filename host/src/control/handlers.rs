@@ -336,7 +336,7 @@ pub(super) async fn wrong_method(method: Method, uri: Uri) -> ApiError {
     }
 }
 
-fn target(text: &str) -> Target {
+pub(super) fn target(text: &str) -> Target {
     match Target::from_str(text) {
         Ok(target) => target,
         Err(never) => match never {},

@@ -2,7 +2,7 @@
 //!
 //! `overseer run` serves a small HTTP + JSON API on a Unix socket; every
 //! other subcommand (`call`, `cast`, `send`, `state`, `tree`, `stop`,
-//! `reload`, `versions`, `events`) is a
+//! `reload`, `versions`, `events`, `info`, `crashes`, …) is a
 //! [`Client`] of it. HTTP keeps the protocol debuggable with `curl
 //! --unix-socket`; a Unix socket keeps it local, and its file mode (0600)
 //! is the access control: whoever may open the socket may steer the node.
@@ -32,8 +32,10 @@
 pub mod api;
 mod api_error;
 mod client;
+mod crashes;
 mod event_log;
 mod handlers;
+mod inspect;
 mod listener;
 mod server;
 mod socket;

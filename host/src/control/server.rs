@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use super::api::route;
 use super::event_log::EventLog;
 use super::handlers::{self, Control};
+use super::inspect;
 use super::listener::GuardedListener;
 use super::socket::{ControlSocket, SocketFile};
 use crate::reload::Reloader;
@@ -70,6 +71,8 @@ pub fn serve(
         .route(route::TERMINATE_CHILD, post(handlers::terminate_child))
         .route(route::WHICH_CHILDREN, post(handlers::which_children))
         .route(route::COUNT_CHILDREN, post(handlers::count_children))
+        .route(route::INFO, post(inspect::info))
+        .route(route::CRASHES, get(inspect::crashes))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))

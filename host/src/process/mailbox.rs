@@ -118,7 +118,6 @@ impl Gauge {
     }
 
     /// Messages and bytes held now, packed as they are counted.
-    #[cfg(test)]
     fn held(&self) -> u64 {
         let received = self.received.0.load(Ordering::Relaxed);
         self.sent.0.load(Ordering::Relaxed).wrapping_sub(received)
@@ -168,6 +167,19 @@ impl Gauge {
     }
 }
 
+/// How full a mailbox is, against its quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct MailboxFill {
+    /// Messages waiting (calls, casts and plain messages from others).
+    pub messages: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// The `mailbox_len` quota.
+    pub max_messages: u64,
+    /// The `mailbox_bytes` quota.
+    pub max_bytes: u64,
+}
+
 /// The sending side of a process's mailbox: messages from other processes
 /// are counted against its quotas, the host's own are not.
 #[derive(Debug, Clone)]
@@ -202,6 +214,18 @@ impl Mailbox {
 
     /// Queue what the host sends (a timer, an exit signal, a down): true
     /// if the process is still there to get it.
+    /// Messages from other processes waiting in it, and their bytes
+    /// (what the host itself queues is not counted), with its quotas.
+    pub(crate) fn fill(&self) -> MailboxFill {
+        let held = self.gauge.held();
+        MailboxFill {
+            messages: held >> COUNT_SHIFT,
+            bytes: held & MAX_MAILBOX_BYTES as u64,
+            max_messages: self.gauge.max_len,
+            max_bytes: self.gauge.max_bytes,
+        }
+    }
+
     pub(crate) fn send(&self, envelope: Envelope) -> bool {
         self.sender.send(envelope).is_ok()
     }

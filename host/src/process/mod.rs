@@ -26,8 +26,10 @@
 //! it gets an [`ExitNotice`] with the [`ExitReason`]. Its names and
 //! registry keys are released before anyone is told.
 
+mod activity;
 mod change_code;
 mod code_change;
+mod details;
 mod error;
 mod events;
 mod exit;
@@ -47,12 +49,14 @@ mod table;
 mod task;
 mod watchers;
 
+pub use activity::{ActivityReport, Callback};
 pub use change_code::PendingChange;
 pub use code_change::{CodeChange, CodeChangeError, CodeChanged};
+pub use details::{LISTED, Listed, ProcessDetails, ProcessStatus};
 pub use error::{CallError, SpawnError};
 pub use events::{Event, EventBus};
 pub use exit::{ExitNotice, ExitReason, ExitSender, TaskOutcome};
-pub use mailbox::{Envelope, Mailbox, ReplySender};
+pub use mailbox::{Envelope, Mailbox, MailboxFill, ReplySender};
 pub use names::{NameError, Names, ViaName};
 pub use pid::{Pid, Target};
 pub use process_ref::ProcessRef;

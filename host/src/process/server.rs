@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::activity::Callback;
 use super::mailbox::{Envelope, Inbox};
 use super::process_host::ProcessHost;
 use super::table::{Processes, Shared};
@@ -54,10 +55,19 @@ impl Server {
                 },
             };
             let step = match envelope {
-                Some(envelope) => self.handle(envelope).await,
+                Some(envelope) => {
+                    let (callback, message) = callback_of(&envelope);
+                    self.shared.activity.begin(callback, message);
+                    let step = self.handle(envelope).await;
+                    self.shared.activity.end(self.instance.memory_bytes());
+                    step
+                }
                 None => {
                     self.timeout = None;
-                    self.info(Info::Timeout, || "timeout".to_string()).await
+                    self.shared.activity.begin(Callback::HandleInfo, None);
+                    let step = self.info(Info::Timeout, || "timeout".to_string()).await;
+                    self.shared.activity.end(self.instance.memory_bytes());
+                    step
                 }
             };
             if let Step::Exit(reason) = step {
@@ -244,6 +254,18 @@ impl Server {
             message,
             output: crash.output.clone(),
         });
+    }
+}
+
+/// The callback an envelope runs, and the message it hands the guest.
+fn callback_of(envelope: &Envelope) -> (Callback, Option<&[u8]>) {
+    match envelope {
+        Envelope::Call { request, .. } => (Callback::HandleCall, Some(request)),
+        Envelope::Cast(msg) => (Callback::HandleCast, Some(msg)),
+        Envelope::Info(msg) | Envelope::Timer { msg, .. } => (Callback::HandleInfo, Some(msg)),
+        Envelope::Exit { .. } | Envelope::Down { .. } => (Callback::HandleInfo, None),
+        Envelope::GetState(_) => (Callback::GetState, None),
+        Envelope::CodeChange(_) => (Callback::CodeChange, None),
     }
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::activity::Callback;
 use super::mailbox::mailbox;
 
 use super::events::Event;
@@ -108,7 +109,10 @@ impl Processes {
                 .instantiate(Box::new(host), &spec.limits, &spec.policy.wasi)
                 .await
                 .map_err(SpawnError::Instantiate)?;
-            match instance.init(&spec.args).await {
+            shared.activity.begin(Callback::Init, None);
+            let init = instance.init(&spec.args).await;
+            shared.activity.end(instance.memory_bytes());
+            match init {
                 Ok(InitResult::Ok(timeout)) => Ok(Some((instance, timeout))),
                 Ok(InitResult::Ignore) => Ok(None),
                 Ok(InitResult::Stop(reason)) => {

@@ -8,6 +8,7 @@ use dashmap::DashMap;
 use serde::Serialize;
 use tokio::task::AbortHandle;
 
+use super::activity::Activity;
 use super::events::EventBus;
 use super::mailbox::{Envelope, Mailbox};
 use super::names::{NameError, Names};
@@ -89,6 +90,8 @@ pub(crate) struct Shared {
     /// Why the process is being killed, read when its task is aborted.
     pub(super) kill_reason: Mutex<Option<ExitReason>>,
     pub(super) abort: OnceLock<AbortHandle>,
+    /// What it is doing and has done, for `info`.
+    pub(crate) activity: Activity,
 }
 
 impl Shared {
@@ -113,6 +116,7 @@ impl Shared {
             trap_exit: AtomicBool::new(false),
             kill_reason: Mutex::new(None),
             abort: OnceLock::new(),
+            activity: Activity::default(),
         }
     }
 

@@ -174,6 +174,12 @@ impl Instance {
         self.store.data_mut().host.as_any_mut().downcast_mut::<H>()
     }
 
+    /// Bytes of linear memory the instance holds, all its memories
+    /// together.
+    pub fn memory_bytes(&self) -> u64 {
+        self.store.data().limiter.in_use()
+    }
+
     fn arm(&mut self) {
         self.store.data_mut().arm();
         self.store.set_epoch_deadline(1);

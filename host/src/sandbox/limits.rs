@@ -87,6 +87,11 @@ impl MemoryLimiter {
             last_growth: 0,
         }
     }
+
+    /// Bytes of every memory of the Store together.
+    pub fn in_use(&self) -> u64 {
+        self.total_bytes
+    }
 }
 
 /// Tables are small in every guest we know of; this bounds a runaway one.

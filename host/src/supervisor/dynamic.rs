@@ -43,6 +43,22 @@ struct DynChild {
     restarts: u32,
 }
 
+impl DynChild {
+    fn describe(&self) -> ChildInfo {
+        ChildInfo {
+            id: self.spec.id.clone(),
+            pid: self.running.as_ref().map(|r| r.pid),
+            status: if self.running.is_some() {
+                ChildStatus::Running
+            } else {
+                ChildStatus::Restarting
+            },
+            child_type: self.spec.child_type,
+            restarts: self.restarts,
+        }
+    }
+}
+
 /// A DynamicSupervisor's state, owned by its task.
 pub(super) struct DynamicSup {
     processes: Processes,
@@ -122,6 +138,14 @@ impl DynamicSup {
             }
             Request::CountChildren(tx) => {
                 let _ = tx.send(self.count_children());
+            }
+            Request::ChildOf(pid, tx) => {
+                let child = self
+                    .children
+                    .get(&pid)
+                    .filter(|c| c.running.is_some())
+                    .map(DynChild::describe);
+                let _ = tx.send(child);
             }
             Request::StartChild(spec, reply) => {
                 let _ = reply.send(self.start_child(spec).await);
@@ -304,17 +328,7 @@ impl DynamicSup {
         let children = keys
             .iter()
             .filter_map(|(_, pid)| self.children.get(pid))
-            .map(|c| ChildInfo {
-                id: c.spec.id.clone(),
-                pid: c.running.as_ref().map(|r| r.pid),
-                status: if c.running.is_some() {
-                    ChildStatus::Running
-                } else {
-                    ChildStatus::Restarting
-                },
-                child_type: c.spec.child_type,
-                restarts: c.restarts,
-            })
+            .map(DynChild::describe)
             .collect();
         ChildPage { children, total }
     }

@@ -16,6 +16,8 @@ use crate::process::Pid;
 pub(super) enum Request {
     WhichChildren(Page, oneshot::Sender<ChildPage>),
     CountChildren(oneshot::Sender<ChildCount>),
+    /// The child running as this pid, if one does.
+    ChildOf(Pid, oneshot::Sender<Option<ChildInfo>>),
     /// Stop all children, then exit with `shutdown`.
     Shutdown(oneshot::Sender<()>),
     /// Add a child and start it.
@@ -103,6 +105,16 @@ impl SupervisorRef {
     /// [`NoSupervisor`] if it has exited.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, NoSupervisor> {
         Ok(self.which_children_page(Page::ALL).await?.children)
+    }
+
+    /// The child running as `pid`, as [`which_children`](Self::which_children)
+    /// would list it (its restarts, its status), without listing the rest.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSupervisor`] if it has exited.
+    pub async fn child_of(&self, pid: Pid) -> Result<Option<ChildInfo>, NoSupervisor> {
+        self.ask(|tx| Request::ChildOf(pid, tx)).await
     }
 
     /// A page of [`which_children`](Self::which_children), and how many

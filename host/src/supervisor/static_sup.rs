@@ -113,6 +113,10 @@ impl StaticSup {
             Request::CountChildren(tx) => {
                 let _ = tx.send(self.count_children());
             }
+            Request::ChildOf(pid, tx) => {
+                let child = self.position_of(pid).map(|i| self.describe(i));
+                let _ = tx.send(child);
+            }
             Request::StartChild(spec, reply) => {
                 let _ = reply.send(self.add_child(spec).await);
             }
@@ -390,16 +394,21 @@ impl StaticSup {
         self.children.iter().position(|c| c.spec.id == id)
     }
 
+    fn describe(&self, index: usize) -> ChildInfo {
+        let c = &self.children[index];
+        ChildInfo {
+            id: c.spec.id.clone(),
+            pid: c.running.as_ref().map(|r| r.pid),
+            status: c.status,
+            child_type: c.spec.child_type,
+            restarts: c.restarts,
+        }
+    }
+
     fn which_children(&self, page: Page) -> ChildPage {
-        let children = self.children[page.range(self.children.len())]
-            .iter()
-            .map(|c| ChildInfo {
-                id: c.spec.id.clone(),
-                pid: c.running.as_ref().map(|r| r.pid),
-                status: c.status,
-                child_type: c.spec.child_type,
-                restarts: c.restarts,
-            })
+        let children = page
+            .range(self.children.len())
+            .map(|i| self.describe(i))
             .collect();
         ChildPage {
             children,

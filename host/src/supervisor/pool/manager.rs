@@ -198,6 +198,17 @@ impl PoolSup {
         }
     }
 
+    /// A worker, as `which_children` lists it.
+    fn describe(&self, pid: Pid) -> ChildInfo {
+        ChildInfo {
+            id: self.name.clone(),
+            pid: Some(pid),
+            status: ChildStatus::Running,
+            child_type: ChildType::Worker,
+            restarts: 0,
+        }
+    }
+
     /// A supervisor's requests: its workers are its children; it starts
     /// and stops them itself.
     fn supervisor_request(&mut self, request: Request) {
@@ -205,17 +216,12 @@ impl PoolSup {
         match request {
             Request::WhichChildren(page, reply) => {
                 let (pids, total) = page.of_sorted(self.workers.keys().copied().collect());
-                let children = pids
-                    .iter()
-                    .map(|pid| ChildInfo {
-                        id: self.name.clone(),
-                        pid: Some(*pid),
-                        status: ChildStatus::Running,
-                        child_type: ChildType::Worker,
-                        restarts: 0,
-                    })
-                    .collect();
+                let children = pids.iter().map(|pid| self.describe(*pid)).collect();
                 let _ = reply.send(ChildPage { children, total });
+            }
+            Request::ChildOf(pid, reply) => {
+                let child = self.workers.contains_key(&pid).then(|| self.describe(pid));
+                let _ = reply.send(child);
             }
             Request::CountChildren(reply) => {
                 let n = self.workers.len();

@@ -1,0 +1,105 @@
+//! Looking inside a running host from the command line: `overseer info`
+//! on an idle and on a busy process, and `overseer crashes`.
+
+use serde_json::Value;
+
+use overseer_tests::cli_host::{Host, failure, poll_until, stdout};
+use overseer_tests::worker;
+
+fn info(host: &Host, target: &str) -> Value {
+    serde_json::from_str(&stdout(&host.client(&["info", target, "--json"]))).unwrap()
+}
+
+#[test]
+fn info_tells_what_a_process_is_doing_and_what_it_has_done() {
+    let host = Host::start(&format!(
+        "{}{}",
+        worker("counter", "counter", ""),
+        worker("faulty", "faulty", "limits = { cpu_ms = 4000 }"),
+    ));
+    for _ in 0..3 {
+        stdout(&host.client(&["call", "counter", "\"increment\""]));
+    }
+    stdout(&host.client(&["cast", "counter", "\"increment\""]));
+    poll_until("the cast is handled", || {
+        info(&host, "counter")["casts"] == 1
+    });
+
+    let counter = info(&host, "counter");
+    assert_eq!(counter["plugin"], "counter", "{counter}");
+    assert_eq!(counter["status"], "waiting", "{counter}");
+    assert_eq!(counter["calls"], 3, "{counter}");
+    assert_eq!(counter["infos"], 0, "{counter}");
+    assert_eq!(counter["restarts"], 0, "{counter}");
+    assert_eq!(counter["last_crash"], Value::Null, "{counter}");
+    assert_eq!(counter["mailbox"]["messages"], 0, "{counter}");
+    assert!(counter["memory_bytes"].as_u64().unwrap() > 0, "{counter}");
+    assert!(
+        counter["memory_bytes"].as_u64() <= counter["memory_limit_bytes"].as_u64(),
+        "{counter}"
+    );
+    assert_eq!(counter["registered"]["items"][0], "counter", "{counter}");
+    assert!(
+        counter["parent"].is_u64(),
+        "a supervisor's child: {counter}"
+    );
+    // The same process by pid, as text.
+    let pid = counter["pid"].to_string();
+    let text = stdout(&host.client(&["info", &pid]));
+    assert!(text.contains("plugin        counter@"), "{text}");
+    assert!(
+        text.contains("handled       3 calls, 1 casts, 0 infos"),
+        "{text}"
+    );
+
+    // A process busy in a long callback answers `info` all the same.
+    let before = info(&host, "faulty")["pid"].clone();
+    let socket = host.socket.clone();
+    let busy = std::thread::spawn(move || {
+        std::process::Command::new(overseer_tests::cli_host::overseer_bin())
+            .args([
+                "call",
+                "faulty",
+                r#"{"crash":"loop"}"#,
+                "--timeout",
+                "20000",
+            ])
+            .env("OVERSEER_CONTROL", socket)
+            .output()
+            .unwrap()
+    });
+    poll_until("faulty is seen running the loop", || {
+        let now = info(&host, "faulty");
+        now["pid"] == before && now["status"] == "running"
+    });
+    let running = info(&host, "faulty");
+    assert_eq!(running["callback"], "handle_call", "{running}");
+    assert_eq!(running["message"], r#"{"crash":"loop"}"#, "{running}");
+    assert_eq!(running["calls"], 1, "{running}");
+
+    // It runs past its deadline, crashes and is restarted: its successor
+    // shows the restart and the crash.
+    let call = busy.join().unwrap();
+    assert!(!call.status.success(), "the looping call fails");
+    poll_until("faulty is restarted", || {
+        let now = info(&host, "faulty");
+        now["pid"] != before && now["restarts"] == 1
+    });
+    let restarted = info(&host, "faulty");
+    assert_eq!(restarted["last_crash"]["pid"], before, "{restarted}");
+    let reason = restarted["last_crash"]["reason"].to_string();
+    assert!(reason.contains("deadline"), "{restarted}");
+
+    let text = stdout(&host.client(&["crashes", "--plugin", "faulty"]));
+    assert!(
+        text.contains(r#"while handling: call {"crash":"loop"}"#),
+        "{text}"
+    );
+    assert!(text.contains("deadline"), "{text}");
+    let lines = stdout(&host.client(&["crashes", "--json", "--plugin", "counter"]));
+    assert_eq!(lines, "", "no crash of counter");
+
+    let (code, err) = failure(&host.client(&["info", "nosuch"]));
+    assert_eq!(code, 1);
+    assert_eq!(err, "overseer: no such process: 'nosuch'");
+}
