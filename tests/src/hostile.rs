@@ -101,6 +101,7 @@ pub async fn serve_control(app: &TestApp, socket: &Path) -> overseer::control::C
         app.app.root().clone(),
         app.reloader().clone(),
         std::sync::Arc::new(tokio::sync::Notify::new()),
+        overseer::control::EventLog::start(&app.node),
     )
 }
 

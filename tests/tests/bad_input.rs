@@ -326,6 +326,13 @@ async fn random_json_to_every_route_gets_one_line() {
         ("POST", "/terminate_child"),
         ("POST", "/which_children"),
         ("POST", "/count_children"),
+        ("POST", "/info"),
+        ("GET", "/crashes?last=x"),
+        ("GET", "/crashes?plugin=%00"),
+        ("GET", "/events?kind=crash,%FF"),
+        // Streams with a query that does not parse: refused at once.
+        ("GET", "/events/stream?after=x"),
+        ("GET", "/events/stream?kind=nosuch"),
         ("POST", "/no_such_route"),
     ];
     let mut rng = Rng(13);

@@ -103,3 +103,96 @@ fn info_tells_what_a_process_is_doing_and_what_it_has_done() {
     assert_eq!(code, 1);
     assert_eq!(err, "overseer: no such process: 'nosuch'");
 }
+
+#[test]
+fn events_are_kept_filtered_and_followed_as_they_happen() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    let host = Host::start(&format!(
+        "{}{}",
+        worker("counter", "counter", ""),
+        worker("faulty", "faulty", ""),
+    ));
+    let mut follower = Command::new(overseer_tests::cli_host::overseer_bin())
+        .args([
+            "events",
+            "--follow",
+            "--kind",
+            "crash,restart",
+            "--plugin",
+            "faulty",
+        ])
+        .env("OVERSEER_CONTROL", &host.socket)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = mpsc::channel::<Value>();
+    let stdout_of_follower = follower.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout_of_follower).lines() {
+            let Ok(line) = line else { return };
+            let _ = lines_tx.send(serde_json::from_str(&line).unwrap());
+        }
+    });
+    // The follower is connected once the host counts it; until then a
+    // crash could come before it and only be in the kept events (which it
+    // prints too, so either way it sees it).
+    stdout(&host.client(&["call", "counter", "\"increment\""]));
+    let _ = host.client(&["call", "faulty", r#"{"crash":"trap"}"#]);
+    let deadline = Instant::now() + overseer_tests::WAIT;
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let event = lines
+            .recv_timeout(left)
+            .expect("the crash and the restart are followed");
+        seen.push(event);
+    }
+    assert_eq!(seen[0]["event"], "crash_report", "{seen:?}");
+    assert_eq!(seen[0]["plugin"], "faulty", "{seen:?}");
+    assert!(seen[0]["seq"].is_u64(), "{seen:?}");
+    assert_eq!(seen[1]["event"], "child_restarted", "{seen:?}");
+    assert_eq!(seen[1]["old_pid"], seen[0]["pid"], "{seen:?}");
+
+    // The kept events, filtered, without following.
+    let kept = stdout(&host.client(&["events", "--kind", "start", "--plugin", "counter"]));
+    let kept: Vec<Value> = kept
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["event"], "process_started");
+    let all = stdout(&host.client(&["events"]));
+    for kind in [
+        "supervisor_started",
+        "process_exited",
+        "crash_report",
+        "child_restarted",
+    ] {
+        assert!(
+            all.contains(&format!("\"event\":\"{kind}\"")),
+            "{kind} in {all}"
+        );
+    }
+    let (code, err) = failure(&host.client(&["events", "--kind", "crashes"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("overseer: unknown event kind 'crashes': use one of start, exit, crash"),
+        "{err}"
+    );
+
+    // The stream ends when the host stops.
+    stdout(&host.client(&["stop"]));
+    let deadline = Instant::now() + overseer_tests::WAIT;
+    let status = loop {
+        if let Some(status) = follower.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the follower ends with the host");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert!(status.success(), "{status}");
+}

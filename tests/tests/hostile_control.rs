@@ -150,6 +150,7 @@ async fn another_user_is_turned_away() {
         app.app.root().clone(),
         app.reloader().clone(),
         Arc::new(tokio::sync::Notify::new()),
+        overseer::control::EventLog::start(&app.node),
     );
     let curl = |uid: Option<u32>| {
         let path = path.clone();

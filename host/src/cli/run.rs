@@ -94,6 +94,7 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
         tracing::warn!("process cap lowered to {}: {limit}", limit.processes);
     }
     let node = Node::new(runtime);
+    let events = control::EventLog::start(&node);
     let mut app = Application::start(&node, &manifest).await?;
     let hot_swap = match HotSwap::start(&node, &manifest) {
         Ok(hot_swap) => hot_swap,
@@ -108,6 +109,7 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
         app.root().clone(),
         hot_swap.reloader().clone(),
         stop_requested.clone(),
+        events,
     );
     let shown = socket_path.display();
     let processes = match node.live_processes() {

@@ -12,7 +12,8 @@
 //! | `POST /stop` | none | [`Ack`], then the host shuts down |
 //! | `POST /reload` | [`ReloadRequest`] | [`ReloadReply`] |
 //! | `GET /versions` | none | a list of [`PluginVersions`] |
-//! | `GET /events?after=N` | none | [`EventsReply`]: upgrade events after sequence number N |
+//! | `GET /events?after=N&kind=K&plugin=P` | [`EventsQuery`] (query string) | [`EventsReply`]: the kept events after sequence number N |
+//! | `GET /events/stream?after=N&kind=K&plugin=P` | [`EventsQuery`] (query string) | server-sent events: the kept events after N, then each new one as it happens |
 //! | `POST /task` | [`TaskRequest`] | [`TaskReply`] |
 //! | `POST /start_child` | [`StartChildRequest`] | [`StartChildReply`] |
 //! | `POST /terminate_child` | [`TerminateChildRequest`] | [`Ack`] |
@@ -53,8 +54,10 @@ pub mod route {
     pub const RELOAD: &str = "/reload";
     /// `GET`: each plugin's loaded builds and which processes run which.
     pub const VERSIONS: &str = "/versions";
-    /// `GET`: recent upgrade, failure and rollback events.
+    /// `GET`: recent events (starts, exits, crashes, restarts, upgrades…).
     pub const EVENTS: &str = "/events";
+    /// `GET`: recent events, then every new one, as server-sent events.
+    pub const EVENTS_STREAM: &str = "/events/stream";
     /// `POST`: run a task and wait for its result.
     pub const TASK: &str = "/task";
     /// `POST`: start a child under a supervisor.
@@ -252,7 +255,7 @@ pub struct VersionInfo {
     pub processes: Vec<u64>,
 }
 
-/// `GET /events`: upgrade events, oldest first.
+/// `GET /events`: the kept events asked for, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventsReply {
     /// The events, each with its sequence number under `seq`.
@@ -433,4 +436,20 @@ pub struct CrashesQuery {
 pub struct CrashesReply {
     /// The reports.
     pub crashes: Vec<Value>,
+}
+
+/// `GET /events` and `GET /events/stream`: which events.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventsQuery {
+    /// Only events numbered after this (each event carries its `seq`).
+    #[serde(default)]
+    pub after: u64,
+    /// Comma-separated kinds or groups: `start`, `exit`, `crash`,
+    /// `restart`, `intensity`, `upgrade`, `denied`, `log`, or an event's
+    /// own kind (`child_start_failed`). None: every kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Only events that name this plugin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
 }

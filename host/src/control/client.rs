@@ -15,10 +15,10 @@ use serde_json::Value;
 use tokio::net::UnixStream;
 
 use super::api::{
-    Ack, CallReply, CallRequest, CrashesQuery, CrashesReply, ErrorReply, EventsReply, InfoRequest,
-    MessageRequest, PluginVersions, ReloadReply, ReloadRequest, StartChildReply, StartChildRequest,
-    StateReply, StateRequest, SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest,
-    TreeQuery, route,
+    Ack, CallReply, CallRequest, CrashesQuery, CrashesReply, ErrorReply, EventsQuery, EventsReply,
+    InfoRequest, MessageRequest, PluginVersions, ReloadReply, ReloadRequest, StartChildReply,
+    StartChildRequest, StateReply, StateRequest, SupervisorRequest, TaskReply, TaskRequest,
+    TerminateChildRequest, TreeQuery, route,
 };
 
 /// How long a request without a timeout of its own (cast, send, tree,
@@ -266,24 +266,33 @@ impl Client {
             plugin: plugin.map(str::to_string),
             last,
         };
-        let query = serde_urlencoded::to_string(&query).map_err(|err| ClientError::Transport {
-            path: self.socket.clone(),
-            message: format!("cannot encode the query: {err}"),
-        })?;
-        let path = format!("{}?{query}", route::CRASHES);
+        let path = self.with_query(route::CRASHES, &query)?;
         self.request::<(), _>(Method::GET, &path, None, REQUEST_DEADLINE)
             .await
     }
 
-    /// Upgrade events numbered after `after`.
+    /// The kept events numbered after `query.after` that its kinds and
+    /// plugin pass.
     ///
     /// # Errors
     ///
-    /// [`ClientError`].
-    pub async fn events(&self, after: u64) -> Result<EventsReply, ClientError> {
-        let path = format!("{}?after={after}", route::EVENTS);
+    /// [`ClientError`]; an unknown kind is [`ClientError::Failed`] with one
+    /// line.
+    pub async fn events(&self, query: &EventsQuery) -> Result<EventsReply, ClientError> {
+        let path = self.with_query(route::EVENTS, query)?;
         self.request::<(), _>(Method::GET, &path, None, REQUEST_DEADLINE)
             .await
+    }
+
+    /// `path?query`, the query in URL form.
+    pub(super) fn with_query<Q: Serialize>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> Result<String, ClientError> {
+        let query = serde_urlencoded::to_string(query)
+            .map_err(|err| self.transport(&format!("cannot encode the query: {err}")))?;
+        Ok(format!("{path}?{query}"))
     }
 
     /// Run task `plugin` on `input` (under `supervisor` if given) and wait
@@ -444,6 +453,33 @@ impl Client {
         path: &str,
         body: Option<&B>,
     ) -> Result<(StatusCode, Bytes), ClientError> {
+        let response = self.open(method, path, body).await?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| self.transport(&e))?
+            .to_bytes();
+        Ok((status, bytes))
+    }
+
+    /// A transport failure on this client's socket.
+    pub(super) fn transport(&self, e: &dyn std::fmt::Display) -> ClientError {
+        ClientError::Transport {
+            path: self.socket.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Send one request on a fresh connection; the response, its body not
+    /// yet read.
+    pub(super) async fn open<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, ClientError> {
         let stream =
             UnixStream::connect(&self.socket)
                 .await
@@ -456,10 +492,7 @@ impl Client {
                         source,
                     },
                 })?;
-        let transport = |e: &dyn std::fmt::Display| ClientError::Transport {
-            path: self.socket.clone(),
-            message: e.to_string(),
-        };
+        let transport = |e: &dyn std::fmt::Display| self.transport(e);
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| transport(&e))?;
@@ -479,18 +512,10 @@ impl Client {
             .header(CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| transport(&e))?;
-        let response = sender
+        sender
             .send_request(request)
             .await
-            .map_err(|e| transport(&e))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| transport(&e))?
-            .to_bytes();
-        Ok((status, bytes))
+            .map_err(|e| transport(&e))
     }
 }
 

@@ -24,14 +24,6 @@ pub(crate) struct Crashes {
 }
 
 impl Crashes {
-    /// Whether [`record`](Self::record) takes note of `event`.
-    pub(crate) fn concerns(event: &Event) -> bool {
-        matches!(
-            event,
-            Event::CrashReport { .. } | Event::ChildRestarted { .. }
-        )
-    }
-
     /// Take note of `event` (numbered `seq`) if it is a crash report or a
     /// restart.
     pub(crate) fn record(&mut self, seq: u64, event: &Arc<Event>) {
@@ -126,6 +118,7 @@ mod tests {
         Arc::new(Event::ChildRestarted {
             supervisor: "root".into(),
             id: "w".into(),
+            plugin: "a".into(),
             old_pid: Some(Pid(old)),
             new_pid: Some(Pid(new)),
         })

@@ -10,13 +10,13 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{Method, StatusCode, Uri};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use super::api::{
-    self, Ack, CallReply, CallRequest, ChildListing, DEFAULT_CHILDREN_LIMIT, EventsReply,
-    FailedChange, MessageRequest, PluginVersions, ReloadReply, ReloadRequest, StartChildReply,
-    StartChildRequest, StateReply, StateRequest, SupervisorRequest, TaskReply, TaskRequest,
-    TerminateChildRequest, TreeQuery, VersionInfo,
+    self, Ack, CallReply, CallRequest, ChildListing, DEFAULT_CHILDREN_LIMIT, FailedChange,
+    MessageRequest, PluginVersions, ReloadReply, ReloadRequest, StartChildReply, StartChildRequest,
+    StateReply, StateRequest, SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest,
+    TreeQuery, VersionInfo,
 };
 use super::api_error::{ApiError, one_line};
 use super::event_log::EventLog;
@@ -33,6 +33,9 @@ pub(super) struct Control {
     pub(super) reloader: Reloader,
     pub(super) events: EventLog,
     pub(super) stop_requested: Arc<Notify>,
+    /// Becomes true when the server shuts down: long-lived replies (event
+    /// streams) end.
+    pub(super) closing: watch::Receiver<bool>,
 }
 
 pub(super) async fn call(
@@ -199,22 +202,6 @@ pub(super) async fn versions(State(control): State<Control>) -> Json<Vec<PluginV
         })
         .collect();
     Json(listing)
-}
-
-/// `?after=N`.
-#[derive(serde::Deserialize)]
-pub(super) struct After {
-    #[serde(default)]
-    after: u64,
-}
-
-pub(super) async fn events(
-    State(control): State<Control>,
-    after: Result<Query<After>, QueryRejection>,
-) -> Result<Json<EventsReply>, ApiError> {
-    let Query(after) = after?;
-    let (events, last) = control.events.after(after.after);
-    Ok(Json(EventsReply { events, last }))
 }
 
 fn supervisor_of(control: &Control, name: &str) -> Result<SupervisorRef, ApiError> {

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::api::{CrashesQuery, CrashesReply, InfoRequest};
 use super::api_error::ApiError;
+use super::event_log::numbered_json;
 use super::handlers::{Control, target};
 use crate::process::{CallError, Target};
 
@@ -58,14 +59,8 @@ pub(super) async fn crashes(
     let crashes = control
         .events
         .crashes(query.plugin.as_deref(), query.last)
-        .into_iter()
-        .map(|(seq, event)| {
-            let mut json = to_json(&*event);
-            if let Some(object) = json.as_object_mut() {
-                object.insert("seq".into(), seq.into());
-            }
-            json
-        })
+        .iter()
+        .map(numbered_json)
         .collect();
     Ok(Json(CrashesReply { crashes }))
 }

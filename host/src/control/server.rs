@@ -9,11 +9,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::api::route;
 use super::event_log::EventLog;
+use super::event_routes;
 use super::handlers::{self, Control};
 use super::inspect;
 use super::listener::GuardedListener;
@@ -34,12 +35,13 @@ pub const MAX_REQUEST_BYTES: usize = 2 << 20;
 /// [`ControlServer::shutdown`] also waits for requests in flight.
 pub struct ControlServer {
     stop_serving: oneshot::Sender<()>,
+    closing: watch::Sender<bool>,
     task: JoinHandle<io::Result<()>>,
     file: SocketFile,
 }
 
 /// Serve the control API on `socket` for the tree under `root`, with
-/// `reloader` behind `POST /reload`. `POST /stop` wakes `stop_requested`
+/// `reloader` behind `POST /reload` and `events` behind `GET /events`. `POST /stop` wakes `stop_requested`
 /// and does nothing else: the owner of the application decides how to stop
 /// it.
 pub fn serve(
@@ -47,14 +49,17 @@ pub fn serve(
     root: SupervisorRef,
     reloader: Reloader,
     stop_requested: Arc<Notify>,
+    events: EventLog,
 ) -> ControlServer {
     let node = reloader.node().clone();
+    let (closing, closing_seen) = watch::channel(false);
     let control = Control {
-        events: EventLog::start(&node),
+        events,
         node,
         root,
         reloader,
         stop_requested,
+        closing: closing_seen,
     };
     let router = Router::new()
         .route(route::CALL, post(handlers::call))
@@ -65,7 +70,8 @@ pub fn serve(
         .route(route::STOP, post(handlers::stop))
         .route(route::RELOAD, post(handlers::reload))
         .route(route::VERSIONS, get(handlers::versions))
-        .route(route::EVENTS, get(handlers::events))
+        .route(route::EVENTS, get(event_routes::events))
+        .route(route::EVENTS_STREAM, get(event_routes::stream))
         .route(route::TASK, post(handlers::task))
         .route(route::START_CHILD, post(handlers::start_child))
         .route(route::TERMINATE_CHILD, post(handlers::terminate_child))
@@ -88,6 +94,7 @@ pub fn serve(
     });
     ControlServer {
         stop_serving,
+        closing,
         task,
         file: socket.file,
     }
@@ -104,9 +111,11 @@ impl ControlServer {
     pub async fn shutdown(self) {
         let ControlServer {
             stop_serving,
+            closing,
             mut task,
             file,
         } = self;
+        let _ = closing.send(true);
         let _ = stop_serving.send(());
         if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
             .await

@@ -29,6 +29,8 @@ pub enum Event {
         pid: Pid,
         /// Its child id.
         id: String,
+        /// The plugin it ran.
+        plugin: String,
         /// Why.
         reason: ExitReason,
     },
@@ -108,6 +110,9 @@ pub enum Event {
         supervisor: String,
         /// The child's id.
         id: String,
+        /// The plugin the child runs now (empty for a supervisor, or when
+        /// its start returned ignore).
+        plugin: String,
         /// The child's previous pid.
         old_pid: Option<Pid>,
         /// Its new pid (none if it returned ignore).
@@ -320,7 +325,9 @@ fn log(event: &Event) {
         } => {
             tracing::info!(%pid, %id, %plugin, %vsn, "started")
         }
-        Event::ProcessExited { pid, id, reason } => {
+        Event::ProcessExited {
+            pid, id, reason, ..
+        } => {
             tracing::info!(%pid, %id, %reason, "exited")
         }
         Event::CrashReport {
@@ -376,6 +383,7 @@ fn log(event: &Event) {
             id,
             old_pid,
             new_pid,
+            ..
         } => tracing::info!(
             %supervisor,
             %id,

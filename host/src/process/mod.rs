@@ -31,6 +31,7 @@ mod change_code;
 mod code_change;
 mod details;
 mod error;
+mod event_kind;
 mod events;
 mod exit;
 mod guest_log;

@@ -296,6 +296,7 @@ impl Drop for ExitGuard {
         self.processes.inner.events.publish(Event::ProcessExited {
             pid: self.shared.pid,
             id: self.shared.id.clone(),
+            plugin: self.shared.plugin.clone(),
             reason: reason.clone(),
         });
         for watcher in &self.watchers {

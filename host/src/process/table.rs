@@ -432,6 +432,16 @@ impl Processes {
         })
     }
 
+    /// The plugin live process `pid` runs ("" for a supervisor or a pid
+    /// that is gone).
+    pub fn plugin_of(&self, pid: Pid) -> String {
+        self.inner
+            .entries
+            .get(&pid)
+            .map(|e| e.shared.plugin.clone())
+            .unwrap_or_default()
+    }
+
     /// The live processes of plugin `name`, with the build each runs, by
     /// pid.
     pub fn of_plugin(&self, name: &str) -> Vec<(Pid, Arc<PluginVersion>)> {

@@ -281,6 +281,7 @@ impl DynamicSup {
                 events.publish(Event::ChildRestarted {
                     supervisor: self.id.clone(),
                     id,
+                    plugin: self.processes.plugin_of(new_pid),
                     old_pid: Some(old),
                     new_pid: Some(new_pid),
                 });
@@ -290,6 +291,7 @@ impl DynamicSup {
                 events.publish(Event::ChildRestarted {
                     supervisor: self.id.clone(),
                     id,
+                    plugin: String::new(),
                     old_pid: Some(old),
                     new_pid: None,
                 });

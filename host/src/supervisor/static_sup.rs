@@ -301,6 +301,9 @@ impl StaticSup {
                     self.processes.events().publish(Event::ChildRestarted {
                         supervisor: self.id.clone(),
                         id,
+                        plugin: new_pid
+                            .map(|pid| self.processes.plugin_of(pid))
+                            .unwrap_or_default(),
                         old_pid: if key == cause { old_pid } else { None },
                         new_pid,
                     });
