@@ -3,7 +3,7 @@
 //! (`../shared/peers/beam/`), and their ratio.
 //!
 //! ```text
-//! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes|polyglot|scale]
+//! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes|polyglot|scale|metrics]
 //!                   [--no-beam] [--markdown]
 //! ```
 //!
@@ -40,6 +40,7 @@ const SECTIONS: &[&str] = &[
     "processes",
     "scale",
     "polyglot",
+    "metrics",
 ];
 
 /// The sizes of one run.
@@ -58,6 +59,7 @@ struct Plan {
     processes: usize,
     polyglot: polyglot::Sizes,
     scale: Vec<usize>,
+    metric_rounds: usize,
 }
 
 impl Plan {
@@ -76,6 +78,7 @@ impl Plan {
                 children: 10_000,
                 processes: 2_000,
                 scale: vec![1_000, 10_000],
+                metric_rounds: 3,
                 polyglot: polyglot::Sizes {
                     calls: 2_000,
                     starts: 200,
@@ -97,6 +100,7 @@ impl Plan {
                 children: 100_000,
                 processes: 10_000,
                 scale: vec![1_000, 10_000, 100_000, 250_000],
+                metric_rounds: 5,
                 polyglot: polyglot::Sizes {
                     calls: 20_000,
                     starts: 1_000,
@@ -213,6 +217,10 @@ fn measure(plugins: &Path, sections: &[&str], plan: Plan) -> Result<Value> {
                     "processes" => processes::start_and_memory(&plugins, plan.processes).await?,
                     "polyglot" => polyglot::languages(&plugins, &plan.polyglot).await?,
                     "scale" => scale::curve(&plugins, &plan.scale).await?,
+                    "metrics" => {
+                        messages::metrics_cost(&plugins, plan.calls, plan.casts, plan.metric_rounds)
+                            .await?
+                    }
                     _ => Value::Null,
                 };
                 ours.insert(section.clone(), value);

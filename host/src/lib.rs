@@ -57,7 +57,7 @@
 //!
 //! Modules are floors, each using only those below it:
 //! `sandbox → runtime → process → registry → supervisor → application →
-//! reload → control`. A lower floor reaches a higher one only through a
+//! reload → metrics → control`. A lower floor reaches a higher one only through a
 //! trait it defines (`runtime::HostCalls`, `process::Names`,
 //! `process::GuestServices`, `supervisor::StartChild`).
 
@@ -73,6 +73,7 @@ pub mod supervisor;
 
 pub mod application;
 
+pub mod metrics;
 pub mod reload;
 
 pub mod control;

@@ -10,6 +10,7 @@ use anyhow::anyhow;
 use clap::Args;
 use overseer::application::{Application, Node, load_manifest};
 use overseer::control::{self, ControlSocket};
+use overseer::metrics::{Metrics, serve_metrics};
 use overseer::reload::HotSwap;
 use overseer::runtime::{HostConfig, Runtime};
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -38,6 +39,10 @@ pub struct RunArgs {
     /// lowered, with a warning that says what to raise.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_processes: Option<u32>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g.
+    /// 127.0.0.1:9090; port 0 picks a free one, printed at start).
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
 }
 
 /// Why the host is stopping.
@@ -95,6 +100,16 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
     }
     let node = Node::new(runtime);
     let events = control::EventLog::start(&node);
+    // Before the application, so that its start is counted and a bad
+    // address stops nothing.
+    let metrics = match args.metrics {
+        Some(address) => Some(
+            serve_metrics(address, Metrics::start(&node))
+                .await
+                .with_context(|| format!("cannot serve metrics on {address}"))?,
+        ),
+        None => None,
+    };
     let mut app = Application::start(&node, &manifest).await?;
     let hot_swap = match HotSwap::start(&node, &manifest) {
         Ok(hot_swap) => hot_swap,
@@ -120,6 +135,9 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
         "overseer: running '{}' ({processes}); control socket {shown} — try: OVERSEER_CONTROL={shown} overseer tree",
         app.name(),
     );
+    if let Some(metrics) = &metrics {
+        eprintln!("overseer: metrics on http://{}/metrics", metrics.address());
+    }
 
     let cause = tokio::select! {
         name = signals.next() => StopCause::Signal(name),

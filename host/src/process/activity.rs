@@ -4,15 +4,18 @@
 //!
 //! Only the process's own task writes, so nothing here takes a lock or a
 //! locked read-modify-write on the message path: counters are a load and a
-//! store, the quoted message is a sequence lock over plain atomic words,
-//! and time comes from the kernel's coarse clock (a few ns from the vDSO,
-//! ticking every few ms: a callback's measured length is off by up to a
-//! tick, but the error averages out over many callbacks). A reader may see
-//! a count one message behind.
+//! store, the quoted message is a sequence lock over plain atomic words.
+//! When a callback began is read from the kernel's coarse clock (a few ns
+//! from the vDSO, ticking every few ms: enough to say a callback has run
+//! for 3 s); how long it ran comes from the one precise reading the
+//! process takes at its end. A reader may see a count one message behind.
 
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering, fence};
+use std::sync::{Mutex, OnceLock};
 
 use serde::Serialize;
+
+use super::counts::{BUCKETS, CALL_BUCKETS_NS, Counts};
 
 /// The longest part of a message kept for `info` to show.
 pub(crate) const QUOTED_BYTES: usize = 256;
@@ -59,6 +62,13 @@ impl Callback {
             .get(usize::from(code).checked_sub(1)?)
             .copied()
     }
+}
+
+/// Call durations of one process, by bucket.
+#[derive(Debug, Default)]
+struct CallTimes {
+    buckets: [Count; BUCKETS],
+    sum_ns: Count,
 }
 
 /// One counter written by one task only.
@@ -140,6 +150,11 @@ pub(crate) struct Activity {
     /// Bytes of linear memory, as of the end of the last callback.
     memory_bytes: AtomicU64,
     message: Quote,
+    /// Call durations, once call timing is on and a call was timed.
+    call_times: OnceLock<Box<CallTimes>>,
+    /// What was already reported (under an earlier vsn): the process's
+    /// plugin totals take its counts once. None until first reported.
+    reported: Mutex<Option<Box<Counts>>>,
 }
 
 impl Default for Activity {
@@ -154,6 +169,8 @@ impl Default for Activity {
             busy_ns: Count::default(),
             memory_bytes: AtomicU64::new(0),
             message: Quote::default(),
+            call_times: OnceLock::new(),
+            reported: Mutex::default(),
         }
     }
 }
@@ -174,9 +191,10 @@ pub struct ActivityReport {
     pub casts: u64,
     /// Messages, timers, exit signals and downs handled.
     pub infos: u64,
-    /// Time spent in callbacks, in microseconds: wall-clock time while a
-    /// callback ran, host calls it waited on included (each callback
-    /// measured on the coarse clock).
+    /// Time spent computing in callbacks, in microseconds: a callback's
+    /// time less its waits on other processes (calls, supervisors), as
+    /// the CPU deadline counts it. The running callback is not counted
+    /// until it returns.
     pub busy_us: u64,
     /// Linear memory in use, in bytes, as of the last callback's end.
     pub memory_bytes: u64,
@@ -198,13 +216,67 @@ impl Activity {
         self.doing.store(callback.code(), Ordering::Release);
     }
 
-    /// The running callback returned; the instance's memory is now
-    /// `memory_bytes`.
-    pub(crate) fn end(&self, memory_bytes: u64) {
-        let since = self.since_ns.load(Ordering::Relaxed);
-        self.busy_ns.add(coarse_now_ns().saturating_sub(since));
+    /// The running callback returned after computing for `busy_ns`; the
+    /// instance's memory is now `memory_bytes`.
+    pub(crate) fn end(&self, busy_ns: u64, memory_bytes: u64) {
+        self.busy_ns.add(busy_ns);
         self.memory_bytes.store(memory_bytes, Ordering::Relaxed);
         self.doing.store(0, Ordering::Release);
+    }
+
+    /// A call took `ns` nanoseconds (measured while call timing is on).
+    pub(crate) fn time_call(&self, ns: u64) {
+        let times = self.call_times.get_or_init(Box::default);
+        let bucket = CALL_BUCKETS_NS
+            .iter()
+            .position(|bound| ns <= *bound)
+            .unwrap_or(BUCKETS - 1);
+        times.buckets[bucket].add(1);
+        times.sum_ns.add(ns);
+    }
+
+    /// Linear memory in use, in bytes, as of the last callback's end.
+    pub(crate) fn memory_bytes(&self) -> u64 {
+        self.memory_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Its counts since they were last [`reported`](Self::take_unreported).
+    pub(crate) fn unreported(&self) -> Counts {
+        let reported = self.reported.lock().unwrap_or_else(|p| p.into_inner());
+        match reported.as_deref() {
+            Some(reported) => self.counts().minus(reported),
+            None => self.counts(),
+        }
+    }
+
+    /// Its counts since they were last reported, marked reported now: for a
+    /// code change (what came before counts under the old vsn) and an exit.
+    pub(crate) fn take_unreported(&self) -> Counts {
+        let mut reported = self.reported.lock().unwrap_or_else(|p| p.into_inner());
+        let now = self.counts();
+        let delta = match reported.as_deref() {
+            Some(reported) => now.minus(reported),
+            None => now.clone(),
+        };
+        *reported = Some(Box::new(now));
+        delta
+    }
+
+    fn counts(&self) -> Counts {
+        let mut counts = Counts {
+            calls: self.calls.get(),
+            casts: self.casts.get(),
+            infos: self.infos.get(),
+            busy_ns: self.busy_ns.get(),
+            ..Counts::default()
+        };
+        if let Some(times) = self.call_times.get() {
+            for (count, bucket) in counts.call_buckets.iter_mut().zip(&times.buckets) {
+                *count = bucket.get();
+            }
+            counts.call_ns = times.sum_ns.get();
+        }
+        counts
     }
 
     /// What it is doing now and what it has done.
@@ -233,7 +305,7 @@ impl Activity {
             calls: self.calls.get(),
             casts: self.casts.get(),
             infos: self.infos.get(),
-            busy_us: self.busy_ns.get().saturating_add(running_ns) / 1000,
+            busy_us: self.busy_ns.get() / 1000,
             memory_bytes: self.memory_bytes.load(Ordering::Relaxed),
             uptime_ms: now.saturating_sub(self.born_ns) / 1_000_000,
         }
@@ -269,9 +341,9 @@ mod tests {
         assert_eq!(busy.callback, Some(Callback::HandleCall));
         assert_eq!(busy.message.as_deref(), Some("\"get\""));
         assert_eq!(busy.calls, 1);
-        activity.end(65536);
+        activity.end(0, 65536);
         activity.begin(Callback::HandleCast, Some(&[b'x'; 5000]));
-        activity.end(131072);
+        activity.end(0, 131072);
         let idle = activity.report();
         assert_eq!(idle.callback, None);
         assert_eq!(idle.message, None);
@@ -281,6 +353,24 @@ mod tests {
         assert_eq!(quoted, vec![b'x'; QUOTED_BYTES], "a long message is cut");
         activity.begin(Callback::HandleInfo, Some(b"abc"));
         assert_eq!(activity.report().message.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn counts_are_reported_once() {
+        let activity = Activity::default();
+        activity.begin(Callback::HandleCall, None);
+        activity.time_call(3_000);
+        activity.end(0, 0);
+        let first = activity.take_unreported();
+        assert_eq!(first.calls, 1);
+        assert_eq!(first.call_buckets[2], 1, "3 µs falls in the 5 µs bucket");
+        assert_eq!(first.call_ns, 3_000);
+        activity.begin(Callback::HandleCast, None);
+        activity.end(0, 0);
+        let second = activity.unreported();
+        assert_eq!((second.calls, second.casts), (0, 1));
+        activity.time_call(u64::MAX);
+        assert_eq!(activity.unreported().call_buckets[BUCKETS - 1], 1);
     }
 
     #[test]

@@ -57,6 +57,8 @@ impl Server {
         match outcome {
             Ok(()) => {
                 let old = std::mem::replace(&mut self.instance, fresh);
+                // What it handled so far counts under the vsn it ran.
+                self.processes.fold_counts(&self.shared, &from_vsn);
                 self.shared.set_version(to.clone());
                 let changed = CodeChanged {
                     pid: self.shared.pid,

@@ -29,6 +29,7 @@
 mod activity;
 mod change_code;
 mod code_change;
+mod counts;
 mod details;
 mod error;
 mod event_kind;
@@ -47,12 +48,14 @@ mod server;
 mod services;
 mod spawn;
 mod table;
+mod tally;
 mod task;
 mod watchers;
 
 pub use activity::{ActivityReport, Callback};
 pub use change_code::PendingChange;
 pub use code_change::{CodeChange, CodeChangeError, CodeChanged};
+pub use counts::{CALL_BUCKETS_NS, Counts};
 pub use details::{LISTED, Listed, ProcessDetails, ProcessStatus};
 pub use error::{CallError, SpawnError};
 pub use events::{Event, EventBus};
@@ -64,4 +67,5 @@ pub use process_ref::ProcessRef;
 pub use services::{GuestServices, NoServices, ServiceError, ServiceFuture};
 pub use spawn::{ProcessSpec, Spawned};
 pub use table::{ProcessInfo, Processes};
+pub use tally::PluginCounts;
 pub use task::TaskSpec;

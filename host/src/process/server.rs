@@ -59,14 +59,14 @@ impl Server {
                     let (callback, message) = callback_of(&envelope);
                     self.shared.activity.begin(callback, message);
                     let step = self.handle(envelope).await;
-                    self.shared.activity.end(self.instance.memory_bytes());
+                    self.ended(callback);
                     step
                 }
                 None => {
                     self.timeout = None;
                     self.shared.activity.begin(Callback::HandleInfo, None);
                     let step = self.info(Info::Timeout, || "timeout".to_string()).await;
-                    self.shared.activity.end(self.instance.memory_bytes());
+                    self.ended(Callback::HandleInfo);
                     step
                 }
             };
@@ -75,6 +75,18 @@ impl Server {
                 return reason;
             }
         }
+    }
+
+    /// A message was handled: its times and the memory now, for `info`
+    /// and metrics (one clock reading).
+    fn ended(&self, callback: Callback) {
+        let times = self.instance.callback_times();
+        if callback == Callback::HandleCall && self.processes.times_calls() {
+            self.shared.activity.time_call(nanos(times.wall));
+        }
+        self.shared
+            .activity
+            .end(nanos(times.compute), self.instance.memory_bytes());
     }
 
     fn host(&mut self) -> &mut ProcessHost {
@@ -255,6 +267,10 @@ impl Server {
             output: crash.output.clone(),
         });
     }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The callback an envelope runs, and the message it hands the guest.

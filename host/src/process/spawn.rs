@@ -111,7 +111,11 @@ impl Processes {
                 .map_err(SpawnError::Instantiate)?;
             shared.activity.begin(Callback::Init, None);
             let init = instance.init(&spec.args).await;
-            shared.activity.end(instance.memory_bytes());
+            let busy = instance.callback_times().compute;
+            shared.activity.end(
+                u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX),
+                instance.memory_bytes(),
+            );
             match init {
                 Ok(InitResult::Ok(timeout)) => Ok(Some((instance, timeout))),
                 Ok(InitResult::Ignore) => Ok(None),
@@ -290,6 +294,7 @@ impl Drop for ExitGuard {
                 .take()
                 .unwrap_or(ExitReason::Killed)
         });
+        self.processes.fold_counts(&self.shared, &self.shared.vsn());
         self.processes.forget(&self.shared);
         // The event before the notices: a supervisor reacts to a notice by
         // stopping or starting others, whose events must come after this one.

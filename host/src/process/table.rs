@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use super::activity::Activity;
+use super::counts::Tallies;
 use super::events::EventBus;
 use super::mailbox::{Envelope, Mailbox};
 use super::names::{NameError, Names};
@@ -42,6 +43,10 @@ pub(super) struct TableInner {
     reserved_memory: AtomicU64,
     memory_budget: u64,
     pub(super) events: EventBus,
+    /// What exited processes handled, by plugin and vsn.
+    pub(super) tallies: Tallies,
+    /// Whether calls are timed, for metrics.
+    pub(super) time_calls: AtomicBool,
     /// Refusals already reported, by plugin and capability or quota key:
     /// each is reported once.
     pub(super) denials: DashMap<(String, &'static str), ()>,
@@ -218,6 +223,8 @@ impl Processes {
                 reserved_memory: AtomicU64::new(0),
                 memory_budget,
                 events: EventBus::default(),
+                tallies: Tallies::default(),
+                time_calls: AtomicBool::new(false),
                 denials: DashMap::new(),
                 names: OnceLock::new(),
                 services: OnceLock::new(),
@@ -430,6 +437,20 @@ impl Processes {
             monitored_by,
             links,
         })
+    }
+
+    /// The pids and ids of the live supervisors and pools (entries without
+    /// a mailbox), by pid.
+    pub fn supervisors(&self) -> Vec<(Pid, String)> {
+        let mut found: Vec<(Pid, String)> = self
+            .inner
+            .entries
+            .iter()
+            .filter(|e| e.mailbox.is_none())
+            .map(|e| (*e.key(), e.shared.id.clone()))
+            .collect();
+        found.sort();
+        found
     }
 
     /// The plugin live process `pid` runs ("" for a supervisor or a pid

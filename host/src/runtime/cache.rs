@@ -4,6 +4,8 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use std::io::{Read, Write};
 
@@ -37,6 +39,8 @@ fn hex(bytes: &[u8]) -> String {
 pub struct CompileCache {
     dir: PathBuf,
     key: [u8; KEY_BYTES],
+    /// Builds read back, and builds compiled, since the host started.
+    outcomes: Arc<[AtomicU64; 2]>,
 }
 
 impl std::fmt::Debug for CompileCache {
@@ -73,12 +77,25 @@ impl CompileCache {
         let dir = dir.into();
         private_dir(&dir)?;
         let key = private_key::<KEY_BYTES>(&dir.join("key"))?;
-        Ok(CompileCache { dir, key })
+        Ok(CompileCache {
+            dir,
+            key,
+            outcomes: Arc::default(),
+        })
     }
 
     /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Builds read back from the cache since the host started (hits), and
+    /// builds compiled (misses).
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        (
+            self.outcomes[0].load(Ordering::Relaxed),
+            self.outcomes[1].load(Ordering::Relaxed),
+        )
     }
 
     fn entry(&self, engine: &Engine, hash: &str) -> PathBuf {
@@ -112,13 +129,17 @@ impl CompileCache {
             // them, with this engine's settings (named in the entry);
             // wasmtime checks the header and the settings again.
             match unsafe { Component::deserialize(engine, &serialized) } {
-                Ok(component) => return Ok((component, Compiled::Cached)),
+                Ok(component) => {
+                    self.outcomes[0].fetch_add(1, Ordering::Relaxed);
+                    return Ok((component, Compiled::Cached));
+                }
                 Err(err) => {
                     tracing::warn!(entry = %entry.display(), "compile cache entry refused, compiling again: {err:#}");
                     let _ = std::fs::remove_file(&entry);
                 }
             }
         }
+        self.outcomes[1].fetch_add(1, Ordering::Relaxed);
         let component = Component::new(engine, bytes)?;
         self.store(&entry, &component);
         Ok((component, Compiled::Fresh))

@@ -17,6 +17,15 @@ use super::wasi_ctx::wasi_ctx;
 use super::watchdog::{WallDeadline, bounded};
 use crate::sandbox::{DeadlineExceeded, Limits, MemoryLimiter, WasiGrants};
 
+/// How long a callback ran (see [`Instance::callback_times`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackTimes {
+    /// From its start to now.
+    pub wall: Duration,
+    /// The same, less its waits on other processes.
+    pub compute: Duration,
+}
+
 /// The data of one Store: the process's host side, WASI, limits.
 pub struct StoreData {
     pub(crate) host: Box<dyn HostCallsAny>,
@@ -25,6 +34,8 @@ pub struct StoreData {
     limiter: MemoryLimiter,
     output: GuestOutput,
     callback_started: Instant,
+    /// When the running (or last) callback began, not moved by waits.
+    callback_armed: Instant,
     cpu_deadline: Duration,
     /// The running callback's wall-clock end, for the watchdog.
     wall: WallDeadline,
@@ -84,6 +95,7 @@ pub(crate) fn new_store(
         limiter: MemoryLimiter::new(limits),
         output,
         callback_started: Instant::now(),
+        callback_armed: Instant::now(),
         cpu_deadline: limits.cpu_deadline,
         wall: WallDeadline::default(),
     };
@@ -113,6 +125,7 @@ impl StoreData {
     /// Start the CPU deadline of a callback now.
     pub(crate) fn arm(&mut self) {
         self.callback_started = Instant::now();
+        self.callback_armed = self.callback_started;
         self.wall.set(self.callback_started + self.cpu_deadline);
     }
 
@@ -172,6 +185,18 @@ impl Instance {
     /// (See also `StoreData::exclude_from_deadline`.)
     pub fn host_mut<H: 'static>(&mut self) -> Option<&mut H> {
         self.store.data_mut().host.as_any_mut().downcast_mut::<H>()
+    }
+
+    /// How long the last callback has run, from one clock reading: its
+    /// wall-clock time, and its compute time (the same, less the time it
+    /// waited on other processes in host calls).
+    pub fn callback_times(&self) -> CallbackTimes {
+        let now = Instant::now();
+        let data = self.store.data();
+        CallbackTimes {
+            wall: now.saturating_duration_since(data.callback_armed),
+            compute: now.saturating_duration_since(data.callback_started),
+        }
     }
 
     /// Bytes of linear memory the instance holds, all its memories

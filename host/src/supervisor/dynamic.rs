@@ -139,6 +139,9 @@ impl DynamicSup {
             Request::CountChildren(tx) => {
                 let _ = tx.send(self.count_children());
             }
+            Request::Intensity(tx) => {
+                let _ = tx.send(self.intensity.fill(self.clock.now()));
+            }
             Request::ChildOf(pid, tx) => {
                 let child = self
                     .children

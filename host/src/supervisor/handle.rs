@@ -7,6 +7,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::error::{ChildError, NoSupervisor};
 use super::info::{ChildCount, ChildInfo, ChildPage, Page};
+use super::intensity::IntensityFill;
 use super::spec::ChildSpec;
 use crate::process::Pid;
 
@@ -16,6 +17,8 @@ use crate::process::Pid;
 pub(super) enum Request {
     WhichChildren(Page, oneshot::Sender<ChildPage>),
     CountChildren(oneshot::Sender<ChildCount>),
+    /// How full its restart window is.
+    Intensity(oneshot::Sender<IntensityFill>),
     /// The child running as this pid, if one does.
     ChildOf(Pid, oneshot::Sender<Option<ChildInfo>>),
     /// Stop all children, then exit with `shutdown`.
@@ -105,6 +108,15 @@ impl SupervisorRef {
     /// [`NoSupervisor`] if it has exited.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, NoSupervisor> {
         Ok(self.which_children_page(Page::ALL).await?.children)
+    }
+
+    /// How full its restart-intensity window is now.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSupervisor`] if it has exited.
+    pub async fn intensity(&self) -> Result<IntensityFill, NoSupervisor> {
+        self.ask(Request::Intensity).await
     }
 
     /// The child running as `pid`, as [`which_children`](Self::which_children)

@@ -15,7 +15,33 @@ pub struct RestartIntensity {
     restarts: VecDeque<Instant>,
 }
 
+/// How full a supervisor's restart window is: `restarts` of the last
+/// `period` against the `max_restarts` it allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntensityFill {
+    /// Restarts within the last `period`.
+    pub restarts: u32,
+    /// The most allowed (one more and the supervisor gives up).
+    pub max_restarts: u32,
+    /// The window.
+    pub period: Duration,
+}
+
 impl RestartIntensity {
+    /// How full the window is at `now`.
+    pub fn fill(&self, now: Instant) -> IntensityFill {
+        let recent = self
+            .restarts
+            .iter()
+            .filter(|at| now.saturating_duration_since(**at) <= self.period)
+            .count();
+        IntensityFill {
+            restarts: u32::try_from(recent).unwrap_or(u32::MAX),
+            max_restarts: self.max_restarts,
+            period: self.period,
+        }
+    }
+
     /// At most `max_restarts` restarts within `period`.
     pub fn new(max_restarts: u32, period: Duration) -> Self {
         RestartIntensity {

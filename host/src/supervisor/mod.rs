@@ -69,7 +69,7 @@ pub use clock::Clock;
 pub use error::{ChildError, NoSupervisor, StartChildError, StartError};
 pub use handle::{SupervisorKind, SupervisorRef};
 pub use info::{ChildCount, ChildInfo, ChildPage, ChildStatus, Page};
-pub use intensity::RestartIntensity;
+pub use intensity::{IntensityFill, RestartIntensity};
 pub use pool::{PoolError, PoolRef, PoolSpec, PoolStatus, PoolStrategy};
 pub use spec::{
     ChildSpec, ChildType, DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS, DEFAULT_WORKER_SHUTDOWN,

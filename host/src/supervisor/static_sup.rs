@@ -113,6 +113,9 @@ impl StaticSup {
             Request::CountChildren(tx) => {
                 let _ = tx.send(self.count_children());
             }
+            Request::Intensity(tx) => {
+                let _ = tx.send(self.intensity.fill(self.clock.now()));
+            }
             Request::ChildOf(pid, tx) => {
                 let child = self.position_of(pid).map(|i| self.describe(i));
                 let _ = tx.send(child);

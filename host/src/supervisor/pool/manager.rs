@@ -219,6 +219,9 @@ impl PoolSup {
                 let children = pids.iter().map(|pid| self.describe(*pid)).collect();
                 let _ = reply.send(ChildPage { children, total });
             }
+            Request::Intensity(reply) => {
+                let _ = reply.send(self.intensity.fill(self.clock.now()));
+            }
             Request::ChildOf(pid, reply) => {
                 let child = self.workers.contains_key(&pid).then(|| self.describe(pid));
                 let _ = reply.send(child);
