@@ -196,3 +196,62 @@ fn events_are_kept_filtered_and_followed_as_they_happen() {
     };
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_and_a_crash_report_is_one_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.toml"),
+        overseer_tests::manifest_text(&worker("faulty", "faulty", "")),
+    )
+    .unwrap();
+    let log = dir.path().join("run.log");
+    let stderr = std::fs::File::create(&log).unwrap();
+    let mut host = Host::start_with(
+        dir,
+        &["--log-format", "json"],
+        std::process::Stdio::from(stderr),
+    );
+    let _ = host.client(&["call", "faulty", r#"{"crash":"panic"}"#]);
+    let lines = || -> Vec<Value> {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+            })
+            .collect()
+    };
+    poll_until("the crash report is logged", || {
+        lines().iter().any(|l| l["message"] == "crash report")
+    });
+    let all = lines();
+    let report = all.iter().find(|l| l["message"] == "crash report").unwrap();
+    assert_eq!(report["level"], "ERROR", "{report}");
+    assert_eq!(report["plugin"], "faulty", "{report}");
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("asked to panic"),
+        "{report}"
+    );
+    assert!(
+        report["backtrace"]
+            .as_str()
+            .unwrap()
+            .contains("faulty::crash"),
+        "{report}"
+    );
+    assert_eq!(report["handling"], r#"call {"crash":"panic"}"#, "{report}");
+    assert!(
+        all.iter().any(|l| l["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("overseer: running")),
+        "the start line is an event too"
+    );
+    stdout(&host.client(&["stop"]));
+    assert!(host.wait().success());
+    lines(); // every line, to the last, is JSON
+}

@@ -43,6 +43,20 @@ pub struct RunArgs {
     /// 127.0.0.1:9090; port 0 picks a free one, printed at start).
     #[arg(long, value_name = "ADDR")]
     metrics: Option<std::net::SocketAddr>,
+    /// How events are logged on stderr: `text` for people, or `json`, one
+    /// object per line for machines (a crash report is one object, with its
+    /// backtrace, message and guest output as fields).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// The log formats of `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One aligned line per event.
+    Text,
+    /// One JSON object per event.
+    Json,
 }
 
 /// Why the host is stopping.
@@ -56,7 +70,7 @@ enum StopCause {
 /// succeed. If the root supervisor gives up (its restart intensity was
 /// reached), fail.
 pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
-    init_logging();
+    init_logging(args.log_format);
     let manifest = load_manifest(&args.manifest)?;
     let socket_path = args.control.path().unwrap_or_else(|| {
         control::default_socket(manifest.path.parent().unwrap_or(Path::new("")))
@@ -131,12 +145,18 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
         1 => "1 process".to_string(),
         n => format!("{n} processes"),
     };
-    eprintln!(
-        "overseer: running '{}' ({processes}); control socket {shown} — try: OVERSEER_CONTROL={shown} overseer tree",
-        app.name(),
+    announce(
+        args.log_format,
+        &format!(
+            "overseer: running '{}' ({processes}); control socket {shown} — try: OVERSEER_CONTROL={shown} overseer tree",
+            app.name(),
+        ),
     );
     if let Some(metrics) = &metrics {
-        eprintln!("overseer: metrics on http://{}/metrics", metrics.address());
+        announce(
+            args.log_format,
+            &format!("overseer: metrics on http://{}/metrics", metrics.address()),
+        );
     }
 
     let cause = tokio::select! {
@@ -175,19 +195,32 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
 /// takes levels and per-target levels (`warn,overseer=debug`), without
 /// the span and field filters of an `EnvFilter` (they would cost a regex
 /// engine in every build).
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|text| text.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
-    let output = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
+    let output = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     // Fails only if a subscriber is already set, which then logs for us.
-    let _ = tracing_subscriber::registry()
-        .with(output)
-        .with(filter)
-        .try_init();
+    let _ = match format {
+        LogFormat::Text => tracing_subscriber::registry()
+            .with(output.with_ansi(std::io::stderr().is_terminal()))
+            .with(filter)
+            .try_init(),
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(output.json().flatten_event(true).with_ansi(false))
+            .with(filter)
+            .try_init(),
+    };
+}
+
+/// A line for the person who started the host: as is on stderr, or as a
+/// log event when the log is JSON (every line of it an object).
+fn announce(format: LogFormat, line: &str) {
+    match format {
+        LogFormat::Text => eprintln!("{line}"),
+        LogFormat::Json => tracing::info!("{line}"),
+    }
 }
 
 /// SIGINT and SIGTERM, as one stream.
