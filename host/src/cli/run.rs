@@ -43,6 +43,11 @@ pub struct RunArgs {
     /// 127.0.0.1:9090; port 0 picks a free one, printed at start).
     #[arg(long, value_name = "ADDR")]
     metrics: Option<std::net::SocketAddr>,
+    /// Serve the web dashboard at http://ADDR/ (e.g. 127.0.0.1:8080; port 0
+    /// picks a free one). Its address, with the token its requests need,
+    /// is printed at start.
+    #[arg(long, value_name = "ADDR")]
+    dashboard: Option<std::net::SocketAddr>,
     /// How events are logged on stderr: `text` for people, or `json`, one
     /// object per line for machines (a crash report is one object, with its
     /// backtrace, message and guest output as fields).
@@ -152,6 +157,23 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
             app.name(),
         ),
     );
+    let dashboard = match args.dashboard {
+        Some(address) => match server.dashboard(address).await {
+            Ok(dashboard) => Some(dashboard),
+            Err(err) => {
+                app.stop().await;
+                server.shutdown().await;
+                return Err(anyhow!("cannot serve the dashboard on {address}: {err}"));
+            }
+        },
+        None => None,
+    };
+    if let Some(dashboard) = &dashboard {
+        announce(
+            args.log_format,
+            &format!("overseer: dashboard on {}", dashboard.url()),
+        );
+    }
     if let Some(metrics) = &metrics {
         announce(
             args.log_format,

@@ -21,6 +21,8 @@
 //! | `POST /count_children` | [`SupervisorRequest`] | `{"specs", "active", "supervisors", "workers"}` |
 //! | `POST /info` | [`InfoRequest`] | [`ProcessDetails`](crate::process::ProcessDetails) with `restarts` and `last_crash` |
 //! | `GET /crashes?plugin=P&last=N` | [`CrashesQuery`] (query string) | [`CrashesReply`] |
+//! | `POST /kill` | [`InfoRequest`] (a target) | [`Ack`] |
+//! | `GET /stats` | none | a list of [`PluginStats`] |
 //!
 //! Any failure is a non-2xx status with an [`ErrorReply`]: one line that
 //! says what went wrong (`no such process: 'foo'`, `timed out after 100 ms`).
@@ -72,6 +74,11 @@ pub mod route {
     pub const INFO: &str = "/info";
     /// `GET`: recent crash reports, whole.
     pub const CRASHES: &str = "/crashes";
+    /// `POST`: kill a process (its supervisor restarts it, as after a
+    /// crash).
+    pub const KILL: &str = "/kill";
+    /// `GET`: what each plugin's processes have handled, by vsn.
+    pub const STATS: &str = "/stats";
 }
 
 /// How long a call or a state request waits for its reply when the request
@@ -452,4 +459,25 @@ pub struct EventsQuery {
     /// Only events that name this plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin: Option<String>,
+}
+
+/// `GET /stats`: what one plugin's processes at one vsn have handled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginStats {
+    /// The plugin.
+    pub plugin: String,
+    /// The vsn.
+    pub vsn: String,
+    /// Live processes.
+    pub live: u64,
+    /// Their linear memory, in bytes.
+    pub memory_bytes: u64,
+    /// Calls handled, by processes live and gone.
+    pub calls: u64,
+    /// Casts handled.
+    pub casts: u64,
+    /// Messages, timers, signals and downs handled.
+    pub infos: u64,
+    /// Compute time in callbacks, in microseconds.
+    pub busy_us: u64,
 }

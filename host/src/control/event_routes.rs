@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
 use tokio::sync::{broadcast, watch};
@@ -37,10 +37,19 @@ pub(super) async fn events(
 
 pub(super) async fn stream(
     State(control): State<Control>,
+    headers: HeaderMap,
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let Query(query) = query?;
+    let Query(mut query) = query?;
     let filter = filter_of(&query)?;
+    // A browser that reconnects says which event it saw last.
+    if let Some(seen) = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        query.after = query.after.max(seen);
+    }
     let (kept, live) = control.events.follow(query.after, &filter);
     let follower = Follower {
         kept: kept.into(),

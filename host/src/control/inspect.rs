@@ -8,11 +8,11 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use serde_json::Value;
 
-use super::api::{CrashesQuery, CrashesReply, InfoRequest};
+use super::api::{Ack, CrashesQuery, CrashesReply, InfoRequest, PluginStats};
 use super::api_error::ApiError;
 use super::event_log::numbered_json;
 use super::handlers::{Control, target};
-use crate::process::{CallError, Target};
+use crate::process::{CallError, ExitReason, Target};
 
 /// How long `info` waits for the supervisor to tell the child's restarts;
 /// a supervisor busy restarting others answers without them.
@@ -49,6 +49,40 @@ pub(super) async fn info(
         object.insert("last_crash".into(), last_crash.unwrap_or(Value::Null));
     }
     Ok(Json(reply))
+}
+
+pub(super) async fn kill(
+    State(control): State<Control>,
+    body: Result<Json<InfoRequest>, JsonRejection>,
+) -> Result<Json<Ack>, ApiError> {
+    let Json(req) = body?;
+    let target = target(&req.target);
+    let pid = control
+        .node
+        .whereis(&target)
+        .ok_or_else(|| CallError::NoProc(target.clone()))?;
+    control.node.kill(pid, ExitReason::Killed);
+    Ok(Json(Ack { ok: true }))
+}
+
+pub(super) async fn stats(State(control): State<Control>) -> Json<Vec<PluginStats>> {
+    let stats = control
+        .node
+        .processes()
+        .plugin_counts()
+        .into_iter()
+        .map(|p| PluginStats {
+            plugin: p.plugin,
+            vsn: p.vsn,
+            live: p.live,
+            memory_bytes: p.memory_bytes,
+            calls: p.counts.calls,
+            casts: p.counts.casts,
+            infos: p.counts.infos,
+            busy_us: p.counts.busy_ns / 1000,
+        })
+        .collect();
+    Json(stats)
 }
 
 pub(super) async fn crashes(

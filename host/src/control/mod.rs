@@ -33,6 +33,7 @@ pub mod api;
 mod api_error;
 mod client;
 mod crashes;
+mod dashboard;
 mod event_filter;
 mod event_log;
 mod event_routes;
@@ -46,6 +47,7 @@ mod socket;
 use std::path::{Path, PathBuf};
 
 pub use client::{Client, ClientError};
+pub use dashboard::{Dashboard, TOKEN_HEADER};
 pub use event_filter::KIND_GROUPS;
 pub use event_log::EventLog;
 pub use listener::MAX_CONNECTIONS;

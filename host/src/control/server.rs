@@ -36,6 +36,8 @@ pub const MAX_REQUEST_BYTES: usize = 2 << 20;
 pub struct ControlServer {
     stop_serving: oneshot::Sender<()>,
     closing: watch::Sender<bool>,
+    /// What the handlers share, for the dashboard to serve too.
+    pub(super) control: Control,
     task: JoinHandle<io::Result<()>>,
     file: SocketFile,
 }
@@ -61,7 +63,29 @@ pub fn serve(
         stop_requested,
         closing: closing_seen,
     };
-    let router = Router::new()
+    let router = api_router(control.clone());
+    let (stop_serving, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(GuardedListener::new(socket.listener), router)
+            .with_graceful_shutdown(async move {
+                // A dropped sender stops the server too.
+                let _ = stopped.await;
+            })
+            .await
+    });
+    ControlServer {
+        stop_serving,
+        closing,
+        control,
+        task,
+        file: socket.file,
+    }
+}
+
+/// Every route of the control API, on `control`: served on the socket, and
+/// under `/api` by the dashboard.
+pub(super) fn api_router(control: Control) -> Router {
+    Router::new()
         .route(route::CALL, post(handlers::call))
         .route(route::CAST, post(handlers::cast))
         .route(route::SEND, post(handlers::send))
@@ -79,25 +103,12 @@ pub fn serve(
         .route(route::COUNT_CHILDREN, post(handlers::count_children))
         .route(route::INFO, post(inspect::info))
         .route(route::CRASHES, get(inspect::crashes))
+        .route(route::KILL, post(inspect::kill))
+        .route(route::STATS, get(inspect::stats))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
-        .with_state(control);
-    let (stop_serving, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(GuardedListener::new(socket.listener), router)
-            .with_graceful_shutdown(async move {
-                // A dropped sender stops the server too.
-                let _ = stopped.await;
-            })
-            .await
-    });
-    ControlServer {
-        stop_serving,
-        closing,
-        task,
-        file: socket.file,
-    }
+        .with_state(control)
 }
 
 impl ControlServer {
@@ -114,6 +125,7 @@ impl ControlServer {
             closing,
             mut task,
             file,
+            ..
         } = self;
         let _ = closing.send(true);
         let _ = stop_serving.send(());
