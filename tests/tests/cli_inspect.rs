@@ -255,3 +255,51 @@ fn json_logs_are_one_object_per_line_and_a_crash_report_is_one_of_them() {
     assert!(host.wait().success());
     lines(); // every line, to the last, is JSON
 }
+
+#[test]
+fn top_ranks_a_process_stuck_in_a_callback_first() {
+    let host = Host::start(&format!(
+        "{}{}",
+        worker("counter", "counter", ""),
+        worker("faulty", "faulty", "limits = { cpu_ms = 4000 }"),
+    ));
+    let socket = host.socket.clone();
+    let busy = std::thread::spawn(move || {
+        std::process::Command::new(overseer_tests::cli_host::overseer_bin())
+            .args([
+                "call",
+                "faulty",
+                r#"{"crash":"loop"}"#,
+                "--timeout",
+                "20000",
+            ])
+            .env("OVERSEER_CONTROL", socket)
+            .output()
+            .unwrap()
+    });
+    poll_until("faulty is seen running the loop", || {
+        info(&host, "faulty")["status"] == "running"
+    });
+    let table = stdout(&host.client(&["top", "--by", "cpu", "--limit", "1"]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("overseer top — 2 processes, by Cpu"),
+        "{table}"
+    );
+    assert!(lines[1].starts_with("PID"), "{table}");
+    let first: Vec<&str> = lines[2].split_whitespace().collect();
+    assert_eq!(first[1], "faulty", "{table}");
+    let cpu: f64 = first[3].parse().unwrap();
+    assert!(cpu > 50.0, "a spinning callback is busy: {table}");
+    assert_eq!(lines.len(), 4, "one row and the crash line: {table}");
+
+    let by_memory = stdout(&host.client(&["top", "--once", "--by", "memory"]));
+    assert!(by_memory.contains("counter@"), "{by_memory}");
+    assert!(by_memory.contains("faulty@"), "{by_memory}");
+
+    busy.join().unwrap();
+    poll_until("the loop's crash is counted", || {
+        stdout(&host.client(&["top", "--once", "--limit", "1"]))
+            .contains("crashes among the last 100 reports: faulty 1")
+    });
+}

@@ -30,6 +30,7 @@ mod send;
 mod state;
 mod stop;
 mod task;
+mod top;
 mod tree;
 mod versions;
 
@@ -86,6 +87,9 @@ pub enum Command {
     /// message being handled, mailbox, memory, counters, links, names,
     /// restarts, last crash.
     Info(info::InfoArgs),
+    /// Show the busiest processes by CPU, memory, mailbox or message rate,
+    /// refreshed every second (--once: print one table).
+    Top(top::TopArgs),
     /// Print recent crash reports whole (reason, guest backtrace, the
     /// message, the guest's last output).
     Crashes(crashes::CrashesArgs),
@@ -122,6 +126,7 @@ impl Command {
             Command::Events(args) => events::execute(args).await,
             Command::Info(args) => info::execute(args).await,
             Command::Crashes(args) => crashes::execute(args).await,
+            Command::Top(args) => top::execute(args).await,
             Command::Task(args) => task::execute(args).await,
             Command::StartChild(args) => children::start_child(args).await,
             Command::TerminateChild(args) => children::terminate_child(args).await,

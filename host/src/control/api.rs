@@ -23,6 +23,7 @@
 //! | `GET /crashes?plugin=P&last=N` | [`CrashesQuery`] (query string) | [`CrashesReply`] |
 //! | `POST /kill` | [`InfoRequest`] (a target) | [`Ack`] |
 //! | `GET /stats` | none | a list of [`PluginStats`] |
+//! | `GET /top?by=cpu&limit=N&window_ms=W` | [`TopQuery`] (query string) | [`TopReply`] |
 //!
 //! Any failure is a non-2xx status with an [`ErrorReply`]: one line that
 //! says what went wrong (`no such process: 'foo'`, `timed out after 100 ms`).
@@ -79,6 +80,8 @@ pub mod route {
     pub const KILL: &str = "/kill";
     /// `GET`: what each plugin's processes have handled, by vsn.
     pub const STATS: &str = "/stats";
+    /// `GET`: the busiest processes over a short window.
+    pub const TOP: &str = "/top";
 }
 
 /// How long a call or a state request waits for its reply when the request
@@ -480,4 +483,89 @@ pub struct PluginStats {
     pub infos: u64,
     /// Compute time in callbacks, in microseconds.
     pub busy_us: u64,
+}
+
+/// What `top` ranks processes by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TopSort {
+    /// Compute time in callbacks over the window.
+    #[default]
+    Cpu,
+    /// Linear memory.
+    Memory,
+    /// Messages waiting.
+    Mailbox,
+    /// Messages handled per second over the window.
+    Messages,
+}
+
+fn default_top_limit() -> usize {
+    20
+}
+
+fn default_top_window_ms() -> u64 {
+    1000
+}
+
+/// `GET /top`: the `limit` busiest processes by `by`, measured over
+/// `window_ms` (at most 10 s).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopQuery {
+    /// The ranking.
+    #[serde(default)]
+    pub by: TopSort,
+    /// How many rows (default 20, at most 1000).
+    #[serde(default = "default_top_limit")]
+    pub limit: usize,
+    /// The window, in milliseconds (default 1000).
+    #[serde(default = "default_top_window_ms")]
+    pub window_ms: u64,
+}
+
+/// One process in `top`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopRow {
+    /// Its pid.
+    pub pid: crate::process::Pid,
+    /// Its child id.
+    pub id: String,
+    /// Its plugin.
+    pub plugin: String,
+    /// Its vsn.
+    pub vsn: String,
+    /// Compute time in callbacks over the window, as a share of one core.
+    pub cpu_percent: f64,
+    /// Linear memory, in bytes.
+    pub memory_bytes: u64,
+    /// Messages waiting.
+    pub mailbox: u64,
+    /// Messages handled per second over the window.
+    pub messages_per_s: f64,
+    /// Restarts of its child spec, when its supervisor said.
+    pub restarts: Option<u32>,
+}
+
+/// Crash reports of one plugin among the last 100 kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopCrashes {
+    /// The plugin.
+    pub plugin: String,
+    /// Its crash reports among the last 100.
+    pub count: usize,
+}
+
+/// The busiest processes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopReply {
+    /// The ranking used.
+    pub by: TopSort,
+    /// The window measured, in milliseconds.
+    pub window_ms: u64,
+    /// Live processes ranked.
+    pub total: usize,
+    /// The top rows, busiest first.
+    pub processes: Vec<TopRow>,
+    /// Which plugins crashed among the last 100 crash reports.
+    pub recent_crashes: Vec<TopCrashes>,
 }

@@ -18,7 +18,7 @@ use super::api::{
     Ack, CallReply, CallRequest, CrashesQuery, CrashesReply, ErrorReply, EventsQuery, EventsReply,
     InfoRequest, MessageRequest, PluginVersions, ReloadReply, ReloadRequest, StartChildReply,
     StartChildRequest, StateReply, StateRequest, SupervisorRequest, TaskReply, TaskRequest,
-    TerminateChildRequest, TreeQuery, route,
+    TerminateChildRequest, TopQuery, TopReply, TreeQuery, route,
 };
 
 /// How long a request without a timeout of its own (cast, send, tree,
@@ -249,6 +249,17 @@ impl Client {
             target: target.to_string(),
         };
         self.request(Method::POST, route::INFO, Some(&body), REQUEST_DEADLINE)
+            .await
+    }
+
+    /// The busiest processes (see [`route::TOP`]); takes `query.window_ms`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`].
+    pub async fn top(&self, query: &TopQuery) -> Result<TopReply, ClientError> {
+        let path = self.with_query(route::TOP, query)?;
+        self.request::<(), _>(Method::GET, &path, None, REQUEST_DEADLINE)
             .await
     }
 

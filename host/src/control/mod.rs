@@ -43,6 +43,7 @@ mod inspect;
 mod listener;
 mod server;
 mod socket;
+mod top;
 
 use std::path::{Path, PathBuf};
 

@@ -19,6 +19,7 @@ use super::handlers::{self, Control};
 use super::inspect;
 use super::listener::GuardedListener;
 use super::socket::{ControlSocket, SocketFile};
+use super::top;
 use crate::reload::Reloader;
 use crate::supervisor::SupervisorRef;
 
@@ -105,6 +106,7 @@ pub(super) fn api_router(control: Control) -> Router {
         .route(route::CRASHES, get(inspect::crashes))
         .route(route::KILL, post(inspect::kill))
         .route(route::STATS, get(inspect::stats))
+        .route(route::TOP, get(top::top))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
