@@ -5,10 +5,12 @@
 //! Only the process's own task writes, so nothing here takes a lock or a
 //! locked read-modify-write on the message path: counters are a load and a
 //! store, the quoted message is a sequence lock over plain atomic words.
-//! When a callback began is read from the kernel's coarse clock (a few ns
-//! from the vDSO, ticking every few ms: enough to say a callback has run
-//! for 3 s); how long it ran comes from the one precise reading the
-//! process takes at its end. A reader may see a count one message behind.
+//! Time is read from the kernel's coarse clock (a few ns from the vDSO,
+//! against tens of ns for a precise reading on a VM), which ticks every
+//! few ms: one callback's length is off by up to a tick, but as a callback
+//! starts anywhere between two ticks, the sum over many is right on
+//! average. Only call durations for metrics take precise readings. A
+//! reader may see a count one message behind.
 
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Mutex, OnceLock};
@@ -191,10 +193,10 @@ pub struct ActivityReport {
     pub casts: u64,
     /// Messages, timers, exit signals and downs handled.
     pub infos: u64,
-    /// Time spent computing in callbacks, in microseconds: a callback's
-    /// time less its waits on other processes (calls, supervisors), as
-    /// the CPU deadline counts it. The running callback is not counted
-    /// until it returns.
+    /// Time spent in callbacks, in microseconds (host calls they waited on
+    /// included), each callback measured on the coarse clock: off by up to
+    /// a tick (a few ms) for one callback, right on average over many.
+    /// The running callback is not counted until it returns.
     pub busy_us: u64,
     /// Linear memory in use, in bytes, as of the last callback's end.
     pub memory_bytes: u64,
@@ -216,10 +218,11 @@ impl Activity {
         self.doing.store(callback.code(), Ordering::Release);
     }
 
-    /// The running callback returned after computing for `busy_ns`; the
-    /// instance's memory is now `memory_bytes`.
-    pub(crate) fn end(&self, busy_ns: u64, memory_bytes: u64) {
-        self.busy_ns.add(busy_ns);
+    /// The running callback returned; the instance's memory is now
+    /// `memory_bytes`.
+    pub(crate) fn end(&self, memory_bytes: u64) {
+        let since = self.since_ns.load(Ordering::Relaxed);
+        self.busy_ns.add(coarse_now_ns().saturating_sub(since));
         self.memory_bytes.store(memory_bytes, Ordering::Relaxed);
         self.doing.store(0, Ordering::Release);
     }
@@ -341,9 +344,9 @@ mod tests {
         assert_eq!(busy.callback, Some(Callback::HandleCall));
         assert_eq!(busy.message.as_deref(), Some("\"get\""));
         assert_eq!(busy.calls, 1);
-        activity.end(0, 65536);
+        activity.end(65536);
         activity.begin(Callback::HandleCast, Some(&[b'x'; 5000]));
-        activity.end(0, 131072);
+        activity.end(131072);
         let idle = activity.report();
         assert_eq!(idle.callback, None);
         assert_eq!(idle.message, None);
@@ -360,13 +363,13 @@ mod tests {
         let activity = Activity::default();
         activity.begin(Callback::HandleCall, None);
         activity.time_call(3_000);
-        activity.end(0, 0);
+        activity.end(0);
         let first = activity.take_unreported();
         assert_eq!(first.calls, 1);
         assert_eq!(first.call_buckets[2], 1, "3 µs falls in the 5 µs bucket");
         assert_eq!(first.call_ns, 3_000);
         activity.begin(Callback::HandleCast, None);
-        activity.end(0, 0);
+        activity.end(0);
         let second = activity.unreported();
         assert_eq!((second.calls, second.casts), (0, 1));
         activity.time_call(u64::MAX);

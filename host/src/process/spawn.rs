@@ -111,11 +111,7 @@ impl Processes {
                 .map_err(SpawnError::Instantiate)?;
             shared.activity.begin(Callback::Init, None);
             let init = instance.init(&spec.args).await;
-            let busy = instance.callback_times().compute;
-            shared.activity.end(
-                u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX),
-                instance.memory_bytes(),
-            );
+            shared.activity.end(instance.memory_bytes());
             match init {
                 Ok(InitResult::Ok(timeout)) => Ok(Some((instance, timeout))),
                 Ok(InitResult::Ignore) => Ok(None),
