@@ -303,3 +303,48 @@ fn top_ranks_a_process_stuck_in_a_callback_first() {
             .contains("crashes among the last 100 reports: faulty 1")
     });
 }
+
+#[test]
+fn info_lists_monitors_both_ways_and_links() {
+    let host = Host::start(&format!(
+        "{}{}",
+        worker("counter", "counter", ""),
+        worker("messenger", "messenger", ""),
+    ));
+    let counter = info(&host, "counter")["pid"].as_u64().unwrap();
+    let messenger = info(&host, "messenger")["pid"].as_u64().unwrap();
+    let monitor =
+        stdout(&host.client(&["call", "messenger", &format!(r#"{{"monitor": {counter}}}"#)]));
+    stdout(&host.client(&["call", "messenger", &format!(r#"{{"link": {counter}}}"#)]));
+    let watcher = info(&host, "messenger");
+    assert_eq!(
+        watcher["monitors"]["items"],
+        serde_json::json!([counter]),
+        "{watcher}"
+    );
+    assert_eq!(
+        watcher["links"]["items"],
+        serde_json::json!([counter]),
+        "{watcher}"
+    );
+    let watched = info(&host, "counter");
+    assert_eq!(
+        watched["monitored_by"]["items"],
+        serde_json::json!([messenger]),
+        "{watched}"
+    );
+    assert_eq!(
+        watched["links"]["items"],
+        serde_json::json!([messenger]),
+        "{watched}"
+    );
+
+    let removed = stdout(&host.client(&[
+        "call",
+        "messenger",
+        &format!(r#"{{"demonitor": {}}}"#, monitor.trim()),
+    ]));
+    assert_eq!(removed, "true\n");
+    assert_eq!(info(&host, "messenger")["monitors"]["total"], 0);
+    assert_eq!(info(&host, "counter")["monitored_by"]["total"], 0);
+}

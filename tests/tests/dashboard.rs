@@ -194,6 +194,28 @@ async fn the_dashboard_shows_the_tree_live_and_acts_on_it() {
         .unwrap();
     until(&browser, "the counter's details and state show", r#"document.querySelector('#info').textContent.includes('counter@1.0.0') && document.querySelector('#state') && document.querySelector('#state').textContent.includes('41')"#).await;
 
+    // A search the listed tree does not answer asks the host.
+    browser
+        .execute(
+            r#"const s = document.querySelector('#search'); s.value = 'nosuch'; s.dispatchEvent(new Event('input'));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    until(
+        &browser,
+        "the host says there is no such process",
+        r#"document.querySelector('#rows').textContent.includes("'nosuch': no such process")"#,
+    )
+    .await;
+    browser
+        .execute(
+            r#"const s = document.querySelector('#search'); s.value = ''; s.dispatchEvent(new Event('input'));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+
     // A reload from the page: a new build in the folder, then the button.
     std::fs::copy(
         build("counter_v2"),

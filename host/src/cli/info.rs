@@ -94,6 +94,7 @@ fn render(info: &Value) -> String {
     line("restarts", text("restarts"));
     line("trap_exit", text("trap_exit"));
     line("links", listed(field("links")));
+    line("monitors", listed(field("monitors")));
     line("monitored_by", listed(field("monitored_by")));
     line("registered", listed(field("registered")));
     if let Some(crash) = field("last_crash").as_object() {

@@ -79,6 +79,8 @@ pub struct ProcessDetails {
     pub mailbox: Option<MailboxFill>,
     /// Processes linked to it.
     pub links: Listed<Pid>,
+    /// Processes it monitors.
+    pub monitors: Listed<Pid>,
     /// Processes that monitor it.
     pub monitored_by: Listed<Pid>,
     /// The names and registry keys it holds, as a target names them
@@ -94,10 +96,11 @@ impl Processes {
         let shared = entry.shared.clone();
         let mailbox = entry.mailbox.as_ref().map(|m| m.fill());
         drop(entry);
-        let (links, monitored_by) = {
+        let (links, monitors, monitored_by) = {
             let watchers = shared.watchers.lock().unwrap_or_else(|p| p.into_inner());
             (
                 watchers.links.iter().copied().collect(),
+                watchers.monitoring.iter().map(|(_, pid)| *pid).collect(),
                 watchers.monitors.iter().map(|(_, pid)| *pid).collect(),
             )
         };
@@ -136,6 +139,7 @@ impl Processes {
             memory_limit_bytes: shared.limits.memory_bytes,
             mailbox,
             links: Listed::of(links),
+            monitors: Listed::of(monitors),
             monitored_by: Listed::of(monitored_by),
             registered: Listed::of(registered),
         })

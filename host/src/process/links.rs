@@ -30,10 +30,21 @@ impl Processes {
             watchers.monitors.push((monitor, watcher));
             true
         });
-        if !added {
+        if added {
+            self.held_by(watcher, |held| held.push((monitor, target)));
+        } else {
             self.deliver_down(watcher, monitor, target, ExitReason::Error("noproc".into()));
         }
         monitor
+    }
+
+    /// Change the list of monitors `watcher` holds (for `info`); one
+    /// watchers lock at a time, never two.
+    fn held_by(&self, watcher: Pid, change: impl FnOnce(&mut Vec<(u64, Pid)>)) {
+        if let Some(shared) = self.shared_of(watcher) {
+            let mut watchers = shared.watchers.lock().unwrap_or_else(|p| p.into_inner());
+            change(&mut watchers.monitoring);
+        }
     }
 
     /// A monitor `watcher` may not take on `target`: its reference, and at
@@ -66,12 +77,15 @@ impl Processes {
     /// Remove monitor `monitor` that `watcher` holds on `target`. True if it
     /// was active.
     pub fn demonitor(&self, target: Pid, monitor: u64) -> bool {
-        self.shared_of(target).is_some_and(|shared| {
+        let removed = self.shared_of(target).and_then(|shared| {
             let mut watchers = shared.watchers.lock().unwrap_or_else(|p| p.into_inner());
-            let before = watchers.monitors.len();
-            watchers.monitors.retain(|(m, _)| *m != monitor);
-            watchers.monitors.len() != before
-        })
+            let at = watchers.monitors.iter().position(|(m, _)| *m == monitor)?;
+            Some(watchers.monitors.swap_remove(at).1)
+        });
+        if let Some(watcher) = removed {
+            self.held_by(watcher, |held| held.retain(|(m, _)| *m != monitor));
+        }
+        removed.is_some()
     }
 
     /// Link `a` and `b`.
@@ -117,6 +131,7 @@ impl Processes {
         let (monitors, links, notify) = {
             let mut watchers = shared.watchers.lock().unwrap_or_else(|p| p.into_inner());
             watchers.exited = true;
+            watchers.monitoring.clear();
             (
                 std::mem::take(&mut watchers.monitors),
                 std::mem::take(&mut watchers.links),
@@ -130,6 +145,7 @@ impl Processes {
             });
         }
         for (monitor, watcher) in monitors {
+            self.held_by(watcher, |held| held.retain(|(m, _)| *m != monitor));
             self.deliver_down(watcher, monitor, shared.pid, reason.clone());
         }
         for linked in links {

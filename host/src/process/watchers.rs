@@ -12,6 +12,8 @@ pub(crate) struct Watchers {
     pub(super) exited: bool,
     /// (monitor reference, watching process).
     pub(super) monitors: Vec<(u64, Pid)>,
+    /// The monitors this process holds on others: (reference, target).
+    pub(super) monitoring: Vec<(u64, Pid)>,
     pub(super) links: HashSet<Pid>,
     /// Host-side watchers (a pool watching a worker's owner).
     pub(super) notify: Vec<ExitSender>,
