@@ -222,8 +222,17 @@ fn json_logs_are_one_object_per_line_and_a_crash_report_is_one_of_them() {
             })
             .collect()
     };
-    poll_until("the crash report is logged", || {
-        lines().iter().any(|l| l["message"] == "crash report")
+    // The socket is up (so the crash can happen) a moment before `run`
+    // logs that it is running: wait for both lines.
+    poll_until("the crash report and the start line are logged", || {
+        let all = lines();
+        all.iter().any(|l| l["message"] == "crash report")
+            && all.iter().any(|l| {
+                l["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("overseer: running")
+            })
     });
     let all = lines();
     let report = all.iter().find(|l| l["message"] == "crash report").unwrap();

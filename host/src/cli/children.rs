@@ -1,6 +1,8 @@
-//! `overseer start-child SUP JSON`, `terminate-child SUP PID`,
-//! `which-children SUP`, `count-children SUP`: a supervisor's children, from
-//! the terminal (DynamicSupervisor's API).
+//! `overseer start-child SUP JSON`, `terminate-child SUP PID|ID`,
+//! `restart-child SUP ID`, `delete-child SUP ID`, `which-children SUP`,
+//! `count-children SUP`: a supervisor's children, from the terminal (OTP's
+//! supervisor API: a DynamicSupervisor's children by pid, a static
+//! supervisor's by id).
 
 use clap::Args;
 
@@ -42,8 +44,9 @@ pub async fn start_child(args: StartChildArgs) -> anyhow::Result<()> {
 pub struct TerminateChildArgs {
     /// The supervisor: a registered name, or a pid (all digits).
     supervisor: String,
-    /// The child's pid.
-    pid: u64,
+    /// The child: its pid (all digits), or its id (a static supervisor's
+    /// child, whose spec is kept for restart-child).
+    child: String,
     #[command(flatten)]
     control: ControlArg,
 }
@@ -51,8 +54,48 @@ pub struct TerminateChildArgs {
 /// Stop the child; prints nothing.
 pub async fn terminate_child(args: TerminateChildArgs) -> anyhow::Result<()> {
     let client = args.control.client()?;
+    match args.child.parse::<u64>() {
+        Ok(pid) => client.terminate_child(&args.supervisor, pid).await,
+        Err(_) => {
+            client
+                .terminate_child_by_id(&args.supervisor, &args.child)
+                .await
+        }
+    }
+    .map_err(explain)
+}
+
+/// Arguments of `overseer restart-child` and `delete-child`.
+#[derive(Debug, Args)]
+pub struct ChildIdArgs {
+    /// The supervisor: a registered name, or a pid (all digits).
+    supervisor: String,
+    /// The child's id.
+    id: String,
+    #[command(flatten)]
+    control: ControlArg,
+}
+
+/// Start a stopped child again; print its pid (`ignored` if its start
+/// returned ignore).
+pub async fn restart_child(args: ChildIdArgs) -> anyhow::Result<()> {
+    let client = args.control.client()?;
+    match client
+        .restart_child(&args.supervisor, &args.id)
+        .await
+        .map_err(explain)?
+    {
+        Some(pid) => println!("{pid}"),
+        None => println!("ignored"),
+    }
+    Ok(())
+}
+
+/// Forget a stopped child; prints nothing.
+pub async fn delete_child(args: ChildIdArgs) -> anyhow::Result<()> {
+    let client = args.control.client()?;
     client
-        .terminate_child(&args.supervisor, args.pid)
+        .delete_child(&args.supervisor, &args.id)
         .await
         .map_err(explain)
 }

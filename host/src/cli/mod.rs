@@ -98,8 +98,13 @@ pub enum Command {
     /// Start a child under a supervisor from a JSON child spec; print its
     /// pid.
     StartChild(children::StartChildArgs),
-    /// Stop a supervisor's child, by pid.
+    /// Stop a supervisor's child: by pid, or by id (a static supervisor
+    /// keeps the spec, for restart-child).
     TerminateChild(children::TerminateChildArgs),
+    /// Start a static supervisor's stopped child again; print its pid.
+    RestartChild(children::ChildIdArgs),
+    /// Forget a static supervisor's stopped child.
+    DeleteChild(children::ChildIdArgs),
     /// Print a supervisor's children as JSON (the first 1000 unless
     /// --offset/--limit say otherwise).
     WhichChildren(children::WhichChildrenArgs),
@@ -130,6 +135,8 @@ impl Command {
             Command::Task(args) => task::execute(args).await,
             Command::StartChild(args) => children::start_child(args).await,
             Command::TerminateChild(args) => children::terminate_child(args).await,
+            Command::RestartChild(args) => children::restart_child(args).await,
+            Command::DeleteChild(args) => children::delete_child(args).await,
             Command::WhichChildren(args) => children::which_children(args).await,
             Command::CountChildren(args) => children::count_children(args).await,
             Command::New(args) => new::execute(args).await,

@@ -17,6 +17,8 @@
 //! | `POST /task` | [`TaskRequest`] | [`TaskReply`] |
 //! | `POST /start_child` | [`StartChildRequest`] | [`StartChildReply`] |
 //! | `POST /terminate_child` | [`TerminateChildRequest`] | [`Ack`] |
+//! | `POST /restart_child` | [`ChildIdRequest`] | [`StartChildReply`] |
+//! | `POST /delete_child` | [`ChildIdRequest`] | [`Ack`] |
 //! | `POST /which_children` | [`SupervisorRequest`] | a list of [`ChildListing`] |
 //! | `POST /count_children` | [`SupervisorRequest`] | `{"specs", "active", "supervisors", "workers"}` |
 //! | `POST /info` | [`InfoRequest`] | [`ProcessDetails`](crate::process::ProcessDetails) with `restarts` and `last_crash` |
@@ -67,6 +69,10 @@ pub mod route {
     pub const START_CHILD: &str = "/start_child";
     /// `POST`: stop a supervisor's child.
     pub const TERMINATE_CHILD: &str = "/terminate_child";
+    /// `POST`: start a static supervisor's stopped child again.
+    pub const RESTART_CHILD: &str = "/restart_child";
+    /// `POST`: forget a static supervisor's stopped child.
+    pub const DELETE_CHILD: &str = "/delete_child";
     /// `POST`: a supervisor's children.
     pub const WHICH_CHILDREN: &str = "/which_children";
     /// `POST`: a supervisor's child counts.
@@ -318,13 +324,29 @@ pub struct StartChildReply {
     pub pid: Option<u64>,
 }
 
-/// `POST /terminate_child`: stop child `pid` of `supervisor`.
+/// `POST /terminate_child`: stop a child of `supervisor`, by `pid` (a
+/// DynamicSupervisor's child: it is forgotten) or by `id` (a static
+/// supervisor's: its spec is kept, as OTP's `terminate_child(Sup, Id)`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TerminateChildRequest {
     /// The supervisor: a pid or a registered name.
     pub supervisor: String,
-    /// The child.
-    pub pid: u64,
+    /// The child, by pid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u64>,
+    /// The child, by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// `POST /restart_child` and `/delete_child`: a static supervisor's child,
+/// by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildIdRequest {
+    /// The supervisor: a pid or a registered name.
+    pub supervisor: String,
+    /// The child's id.
+    pub id: String,
 }
 
 /// `POST /which_children` and `/count_children`.

@@ -82,7 +82,10 @@ impl From<PoolError> for ApiError {
 impl From<ChildError> for ApiError {
     fn from(err: ChildError) -> Self {
         let status = match &err {
-            ChildError::NotFound(_) => StatusCode::NOT_FOUND,
+            ChildError::NotFound(_) | ChildError::NoSuchId(_) => StatusCode::NOT_FOUND,
+            ChildError::AlreadyStarted { .. }
+            | ChildError::Running(_)
+            | ChildError::Restarting(_) => StatusCode::CONFLICT,
             ChildError::NoSupervisor(_) => StatusCode::SERVICE_UNAVAILABLE,
             ChildError::MaxChildren(_)
             | ChildError::AlreadyPresent(_)

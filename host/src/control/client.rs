@@ -15,10 +15,10 @@ use serde_json::Value;
 use tokio::net::UnixStream;
 
 use super::api::{
-    Ack, CallReply, CallRequest, CrashesQuery, CrashesReply, ErrorReply, EventsQuery, EventsReply,
-    InfoRequest, MessageRequest, PluginVersions, ReloadReply, ReloadRequest, StartChildReply,
-    StartChildRequest, StateReply, StateRequest, SupervisorRequest, TaskReply, TaskRequest,
-    TerminateChildRequest, TopQuery, TopReply, TreeQuery, route,
+    Ack, CallReply, CallRequest, ChildIdRequest, CrashesQuery, CrashesReply, ErrorReply,
+    EventsQuery, EventsReply, InfoRequest, MessageRequest, PluginVersions, ReloadReply,
+    ReloadRequest, StartChildReply, StartChildRequest, StateReply, StateRequest, SupervisorRequest,
+    TaskReply, TaskRequest, TerminateChildRequest, TopQuery, TopReply, TreeQuery, route,
 };
 
 /// How long a request without a timeout of its own (cast, send, tree,
@@ -368,9 +368,81 @@ impl Client {
     ///
     /// [`ClientError`], e.g. no such child.
     pub async fn terminate_child(&self, supervisor: &str, pid: u64) -> Result<(), ClientError> {
+        self.terminate(supervisor, Some(pid), None).await
+    }
+
+    /// Stop the child `id` of a static supervisor, keeping its spec.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`]; `no child with id 'x'` if there is none.
+    pub async fn terminate_child_by_id(
+        &self,
+        supervisor: &str,
+        id: &str,
+    ) -> Result<(), ClientError> {
+        self.terminate(supervisor, None, Some(id.to_string())).await
+    }
+
+    /// Start again the stopped child `id` of a static supervisor: its pid,
+    /// or none if its start returned ignore.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`]; `child 'x' is running`, `… is restarting`, `no
+    /// child with id 'x'`, or why its start failed.
+    pub async fn restart_child(
+        &self,
+        supervisor: &str,
+        id: &str,
+    ) -> Result<Option<u64>, ClientError> {
+        let body = ChildIdRequest {
+            supervisor: supervisor.to_string(),
+            id: id.to_string(),
+        };
+        let reply: StartChildReply = self
+            .request(
+                Method::POST,
+                route::RESTART_CHILD,
+                Some(&body),
+                REQUEST_DEADLINE,
+            )
+            .await?;
+        Ok(reply.pid)
+    }
+
+    /// Forget the stopped child `id` of a static supervisor.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError`]; `child 'x' is running`, `… is restarting`, `no
+    /// child with id 'x'`.
+    pub async fn delete_child(&self, supervisor: &str, id: &str) -> Result<(), ClientError> {
+        let body = ChildIdRequest {
+            supervisor: supervisor.to_string(),
+            id: id.to_string(),
+        };
+        let _: Ack = self
+            .request(
+                Method::POST,
+                route::DELETE_CHILD,
+                Some(&body),
+                REQUEST_DEADLINE,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn terminate(
+        &self,
+        supervisor: &str,
+        pid: Option<u64>,
+        id: Option<String>,
+    ) -> Result<(), ClientError> {
         let body = TerminateChildRequest {
             supervisor: supervisor.to_string(),
             pid,
+            id,
         };
         let _: Ack = self
             .request(

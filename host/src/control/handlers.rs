@@ -13,10 +13,10 @@ use axum::http::{Method, StatusCode, Uri};
 use tokio::sync::{Notify, watch};
 
 use super::api::{
-    self, Ack, CallReply, CallRequest, ChildListing, DEFAULT_CHILDREN_LIMIT, FailedChange,
-    MessageRequest, PluginVersions, ReloadReply, ReloadRequest, StartChildReply, StartChildRequest,
-    StateReply, StateRequest, SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest,
-    TreeQuery, VersionInfo,
+    self, Ack, CallReply, CallRequest, ChildIdRequest, ChildListing, DEFAULT_CHILDREN_LIMIT,
+    FailedChange, MessageRequest, PluginVersions, ReloadReply, ReloadRequest, StartChildReply,
+    StartChildRequest, StateReply, StateRequest, SupervisorRequest, TaskReply, TaskRequest,
+    TerminateChildRequest, TreeQuery, VersionInfo,
 };
 use super::api_error::{ApiError, one_line};
 use super::event_log::EventLog;
@@ -271,7 +271,38 @@ pub(super) async fn terminate_child(
 ) -> Result<Json<Ack>, ApiError> {
     let Json(req) = body?;
     let sup = supervisor_of(&control, &req.supervisor)?;
-    sup.terminate_child(Pid(req.pid)).await?;
+    match (req.pid, req.id) {
+        (Some(pid), None) => sup.terminate_child(Pid(pid)).await?,
+        (None, Some(id)) => sup.terminate_child_by_id(&id).await?,
+        _ => {
+            return Err(ApiError {
+                status: StatusCode::BAD_REQUEST,
+                message: "name the child by its pid or by its id, not both".into(),
+            });
+        }
+    }
+    Ok(Json(Ack { ok: true }))
+}
+
+pub(super) async fn restart_child(
+    State(control): State<Control>,
+    body: Result<Json<ChildIdRequest>, JsonRejection>,
+) -> Result<Json<StartChildReply>, ApiError> {
+    let Json(req) = body?;
+    let sup = supervisor_of(&control, &req.supervisor)?;
+    let pid = sup.restart_child(&req.id).await?;
+    Ok(Json(StartChildReply {
+        pid: pid.map(|p| p.0),
+    }))
+}
+
+pub(super) async fn delete_child(
+    State(control): State<Control>,
+    body: Result<Json<ChildIdRequest>, JsonRejection>,
+) -> Result<Json<Ack>, ApiError> {
+    let Json(req) = body?;
+    let sup = supervisor_of(&control, &req.supervisor)?;
+    sup.delete_child(&req.id).await?;
     Ok(Json(Ack { ok: true }))
 }
 

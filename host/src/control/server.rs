@@ -100,6 +100,8 @@ pub(super) fn api_router(control: Control) -> Router {
         .route(route::TASK, post(handlers::task))
         .route(route::START_CHILD, post(handlers::start_child))
         .route(route::TERMINATE_CHILD, post(handlers::terminate_child))
+        .route(route::RESTART_CHILD, post(handlers::restart_child))
+        .route(route::DELETE_CHILD, post(handlers::delete_child))
         .route(route::WHICH_CHILDREN, post(handlers::which_children))
         .route(route::COUNT_CHILDREN, post(handlers::count_children))
         .route(route::INFO, post(inspect::info))

@@ -156,6 +156,11 @@ impl DynamicSup {
             Request::TerminateChild(pid, reply) => {
                 let _ = reply.send(self.terminate_child(pid).await);
             }
+            Request::ById(_, _, reply) => {
+                let _ = reply.send(Err(ChildError::NotSupported(
+                    "a DynamicSupervisor's children have no ids: name them by pid",
+                )));
+            }
             Request::Shutdown(done) => {
                 let _ = done.send(());
             }

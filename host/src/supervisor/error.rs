@@ -43,6 +43,24 @@ pub enum ChildError {
     /// No child has this pid.
     #[error("no such child: pid {0}")]
     NotFound(Pid),
+    /// No child has this id (OTP's `not_found`).
+    #[error("no child with id '{0}'")]
+    NoSuchId(String),
+    /// A child with this id runs already (OTP's `already_started`).
+    #[error("child '{id}' is already started as pid {pid}")]
+    AlreadyStarted {
+        /// The id.
+        id: String,
+        /// The child's pid.
+        pid: Pid,
+    },
+    /// The child runs: stop it first (OTP's `running`).
+    #[error("child '{0}' is running: terminate it first")]
+    Running(String),
+    /// The supervisor is retrying the child's restart (OTP's
+    /// `restarting`).
+    #[error("child '{0}' is restarting")]
+    Restarting(String),
     /// This kind of supervisor does not take the request (a pool starts
     /// its workers itself).
     #[error("{0}")]

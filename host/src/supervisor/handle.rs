@@ -27,6 +27,23 @@ pub(super) enum Request {
     StartChild(ChildSpec, oneshot::Sender<Result<Option<Pid>, ChildError>>),
     /// Stop a child and forget it.
     TerminateChild(Pid, oneshot::Sender<Result<(), ChildError>>),
+    /// Stop, restart or delete a static supervisor's child by id.
+    ById(
+        ById,
+        String,
+        oneshot::Sender<Result<Option<Pid>, ChildError>>,
+    ),
+}
+
+/// What to do with a child named by its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ById {
+    /// `terminate_child(Sup, Id)`.
+    Terminate,
+    /// `restart_child(Sup, Id)`.
+    Restart,
+    /// `delete_child(Sup, Id)`.
+    Delete,
 }
 
 /// Which state machine runs behind a [`SupervisorRef`].
@@ -188,6 +205,46 @@ impl SupervisorRef {
     /// [`ChildError::NotFound`] if no child has this pid.
     pub async fn terminate_child(&self, pid: Pid) -> Result<(), ChildError> {
         self.ask(|reply| Request::TerminateChild(pid, reply))
+            .await?
+    }
+
+    /// Stop the child `id` of a static supervisor and keep its spec (a
+    /// temporary child's is forgotten), as OTP's `terminate_child(Sup,
+    /// Id)`. A child being restarted is stopped too.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::NoSuchId`]; [`ChildError::NotSupported`] from a
+    /// DynamicSupervisor or a pool, whose children have no ids.
+    pub async fn terminate_child_by_id(&self, id: &str) -> Result<(), ChildError> {
+        self.by_id(ById::Terminate, id).await.map(|_| ())
+    }
+
+    /// Start again the stopped child `id` of a static supervisor, as OTP's
+    /// `restart_child`: its pid, or none if its start returned ignore.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::Running`], [`ChildError::Restarting`],
+    /// [`ChildError::NoSuchId`], [`ChildError::StartFailed`] (the child
+    /// stays stopped).
+    pub async fn restart_child(&self, id: &str) -> Result<Option<Pid>, ChildError> {
+        self.by_id(ById::Restart, id).await
+    }
+
+    /// Forget the stopped child `id` of a static supervisor, as OTP's
+    /// `delete_child`.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::Running`], [`ChildError::Restarting`],
+    /// [`ChildError::NoSuchId`].
+    pub async fn delete_child(&self, id: &str) -> Result<(), ChildError> {
+        self.by_id(ById::Delete, id).await.map(|_| ())
+    }
+
+    async fn by_id(&self, what: ById, id: &str) -> Result<Option<Pid>, ChildError> {
+        self.ask(|reply| Request::ById(what, id.to_string(), reply))
             .await?
     }
 }

@@ -10,7 +10,7 @@ use super::child::{RunningChild, StartContext, Started};
 use super::clock::Clock;
 use super::error::StartChildError;
 use super::error::{ChildError, StartError};
-use super::handle::Request;
+use super::handle::{ById, Request};
 use super::inbox::{Inbox, Next};
 use super::info::{ChildCount, ChildInfo, ChildPage, ChildStatus, Page};
 use super::intensity::RestartIntensity;
@@ -126,6 +126,9 @@ impl StaticSup {
             Request::TerminateChild(pid, reply) => {
                 let _ = reply.send(self.terminate_child(pid).await);
             }
+            Request::ById(what, id, reply) => {
+                let _ = reply.send(self.by_id(what, &id).await);
+            }
             Request::Shutdown(done) => {
                 // Handled by the loop; answered here only to be exhaustive.
                 let _ = done.send(());
@@ -189,8 +192,14 @@ impl StaticSup {
     /// is not kept; one that returns ignore is kept as undefined unless it
     /// is temporary, as OTP does.
     async fn add_child(&mut self, spec: ChildSpec) -> Result<Option<Pid>, ChildError> {
-        if self.index_of(&spec.id).is_some() {
-            return Err(ChildError::AlreadyPresent(spec.id));
+        if let Some(i) = self.index_of(&spec.id) {
+            return Err(match self.children[i].running.as_ref() {
+                Some(running) => ChildError::AlreadyStarted {
+                    id: spec.id,
+                    pid: running.pid,
+                },
+                None => ChildError::AlreadyPresent(spec.id),
+            });
         }
         self.push(spec);
         let i = self.children.len() - 1;
@@ -219,6 +228,41 @@ impl StaticSup {
             self.children.remove(j);
         }
         Ok(())
+    }
+
+    /// `terminate_child`, `restart_child` and `delete_child` by id, with
+    /// OTP's answers.
+    async fn by_id(&mut self, what: ById, id: &str) -> Result<Option<Pid>, ChildError> {
+        let j = self
+            .index_of(id)
+            .ok_or_else(|| ChildError::NoSuchId(id.to_string()))?;
+        if what == ById::Terminate {
+            self.shutdown_child(j).await;
+            if self.children[j].spec.restart == Restart::Temporary {
+                self.children.remove(j);
+            }
+            return Ok(None);
+        }
+        if self.children[j].running.is_some() {
+            return Err(ChildError::Running(id.to_string()));
+        }
+        if self.children[j].status == ChildStatus::Restarting {
+            return Err(ChildError::Restarting(id.to_string()));
+        }
+        if what == ById::Delete {
+            self.children.remove(j);
+            return Ok(None);
+        }
+        match self.start_child(j).await {
+            Ok(keep) => {
+                let pid = self.children[j].running.as_ref().map(|r| r.pid);
+                if !keep {
+                    self.children.remove(j);
+                }
+                Ok(pid)
+            }
+            Err(reason) => Err(ChildError::StartFailed(reason)),
+        }
     }
 
     // ===== Restart =====

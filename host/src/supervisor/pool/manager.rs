@@ -238,6 +238,9 @@ impl PoolSup {
             Request::StartChild(_, reply) => {
                 let _ = reply.send(Err(ChildError::NotSupported(OWN_WORKERS)));
             }
+            Request::ById(_, _, reply) => {
+                let _ = reply.send(Err(ChildError::NotSupported(OWN_WORKERS)));
+            }
             Request::TerminateChild(_, reply) => {
                 let _ = reply.send(Err(ChildError::NotSupported(OWN_WORKERS)));
             }

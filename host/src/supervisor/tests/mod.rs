@@ -5,10 +5,12 @@
 //! - `matrix`: every strategy × restart type × exit reason.
 //! - `static_sup`: intensity and its window, escalation, failed restarts,
 //!   start failures, ignore, child administration.
+//! - `by_id`: children by id (terminate, restart, delete), OTP's answers.
 //! - `shutdown`: stop order, each shutdown kind, exit reasons kept.
 //! - `dynamic`: Elixir's DynamicSupervisor, up to 100,000 children.
 //! - `pool`: a pool's workers under restart intensity.
 
+mod by_id;
 mod dynamic;
 mod fake;
 mod matrix;

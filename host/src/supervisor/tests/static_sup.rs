@@ -363,7 +363,10 @@ async fn start_child_adds_refuses_and_forgets() {
         .sup(Strategy::OneForOne, (3, 5), vec![f.worker("c1")])
         .await;
     let dup = s.sup.start_child(f.worker("c1")).await;
-    assert!(matches!(dup, Err(ChildError::AlreadyPresent(_))), "{dup:?}");
+    assert!(
+        matches!(dup, Err(ChildError::AlreadyStarted { .. })),
+        "{dup:?}"
+    );
     let c4 = s.sup.start_child(f.worker("c4")).await.expect("c4 starts");
     assert_eq!(c4, f.pid("c4"));
     f.script("c5", &[OnStart::Fail]);
