@@ -83,8 +83,8 @@ impl Server {
         // A precise clock reading costs tens of ns on a VM: only when
         // metrics want call durations.
         if callback == Callback::HandleCall && self.processes.times_calls() {
-            let times = self.instance.callback_times();
-            self.shared.activity.time_call(nanos(times.wall));
+            let elapsed = self.instance.callback_elapsed();
+            self.shared.activity.time_call(nanos(elapsed));
         }
         self.shared.activity.end(self.instance.memory_bytes());
     }

@@ -17,15 +17,6 @@ use super::wasi_ctx::wasi_ctx;
 use super::watchdog::{WallDeadline, bounded};
 use crate::sandbox::{DeadlineExceeded, Limits, MemoryLimiter, WasiGrants};
 
-/// How long a callback ran (see [`Instance::callback_times`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CallbackTimes {
-    /// From its start to now.
-    pub wall: Duration,
-    /// The same, less its waits on other processes.
-    pub compute: Duration,
-}
-
 /// The data of one Store: the process's host side, WASI, limits.
 pub struct StoreData {
     pub(crate) host: Box<dyn HostCallsAny>,
@@ -187,16 +178,10 @@ impl Instance {
         self.store.data_mut().host.as_any_mut().downcast_mut::<H>()
     }
 
-    /// How long the last callback has run, from one clock reading: its
-    /// wall-clock time, and its compute time (the same, less the time it
-    /// waited on other processes in host calls).
-    pub fn callback_times(&self) -> CallbackTimes {
-        let now = Instant::now();
-        let data = self.store.data();
-        CallbackTimes {
-            wall: now.saturating_duration_since(data.callback_armed),
-            compute: now.saturating_duration_since(data.callback_started),
-        }
+    /// How long the last callback has run (from its start, waits
+    /// included): for the call-duration histogram.
+    pub fn callback_elapsed(&self) -> Duration {
+        self.store.data().callback_armed.elapsed()
     }
 
     /// Bytes of linear memory the instance holds, all its memories

@@ -42,7 +42,7 @@ pub use host::{
     Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
     Timeout,
 };
-pub use instance::{CallbackTimes, HostCallsAny, Instance, StoreData};
+pub use instance::{HostCallsAny, Instance, StoreData};
 pub use output::GuestOutput;
 pub use plugin::PluginVersion;
 pub use probation::ProbationPolicy;
