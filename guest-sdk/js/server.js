@@ -58,6 +58,9 @@ export class GenServer {
     }
     Object.assign(this, state);
   }
+
+  /** The application's env changed while it ran (`overseer config set`), as OTP's `config_change/3`: `changed` maps each key added or changed to its new value, `removed` lists the keys that are gone (only keys this plugin may read). `config` returns the new values from now on. Does nothing by default. */
+  configChange(changed, removed) {}
 }
 
 const MAX_PREVIEW = 200;
@@ -200,6 +203,11 @@ export function serve(cls) {
         throw err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       }
       state = server;
+    },
+    configChange(changed, removed) {
+      if (state === null) return;
+      const values = Object.fromEntries(changed.map(([key, value]) => [key, decodeAs("config value", value)]));
+      crashing(() => state.configChange(values, [...removed]));
     },
   };
 }

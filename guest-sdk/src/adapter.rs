@@ -195,6 +195,20 @@ impl<T: GenServer> Guest for Adapter<T> {
         put_state(Some(state));
         Ok(())
     }
+
+    fn config_change(changed: Vec<(String, wit::Payload)>, removed: Vec<String>) {
+        let changed = changed
+            .into_iter()
+            .map(|(key, value)| {
+                let value = serde_json::from_slice(&value).unwrap_or_else(|_| {
+                    serde_json::Value::String(String::from_utf8_lossy(&value).into_owned())
+                });
+                (key, value)
+            })
+            .collect();
+        // Before init succeeded there is no state to tell.
+        let _ = with_state(|state: &mut T| state.config_change(changed, removed));
+    }
 }
 
 #[cfg(test)]

@@ -84,4 +84,14 @@ pub trait GenServer: Serialize + DeserializeOwned + Sized + 'static {
         serde_json::from_slice(old_state)
             .map_err(|err| format!("cannot decode the state of version {from}: {err}"))
     }
+
+    /// The application's env changed while it ran (`overseer config set`,
+    /// `overseer apply`), as OTP's `config_change/3`: `changed` holds each
+    /// top-level key added or changed with its new value, `removed` each
+    /// key that is gone (only keys this plugin may read). From now on
+    /// [`config`](crate::config) returns the new values. The default does
+    /// nothing.
+    fn config_change(&mut self, changed: Vec<(String, serde_json::Value)>, removed: Vec<String>) {
+        let _ = (changed, removed);
+    }
 }

@@ -170,3 +170,11 @@ bool exports_overseer_plugin_server_code_change(exports_overseer_plugin_server_v
   value = n;
   return true;
 }
+
+// A counter reads no config: a change is heard and let go.
+void exports_overseer_plugin_server_config_change(
+    exports_overseer_plugin_server_list_tuple2_string_payload_t *changed,
+    gen_server_list_string_t *removed) {
+  exports_overseer_plugin_server_list_tuple2_string_payload_free(changed);
+  gen_server_list_string_free(removed);
+}

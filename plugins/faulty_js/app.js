@@ -16,6 +16,9 @@
 //   replying "stopping"; cast {"stop": R} likewise.
 // - call {"sleep_ms": N} → "slept" after N ms, a deferred reply.
 // - call {"config": KEY} → the application env value, or null.
+// - call "config_changes" → every config-change heard, as
+//   [{"changed": {KEY: VALUE}, "removed": [KEY]}]; a config-change that
+//   changes `crash` crashes the way {"crash": K} does.
 // - terminate logs `terminate: <reason>` first. get-state {"pings": N}.
 
 import { GenServer, Ignore, NoReply, Stop, config, log, reply, sendAfter, serve, trapExit } from "overseer";
@@ -62,6 +65,7 @@ class Faulty extends GenServer {
       this.pings += 1;
       return "pong";
     }
+    if (request === "config_changes") return this._configChanges ?? [];
     const [op, arg] = Object.entries(request ?? {})[0] ?? [];
     switch (op) {
       case "crash":
@@ -86,6 +90,11 @@ class Faulty extends GenServer {
 
   handleInfo(msg) {
     if (msg?.wake !== undefined) reply(msg.wake, "slept");
+  }
+
+  configChange(changed, removed) {
+    if (changed.crash !== undefined) crash(changed.crash);
+    this._configChanges = [...(this._configChanges ?? []), { changed, removed }];
   }
 
   terminate(reason) {

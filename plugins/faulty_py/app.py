@@ -15,6 +15,9 @@ behaviour suite over every language.
   error) replying ``"stopping"``; cast ``{"stop": R}`` likewise.
 - call ``{"sleep_ms": N}`` → ``"slept"`` after N ms, a deferred reply.
 - call ``{"config": KEY}`` → the application env value, or null.
+- call ``"config_changes"`` → every config-change heard, as ``[{"changed":
+  {KEY: VALUE}, "removed": [KEY]}]``; a config-change that changes ``crash``
+  crashes the way ``{"crash": K}`` does.
 - terminate logs ``terminate: <reason>`` first. get-state ``{"pings": N}``.
 """
 
@@ -51,6 +54,7 @@ def recurse(depth):
 class Faulty(GenServer):
     vsn = "1.0.0"
     _terminate_ms = None
+    _config_changes = None
 
     def init(self, args):
         args = args or {}
@@ -67,6 +71,8 @@ class Faulty(GenServer):
         if request == "ping":
             self.pings += 1
             return "pong"
+        if request == "config_changes":
+            return self._config_changes or []
         if not isinstance(request, dict) or len(request) != 1:
             return Stop(f"unknown call {request!r}")
         (op, arg), = request.items()
@@ -91,6 +97,11 @@ class Faulty(GenServer):
     def handle_info(self, msg):
         if isinstance(msg, dict) and "wake" in msg:
             reply(Caller.from_json(msg["wake"]), "slept")
+
+    def config_change(self, changed, removed):
+        if "crash" in changed:
+            crash(changed["crash"])
+        self._config_changes = (self._config_changes or []) + [{"changed": changed, "removed": removed}]
 
     def terminate(self, reason):
         log.info(f"terminate: {reason}")

@@ -44,11 +44,23 @@ impl Host {
     /// [`start_in`](Self::start_in) with more options for `run`, and its
     /// stderr sent to `stderr`.
     pub fn start_with(dir: tempfile::TempDir, options: &[&str], stderr: Stdio) -> Host {
+        Self::start_with_env(dir, options, &[], stderr)
+    }
+
+    /// [`start_with`](Self::start_with), with environment variables set
+    /// for `overseer run`.
+    pub fn start_with_env(
+        dir: tempfile::TempDir,
+        options: &[&str],
+        env: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> Host {
         let manifest = dir.path().join("app.toml");
         let child = Command::new(overseer_bin())
             .arg("run")
             .arg(&manifest)
             .args(options)
+            .envs(env.iter().copied())
             .env_remove("OVERSEER_CONTROL")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -1,6 +1,7 @@
 //! One behaviour suite over every guest language: the counter protocol,
 //! every crash kind → its exit reason, report and restart, call timeouts,
-//! timers, terminate, stops, init failures, configuration, and messaging to
+//! timers, terminate, stops, init failures, configuration and its changes
+//! at run time, and messaging to
 //! and from a Rust process, run against each language's ports of `counter`,
 //! `faulty` and `messenger`. C has a counter only, written against the
 //! generated bindings with no SDK: it runs the counter protocol. Each test is `<language>::<behaviour>`, and
@@ -8,6 +9,7 @@
 
 use std::time::Duration;
 
+use overseer::application::ConfigEdit;
 use overseer::process::{CallError, Event, ExitReason};
 use overseer_tests::languages::{C, JAVASCRIPT, Language, PYTHON, RUST};
 use overseer_tests::{TestApp, json_sup};
@@ -248,6 +250,75 @@ async fn init_outcomes_and_config(lang: &Language) {
     );
 }
 
+/// A change of the env at run time reaches the guest through
+/// `config-change`, only for the keys it may read, and `config` answers
+/// the new value from then on.
+async fn config_changes_reach_the_guest(lang: &Language) {
+    let Some(t) = lang.start(&faulty(lang, "{}")).await else {
+        return;
+    };
+    let name = lang.name;
+    let set = |key: &str, text: &str| ConfigEdit::Set {
+        key: key.into(),
+        text: text.into(),
+    };
+    let changed = t
+        .node
+        .change_config(Some("test"), set("greeting", "bonjour"))
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(
+        (changed.key.as_str(), changed.removed),
+        ("greeting", false),
+        "{name}"
+    );
+    assert_eq!(changed.told, 1, "{name}");
+    // The call queues behind the change: no waiting needed.
+    assert_eq!(
+        call(&t, lang, "faulty", json!("config_changes")).await,
+        json!([{"changed": {"greeting": "bonjour"}, "removed": []}]),
+        "{name}"
+    );
+    assert_eq!(
+        call(&t, lang, "faulty", json!({"config": "greeting"})).await,
+        json!("bonjour"),
+        "{name}"
+    );
+    // Not granted: not told. A key inside a table: the table is told.
+    t.node
+        .change_config(None, set("secret", "s3cret"))
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    t.node
+        .change_config(None, set("limits.burst", "20"))
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    t.node
+        .change_config(
+            None,
+            ConfigEdit::Unset {
+                key: "greeting".into(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(
+        call(&t, lang, "faulty", json!("config_changes")).await,
+        json!([
+            {"changed": {"greeting": "bonjour"}, "removed": []},
+            {"changed": {"limits": {"rps": 10, "burst": 20}}, "removed": []},
+            {"changed": {}, "removed": ["greeting"]},
+        ]),
+        "{name}"
+    );
+    assert_eq!(
+        call(&t, lang, "faulty", json!({"config": "greeting"})).await,
+        json!(null),
+        "{name}"
+    );
+    assert_eq!(
+        t.state("faulty").await,
+        json!({"pings": 0}),
+        "{name}: state untouched"
+    );
+}
+
 /// A Rust process calls this language's counter, and this language's
 /// messenger calls, casts to, monitors and links to Rust processes.
 async fn messaging_with_rust(lang: &Language) {
@@ -400,6 +471,11 @@ macro_rules! suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn messaging_with_rust() {
                 super::messaging_with_rust(&$lang).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn config_changes_reach_the_guest() {
+                super::config_changes_reach_the_guest(&$lang).await;
             }
         }
     };

@@ -71,6 +71,13 @@ class GenServer:
             raise ValueError(f"state is not an object: {state!r}")
         self.__dict__.update(state)
 
+    def config_change(self, changed: dict, removed: list) -> None:
+        """The application's env changed while it ran (``overseer config
+        set``), as OTP's ``config_change/3``: ``changed`` maps each key
+        added or changed to its new value, ``removed`` lists the keys that
+        are gone (only keys this plugin may read). ``config`` returns the
+        new values from now on. Does nothing by default."""
+
 
 _MAX_PREVIEW = 200
 
@@ -212,6 +219,11 @@ def serve(cls: type) -> type:
             except Exception as err:  # any refusal leaves the old build serving
                 raise Err(f"{type(err).__name__}: {err}") from None
             holder["state"] = server
+
+        def config_change(self, changed: list, removed: list) -> None:
+            current = holder["state"]
+            if current is not None:
+                current.config_change({key: decode(value) for key, value in changed}, list(removed))
 
     Server.__name__ = "Server"
     Server.__qualname__ = "Server"

@@ -1,30 +1,51 @@
-//! The application env (`[app.env]`): what guests read through `config`,
-//! as OTP's `Application.get_env`.
+//! The application env (`[app.env]` and the layers over it): what guests
+//! read through `config`, as OTP's `Application.get_env`.
 
 use std::sync::{Arc, RwLock};
 
-use serde_json::{Map, Value};
+use super::config::EffectiveConfig;
 
 /// The env of the application a host runs. Cheap to clone; every clone is
 /// the same env. Replacing it is seen by every later `config` read.
 #[derive(Clone, Default)]
 pub struct AppEnv {
-    values: Arc<RwLock<Arc<Map<String, Value>>>>,
+    config: Arc<RwLock<Arc<EffectiveConfig>>>,
 }
 
 impl AppEnv {
     /// Replace the whole env.
-    pub fn set(&self, env: Map<String, Value>) {
-        *self.values.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(env);
+    pub fn set(&self, config: EffectiveConfig) {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
+    }
+
+    /// Replace the env by what `change` makes of the current one, with no
+    /// other change in between; returns what `change` returns besides.
+    ///
+    /// # Errors
+    ///
+    /// `change`'s error, leaving the env as it was.
+    pub fn update<T, E>(
+        &self,
+        change: impl FnOnce(&EffectiveConfig) -> Result<(EffectiveConfig, T), E>,
+    ) -> Result<T, E> {
+        let mut config = self.config.write().unwrap_or_else(|p| p.into_inner());
+        let (changed, result) = change(&config)?;
+        *config = Arc::new(changed);
+        Ok(result)
+    }
+
+    /// The env as it is now, with where each value came from.
+    pub fn current(&self) -> Arc<EffectiveConfig> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The value under `key`, as JSON bytes.
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
-        let env = self
-            .values
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        env.get(key).and_then(|v| serde_json::to_vec(v).ok())
+        self.current()
+            .get(key)
+            .and_then(|v| serde_json::to_vec(v).ok())
     }
 }

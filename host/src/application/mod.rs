@@ -12,10 +12,12 @@
 
 mod app;
 mod child_spec;
+pub mod config;
 mod env;
 mod located;
 mod manifest;
 mod node;
+mod reconfigure;
 mod services;
 mod specs;
 mod start;
@@ -31,4 +33,5 @@ pub use manifest::{
     HostDecl, Manifest, ManifestError, PoolDecl, UpgradeDecl, load_manifest, parse_manifest,
 };
 pub use node::{Node, StartChildError, TaskStartError};
+pub use reconfigure::{ConfigChanged, ConfigEdit};
 pub use start::{ArgsError, ChildSpecError, TaskStart, WorkerStart};

@@ -20,6 +20,7 @@
 mod call;
 mod cast;
 mod children;
+mod config;
 mod crashes;
 mod events;
 mod info;
@@ -93,6 +94,10 @@ pub enum Command {
     /// Print recent crash reports whole (reason, guest backtrace, the
     /// message, the guest's last output).
     Crashes(crashes::CrashesArgs),
+    /// Print an application's effective configuration and where each
+    /// value came from; `config set|unset APP KEY …` changes it while the
+    /// host runs, and tells its processes (config-change).
+    Config(config::ConfigArgs),
     /// Run a task (a component of the task world) and print its result.
     Task(task::TaskArgs),
     /// Start a child under a supervisor from a JSON child spec; print its
@@ -132,6 +137,7 @@ impl Command {
             Command::Info(args) => info::execute(args).await,
             Command::Crashes(args) => crashes::execute(args).await,
             Command::Top(args) => top::execute(args).await,
+            Command::Config(args) => config::execute(args).await,
             Command::Task(args) => task::execute(args).await,
             Command::StartChild(args) => children::start_child(args).await,
             Command::TerminateChild(args) => children::terminate_child(args).await,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use anyhow::anyhow;
 use clap::Args;
+use overseer::application::config::ConfigLayers;
 use overseer::application::{Application, Node, load_manifest};
 use overseer::control::{self, ControlSocket};
 use overseer::metrics::{Metrics, serve_metrics};
@@ -53,6 +54,14 @@ pub struct RunArgs {
     /// backtrace, message and guest output as fields).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Put the manifest's `[env.NAME]` overlay over `[app.env]`. Then
+    /// `OVERSEER_<APP>_<KEY>` variables apply, then `--set`.
+    #[arg(long = "env", value_name = "NAME")]
+    environment: Option<String>,
+    /// Set a config key, over the manifest, the overlay and the variables
+    /// (repeatable; KEY may be a dotted path: db.pool=10).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
 }
 
 /// The log formats of `--log-format`.
@@ -76,7 +85,11 @@ enum StopCause {
 /// reached), fail.
 pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
-    let manifest = load_manifest(&args.manifest)?;
+    let mut manifest = load_manifest(&args.manifest)?;
+    manifest.configure(&ConfigLayers::of_this_process(
+        args.environment.clone(),
+        args.sets.clone(),
+    ))?;
     let socket_path = args.control.path().unwrap_or_else(|| {
         control::default_socket(manifest.path.parent().unwrap_or(Path::new("")))
     });

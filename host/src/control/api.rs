@@ -26,6 +26,9 @@
 //! | `POST /kill` | [`InfoRequest`] (a target) | [`Ack`] |
 //! | `GET /stats` | none | a list of [`PluginStats`] |
 //! | `GET /top?by=cpu&limit=N&window_ms=W` | [`TopQuery`] (query string) | [`TopReply`] |
+//! | `GET /config?app=NAME` | [`ConfigQuery`] (query string) | [`ConfigReply`] |
+//! | `POST /config/set` | [`ConfigSetRequest`] | [`ConfigChanged`](crate::application::ConfigChanged) |
+//! | `POST /config/unset` | [`ConfigUnsetRequest`] | [`ConfigChanged`](crate::application::ConfigChanged) |
 //!
 //! Any failure is a non-2xx status with an [`ErrorReply`]: one line that
 //! says what went wrong (`no such process: 'foo'`, `timed out after 100 ms`).
@@ -88,6 +91,12 @@ pub mod route {
     pub const STATS: &str = "/stats";
     /// `GET`: the busiest processes over a short window.
     pub const TOP: &str = "/top";
+    /// `GET`: an application's effective configuration, with sources.
+    pub const CONFIG: &str = "/config";
+    /// `POST`: set a configuration key while the host runs.
+    pub const CONFIG_SET: &str = "/config/set";
+    /// `POST`: remove a configuration key while the host runs.
+    pub const CONFIG_UNSET: &str = "/config/unset";
 }
 
 /// How long a call or a state request waits for its reply when the request
@@ -590,4 +599,62 @@ pub struct TopReply {
     pub processes: Vec<TopRow>,
     /// Which plugins crashed among the last 100 crash reports.
     pub recent_crashes: Vec<TopCrashes>,
+}
+
+/// `GET /config`: whose configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigQuery {
+    /// The application (default: the one running).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+}
+
+/// An application's effective configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigReply {
+    /// The application.
+    pub app: String,
+    /// The environment chosen with `--env`, if any.
+    pub environment: Option<String>,
+    /// Every value (a leaf of the tree), with where it came from; secrets
+    /// are not shown.
+    pub entries: Vec<ConfigEntryReply>,
+}
+
+/// One value of [`ConfigReply`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigEntryReply {
+    /// Its dotted path.
+    pub key: String,
+    /// Its value (`"<secret>"` for a secret).
+    pub value: Value,
+    /// Where it came from, in words (`app.toml:8 [app.env]`,
+    /// `$OVERSEER_DEMO_LIMIT`, `--set`, `overseer config set`).
+    pub source: String,
+    /// The file a secret was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_file: Option<String>,
+}
+
+/// `POST /config/set`: set `key` of `app`'s env to the value `value`
+/// stands for (text, read as a variable's would be).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigSetRequest {
+    /// The application (default: the one running).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// The key: a dotted path.
+    pub key: String,
+    /// The value, as text.
+    pub value: String,
+}
+
+/// `POST /config/unset`: remove `key` from `app`'s env.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigUnsetRequest {
+    /// The application (default: the one running).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// The key: a dotted path.
+    pub key: String,
 }

@@ -23,7 +23,7 @@ use super::api::{
 
 /// How long a request without a timeout of its own (cast, send, tree,
 /// stop) may take before the client gives up on the host.
-const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+pub(super) const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 
 /// How long a reload may take: compile, then every process's code change.
 const RELOAD_DEADLINE: Duration = Duration::from_secs(120);
@@ -509,7 +509,7 @@ impl Client {
     }
 
     /// One request on a fresh connection, with a deadline for all of it.
-    async fn request<B: Serialize, R: DeserializeOwned>(
+    pub(super) async fn request<B: Serialize, R: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,

@@ -32,6 +32,8 @@
 pub mod api;
 mod api_error;
 mod client;
+mod config_client;
+mod config_routes;
 mod crashes;
 mod dashboard;
 mod event_filter;

@@ -13,6 +13,7 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::api::route;
+use super::config_routes;
 use super::event_log::EventLog;
 use super::event_routes;
 use super::handlers::{self, Control};
@@ -109,6 +110,9 @@ pub(super) fn api_router(control: Control) -> Router {
         .route(route::KILL, post(inspect::kill))
         .route(route::STATS, get(inspect::stats))
         .route(route::TOP, get(top::top))
+        .route(route::CONFIG, get(config_routes::config))
+        .route(route::CONFIG_SET, post(config_routes::set))
+        .route(route::CONFIG_UNSET, post(config_routes::unset))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))

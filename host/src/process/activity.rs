@@ -42,10 +42,12 @@ pub enum Callback {
     CodeChange,
     /// `terminate`.
     Terminate,
+    /// `config-change`, after the application env changed.
+    ConfigChange,
 }
 
 impl Callback {
-    const ALL: [Callback; 7] = [
+    const ALL: [Callback; 8] = [
         Callback::Init,
         Callback::HandleCall,
         Callback::HandleCast,
@@ -53,6 +55,7 @@ impl Callback {
         Callback::GetState,
         Callback::CodeChange,
         Callback::Terminate,
+        Callback::ConfigChange,
     ];
 
     fn code(self) -> u8 {

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use super::code_change::CodeChange;
+use super::config_change::ConfigChange;
 use super::{CallError, ExitReason, Pid};
 use crate::sandbox::{QuotaExceeded, Quotas};
 
@@ -60,6 +61,9 @@ pub enum Envelope {
     /// A system request to change code (OTP's suspend, change_code,
     /// resume); it does not cancel a pending timeout.
     CodeChange(Box<CodeChange>),
+    /// The application env changed: `config-change`. A system message: it
+    /// does not cancel a pending timeout.
+    ConfigChange(Arc<ConfigChange>),
 }
 
 impl Envelope {

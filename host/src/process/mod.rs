@@ -29,6 +29,7 @@
 mod activity;
 mod change_code;
 mod code_change;
+mod config_change;
 mod counts;
 mod details;
 mod error;
@@ -56,6 +57,7 @@ mod watchers;
 pub use activity::{ActivityReport, Callback};
 pub use change_code::PendingChange;
 pub use code_change::{CodeChange, CodeChangeError, CodeChanged};
+pub use config_change::ConfigChange;
 pub use counts::{CALL_BUCKETS_NS, Counts};
 pub use details::{LISTED, Listed, ProcessDetails, ProcessStatus};
 pub use error::{CallError, SpawnError};

@@ -96,7 +96,10 @@ impl Server {
     }
 
     async fn handle(&mut self, envelope: Envelope) -> Step {
-        if !matches!(envelope, Envelope::GetState(_) | Envelope::CodeChange(_)) {
+        if !matches!(
+            envelope,
+            Envelope::GetState(_) | Envelope::CodeChange(_) | Envelope::ConfigChange(_)
+        ) {
             // Any message but a system one cancels the timeout.
             self.timeout = None;
         }
@@ -157,6 +160,7 @@ impl Server {
                     .await
             }
             Envelope::CodeChange(change) => self.change_code(change).await,
+            Envelope::ConfigChange(change) => self.config_change(&change).await,
         }
     }
 
@@ -282,6 +286,7 @@ fn callback_of(envelope: &Envelope) -> (Callback, Option<&[u8]>) {
         Envelope::Exit { .. } | Envelope::Down { .. } => (Callback::HandleInfo, None),
         Envelope::GetState(_) => (Callback::GetState, None),
         Envelope::CodeChange(_) => (Callback::CodeChange, None),
+        Envelope::ConfigChange(_) => (Callback::ConfigChange, None),
     }
 }
 

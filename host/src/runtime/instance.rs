@@ -273,6 +273,20 @@ impl Instance {
             .map_err(|e| self.crash(e))
     }
 
+    /// `config-change(changed, removed)`.
+    pub async fn config_change(
+        &mut self,
+        changed: &[(String, Payload)],
+        removed: &[String],
+    ) -> Result<(), Crash> {
+        self.arm();
+        let server = self.guest.overseer_plugin_server();
+        let call = server.call_config_change(&mut self.store, changed, removed);
+        bounded(call, &self.wall, self.cpu_deadline)
+            .await
+            .map_err(|e| self.crash(e))
+    }
+
     /// Give this instance `other`'s host side and `other` this one's: a
     /// code change moves the process (its timers, its waiting callers) from
     /// the old instance to the new one.

@@ -19,6 +19,10 @@
 //! - call `{"sleep_ms": N}` → `"slept"` after N ms: a deferred reply, sent
 //!   when a `send_after` message to itself arrives.
 //! - call `{"config": KEY}` → the application env value under KEY, or null.
+//! - call `"config_changes"` → every config-change this instance heard, as
+//!   `[{"changed": {KEY: VALUE}, "removed": [KEY]}]`, oldest first. A
+//!   config-change whose changed keys include `crash` ends the process the
+//!   way `{"crash": K}` does, K being that key's value.
 //! - every terminate logs (info) `terminate: <reason>` first.
 //! - get-state → `{"pings": N}`.
 
@@ -38,6 +42,9 @@ struct Faulty {
     /// Kept out of the JSON state so that get-state is exactly `{"pings": N}`.
     #[serde(skip)]
     terminate_ms: Option<u64>,
+    /// The config-changes heard, also out of the state.
+    #[serde(skip)]
+    config_changes: Vec<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -57,6 +64,7 @@ enum Call {
     Stop(String),
     SleepMs(u32),
     Config(String),
+    ConfigChanges,
 }
 
 #[derive(Deserialize)]
@@ -113,6 +121,7 @@ impl GenServer for Faulty {
         Init::ok(Faulty {
             pings: 0,
             terminate_ms: args.terminate_ms,
+            config_changes: Vec::new(),
         })
     }
 
@@ -131,6 +140,7 @@ impl GenServer for Faulty {
                 CallResult::noreply()
             }
             Call::Config(key) => CallResult::reply(config(&key).unwrap_or(Value::Null)),
+            Call::ConfigChanges => CallResult::reply(Value::Array(self.config_changes.clone())),
         }
     }
 
@@ -146,6 +156,21 @@ impl GenServer for Faulty {
             reply(&caller, "slept");
         }
         CastResult::noreply()
+    }
+
+    fn config_change(&mut self, changed: Vec<(String, Value)>, removed: Vec<String>) {
+        let crash_kind = changed
+            .iter()
+            .find(|(key, _)| key == "crash")
+            .map(|(_, v)| v.clone());
+        if let Some(how) =
+            crash_kind.and_then(|kind| overseer_guest::serde_json::from_value::<Crash>(kind).ok())
+        {
+            crash(how);
+        }
+        let changed: overseer_guest::serde_json::Map<String, Value> = changed.into_iter().collect();
+        self.config_changes
+            .push(json!({"changed": changed, "removed": removed}));
     }
 
     fn terminate(&mut self, reason: ExitReason) {

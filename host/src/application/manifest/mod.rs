@@ -17,6 +17,7 @@ use super::child_spec::{
     ChildSpecConfig, LimitsConfig, SpecError, SupervisorDecl, WorkerDecl, field_path, payload,
     supervisor_decl,
 };
+use super::config::{ConfigDecl, ConfigError, ConfigLayers, EffectiveConfig, EnvironmentDecl};
 use super::located::Located;
 use crate::registry::Keys;
 use crate::runtime::{ProbationPolicy, is_plugin_name};
@@ -61,8 +62,11 @@ pub struct Manifest {
     pub name: String,
     /// The plugin folder, resolved against the manifest's folder.
     pub plugins_dir: PathBuf,
-    /// `[app.env]`, as JSON.
-    pub env: serde_json::Map<String, serde_json::Value>,
+    /// `[app.env]` and the `[env.NAME]` overlays, as written.
+    pub config: ConfigDecl,
+    /// The configuration the application runs with: `[app.env]` alone,
+    /// until [`configure`](Self::configure) puts a run's layers over it.
+    pub env: EffectiveConfig,
     /// `[app.upgrade]`: hot code swap settings.
     pub upgrade: UpgradeDecl,
     /// `[[app.registries]]`: the registries to start, (name, keys).
@@ -144,6 +148,8 @@ struct File {
     #[serde(default)]
     plugin: BTreeMap<String, Spanned<PluginSection>>,
     host: Option<Spanned<HostDecl>>,
+    #[serde(default)]
+    env: BTreeMap<String, Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
 }
 
 #[derive(Deserialize)]
@@ -153,7 +159,7 @@ struct AppSection {
     #[serde(default = "default_plugins")]
     plugins: String,
     #[serde(default)]
-    env: toml::Table,
+    env: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default)]
     upgrade: UpgradeSection,
     #[serde(default)]
@@ -276,10 +282,45 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError
     };
     let base = path.parent().unwrap_or(Path::new("."));
     let plugins_dir = base.join(&file.app.plugins);
-    let env = match serde_json::to_value(&file.app.env) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
+    let mut environments = BTreeMap::new();
+    for (name, table) in &file.env {
+        if !is_plugin_name(name) {
+            return Err(ctx.error(
+                Some(table.span()),
+                &format!("env.{name}"),
+                "an environment's name is letters, digits, _ and - only",
+            ));
+        }
+        environments.insert(name.clone(), ctx.env_table(table.get_ref()));
+    }
+    let config = ConfigDecl {
+        file: path.to_path_buf(),
+        dir: base.to_path_buf(),
+        base: ctx.env_table(&file.app.env),
+        environments,
     };
+    let env =
+        EffectiveConfig::build(&file.app.name, &config, &ConfigLayers::default()).map_err(|e| {
+            match e {
+                ConfigError::Secret {
+                    key, file, message, ..
+                } => {
+                    let top = key.split('.').next().unwrap_or_default();
+                    let line = config
+                        .base
+                        .iter()
+                        .find(|(k, ..)| k == top)
+                        .map_or(0, |(.., line)| *line);
+                    ManifestError {
+                        path: path.to_path_buf(),
+                        line,
+                        field: format!("app.env.{key}"),
+                        message: format!("cannot read secret file {file}: {message}"),
+                    }
+                }
+                other => ctx.error(None, "app.env", other),
+            }
+        })?;
     let root = supervisor_decl(
         "root".into(),
         None,
@@ -353,6 +394,7 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError
         path: path.to_path_buf(),
         name: file.app.name,
         plugins_dir,
+        config,
         env,
         upgrade,
         pools,
@@ -372,7 +414,34 @@ struct Context<'a> {
     text: &'a str,
 }
 
+impl Manifest {
+    /// Put a run's layers (`--env`, `OVERSEER_<APP>_<KEY>`, `--set`) over
+    /// `[app.env]`: [`env`](Self::env) is then what the application runs
+    /// with.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the environment, variable or `--set` at
+    /// fault.
+    pub fn configure(&mut self, layers: &ConfigLayers) -> Result<(), ConfigError> {
+        self.env = EffectiveConfig::build(&self.name, &self.config, layers)?;
+        Ok(())
+    }
+}
+
 impl Context<'_> {
+    /// A table of configuration: each key with its value as JSON and its
+    /// line.
+    fn env_table(&self, table: &BTreeMap<String, Spanned<toml::Value>>) -> EnvironmentDecl {
+        table
+            .iter()
+            .map(|(key, value)| {
+                let json = serde_json::to_value(value.get_ref()).unwrap_or(serde_json::Value::Null);
+                (key.clone(), json, self.line_of(Some(value.span())))
+            })
+            .collect()
+    }
+
     fn line_of(&self, span: Option<Range<usize>>) -> usize {
         match span {
             Some(span) => {

@@ -218,3 +218,49 @@ fn syntax_errors_name_the_line() {
     let err = parse("[app]\nname = \n").unwrap_err();
     assert_eq!(err.line, 2, "{err}");
 }
+
+#[test]
+fn env_overlays_parse_with_their_lines() {
+    let text = format!(
+        "[app]\nname = \"t\"\n[app.env]\nlimit = 3\n[env.prod]\nlimit = 50\n[env.dev]\nlimit = 1\n{}",
+        &HEAD[HEAD.find("[supervisor]").unwrap_or(0)..]
+    );
+    let mut manifest = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(manifest.env.get("limit"), Some(&serde_json::json!(3)));
+    let names: Vec<&String> = manifest.config.environments.keys().collect();
+    assert_eq!(names, ["dev", "prod"]);
+    manifest
+        .configure(&ConfigLayers {
+            environment: Some("prod".into()),
+            ..ConfigLayers::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(manifest.env.get("limit"), Some(&serde_json::json!(50)));
+    let entry = manifest.env.entries().remove(0);
+    assert_eq!(
+        entry.source.map(|s| s.to_string()).as_deref(),
+        Some("app.toml:6 [env.prod]")
+    );
+}
+
+#[test]
+fn a_bad_environment_name_or_secret_names_its_line() {
+    let text = format!(
+        "[app]\nname = \"t\"\n[env.\"pr od\"]\nx = 1\n{}",
+        &HEAD[HEAD.find("[supervisor]").unwrap_or(0)..]
+    );
+    let err = parse(&text).unwrap_err();
+    assert_eq!(err.field, "env.pr od", "{err}");
+    assert_eq!(err.line, 3, "{err}");
+    let text = format!(
+        "[app]\nname = \"t\"\n[app.env]\nkey = {{ file = \"no/such/secret\" }}\n{}",
+        &HEAD[HEAD.find("[supervisor]").unwrap_or(0)..]
+    );
+    let err = parse(&text).unwrap_err();
+    assert_eq!((err.line, err.field.as_str()), (4, "app.env.key"), "{err}");
+    assert!(
+        err.message
+            .starts_with("cannot read secret file no/such/secret: "),
+        "{err}"
+    );
+}

@@ -1,0 +1,103 @@
+//! Changing a running application's env, and telling its processes
+//! (`overseer config set|unset`), as OTP's application controller does
+//! with `config_change/3`.
+
+use serde::{Deserialize, Serialize};
+
+use super::config::{ConfigError, EffectiveConfig};
+use super::node::Node;
+use crate::process::ConfigChange;
+
+/// A change asked of a running application's env.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigEdit {
+    /// Set `key` (a dotted path) to the value `text` stands for (read as
+    /// a variable's would be: see [`text_value`](super::config::text_value)).
+    Set {
+        /// The key.
+        key: String,
+        /// The value, as text.
+        text: String,
+    },
+    /// Remove `key` (a dotted path).
+    Unset {
+        /// The key.
+        key: String,
+    },
+}
+
+/// What a change of the env did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigChanged {
+    /// The application.
+    pub app: String,
+    /// The top-level key that changed (what guests read).
+    pub key: String,
+    /// Whether that key is gone.
+    pub removed: bool,
+    /// How many processes were told.
+    pub told: usize,
+}
+
+impl Node {
+    /// Change the env of application `app` (the one running when none is
+    /// named): from now on `config` returns the new value, and every
+    /// process of the application that may read the key gets
+    /// `config-change`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`]: an application that is not running here, an empty
+    /// key, a path through a value that is not a table, or (unset) a key
+    /// that is not there. The env is then unchanged.
+    pub fn change_config(
+        &self,
+        app: Option<&str>,
+        edit: ConfigEdit,
+    ) -> Result<ConfigChanged, ConfigError> {
+        let env = self.env();
+        let (key, removed, value) = env.update(|current: &EffectiveConfig| {
+            if let Some(app) = app
+                && app != current.app()
+            {
+                return Err(ConfigError::UnknownApplication {
+                    name: app.to_string(),
+                    running: current.app().to_string(),
+                });
+            }
+            let (changed, key, removed) = match &edit {
+                ConfigEdit::Set { key, text } => {
+                    let (changed, top) = current.with_value(key, text)?;
+                    (changed, top, false)
+                }
+                ConfigEdit::Unset { key } => {
+                    current.without(key).ok_or_else(|| ConfigError::NoSuchKey {
+                        app: current.app().to_string(),
+                        key: key.clone(),
+                    })?
+                }
+            };
+            let value = changed
+                .get(&key)
+                .and_then(|value| serde_json::to_vec(value).ok());
+            Ok((changed, (key, removed, value)))
+        })?;
+        let change = match value {
+            Some(value) if !removed => ConfigChange {
+                changed: vec![(key.clone(), value)],
+                removed: Vec::new(),
+            },
+            _ => ConfigChange {
+                changed: Vec::new(),
+                removed: vec![key.clone()],
+            },
+        };
+        let told = self.processes().config_changed(change);
+        Ok(ConfigChanged {
+            app: env.current().app().to_string(),
+            key,
+            removed,
+            told,
+        })
+    }
+}
