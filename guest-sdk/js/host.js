@@ -197,6 +197,15 @@ export const startChild = (sup, spec) => orHostError(() => host.startChild(targe
 /** Stop child `child` of `sup` and forget it. */
 export const terminateChild = (sup, child) => orHostError(() => host.terminateChild(target(sup), child));
 
+/** Stop static supervisor `sup`'s child `id`, keeping its spec (OTP's `terminate_child(Sup, Id)`). Throws a `HostError` with "not_found". */
+export const terminateChildById = (sup, id) => orHostError(() => host.terminateChildById(target(sup), id));
+
+/** Start static supervisor `sup`'s stopped child `id` again (OTP's `restart_child`): its pid, or null if init returned ignore. Throws a `HostError` with "running", "restarting" or "not_found". */
+export const restartChild = (sup, id) => orHostError(() => host.restartChild(target(sup), id) ?? null);
+
+/** Forget static supervisor `sup`'s stopped child `id` (OTP's `delete_child`). Throws a `HostError` with "running", "restarting" or "not_found". */
+export const deleteChild = (sup, id) => orHostError(() => host.deleteChild(target(sup), id));
+
 /** `sup`'s children: [{id, pid, type, status, restarts}]. */
 export const whichChildren = (sup) => orHostError(() => decode(host.whichChildren(target(sup))));
 

@@ -136,7 +136,10 @@ pub use results::{CallResult, Caller, CastResult, ExitReason, Info, Init, VsnCha
 /// that kind stops the process for failing to decode.
 pub use serde::de::IgnoredAny;
 pub use server::GenServer;
-pub use supervision::{count_children, start_child, terminate_child, which_children};
+pub use supervision::{
+    count_children, delete_child, restart_child, start_child, terminate_child,
+    terminate_child_by_id, which_children,
+};
 pub use tasks::{task_async, task_await, task_start_child};
 
 /// serde, re-exported so that plugins can name its traits without a version

@@ -43,6 +43,37 @@ pub fn terminate_child(sup: impl Into<Target>, child: Pid) -> Result<(), String>
     wit::terminate_child(&sup.into().into(), child)
 }
 
+/// Stop static supervisor `sup`'s child `id`, keeping its spec for
+/// [`restart_child`] (OTP's `terminate_child(Sup, Id)`).
+///
+/// # Errors
+///
+/// `"not_found"`, as OTP's; else one line (`no such supervisor: …`).
+pub fn terminate_child_by_id(sup: impl Into<Target>, id: &str) -> Result<(), String> {
+    wit::terminate_child_by_id(&sup.into().into(), id)
+}
+
+/// Start static supervisor `sup`'s stopped child `id` again (OTP's
+/// `restart_child`): its pid, or `None` if its init returned ignore.
+///
+/// # Errors
+///
+/// `"running"`, `"restarting"`, `"not_found"`, as OTP's; else one line
+/// (`failed to start child: …`).
+pub fn restart_child(sup: impl Into<Target>, id: &str) -> Result<Option<Pid>, String> {
+    wit::restart_child(&sup.into().into(), id)
+}
+
+/// Forget static supervisor `sup`'s stopped child `id` (OTP's
+/// `delete_child`).
+///
+/// # Errors
+///
+/// `"running"`, `"restarting"`, `"not_found"`, as OTP's; else one line.
+pub fn delete_child(sup: impl Into<Target>, id: &str) -> Result<(), String> {
+    wit::delete_child(&sup.into().into(), id)
+}
+
 /// Supervisor `sup`'s children: `[{"id", "pid", "type", "status",
 /// "restarts"}]`, in start order.
 ///

@@ -55,6 +55,11 @@ const ops = {
   stop: (_, reason) => new Stop(reason, "ok"),
   start_child: (_, a) => hostAnswer(() => o.startChild(a.sup, a.spec), true),
   terminate_child: (_, a) => hostAnswer(() => o.terminateChild(a.sup, a.pid), false),
+  child_by_id: (_, a) => {
+    const byOp = { terminate: o.terminateChildById, restart: o.restartChild, delete: o.deleteChild };
+    if (!byOp[a.op]) return { error: `unknown op ${a.op}` };
+    return hostAnswer(() => byOp[a.op](a.sup, a.id), true);
+  },
   which_children: (_, sup) => hostAnswer(() => o.whichChildren(sup), true),
   count_children: (_, sup) => hostAnswer(() => o.countChildren(sup), true),
   reg_register: (_, e) => hostAnswer(() => o.registryRegister(e.registry, e.key, e.value ?? null), false),

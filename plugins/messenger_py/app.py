@@ -125,6 +125,16 @@ class Messenger(GenServer):
         except HostError as err:
             return {"error": str(err)}
 
+    def op_child_by_id(self, arg):
+        sup, op, id = target(arg["sup"]), arg["op"], arg["id"]
+        if op == "terminate":
+            return ok_or_message(lambda: o.terminate_child_by_id(sup, id))
+        if op == "restart":
+            return ok_or_message(lambda: o.restart_child(sup, id))
+        if op == "delete":
+            return ok_or_message(lambda: o.delete_child(sup, id))
+        return {"error": f"unknown op {op}"}
+
     def op_which_children(self, sup):
         return ok_or_message(lambda: o.which_children(target(sup)))
 

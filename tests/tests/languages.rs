@@ -319,6 +319,55 @@ async fn config_changes_reach_the_guest(lang: &Language) {
     );
 }
 
+/// A guest manages a static supervisor's child by id with OTP's answers:
+/// terminate keeps the spec, restart and delete refuse a running child
+/// (`running`), an unknown id is `not_found`.
+async fn static_children_by_id(lang: &Language) {
+    let supervisor = child("guest", &lang.plugin("messenger"), "{}")
+        + "[[supervisor.children]]\nid = \"inner\"\ntype = \"supervisor\"\nname = \"inner\"\nchildren = [ { id = \"c1\", plugin = \"counter\", name = \"c1\" } ]\n";
+    let Some(t) = lang.start(&supervisor).await else {
+        return;
+    };
+    let name = lang.name;
+    let by_id = |op: &str| json!({"child_by_id": {"sup": "inner", "op": op, "id": "c1"}});
+    for op in ["restart", "delete"] {
+        assert_eq!(
+            call(&t, lang, "guest", by_id(op)).await,
+            json!({"error": "running"}),
+            "{name}: {op}"
+        );
+    }
+    assert_eq!(
+        call(&t, lang, "guest", by_id("terminate")).await,
+        json!({"ok": null}),
+        "{name}"
+    );
+    assert!(
+        t.call("c1", json!("get")).await.is_err(),
+        "{name}: c1 is stopped"
+    );
+    let restarted = call(&t, lang, "guest", by_id("restart")).await;
+    assert!(restarted["ok"].is_u64(), "{name}: {restarted}");
+    assert_eq!(call(&t, lang, "c1", json!("get")).await, json!(0), "{name}");
+    assert_eq!(
+        call(&t, lang, "guest", by_id("terminate")).await,
+        json!({"ok": null}),
+        "{name}"
+    );
+    assert_eq!(
+        call(&t, lang, "guest", by_id("delete")).await,
+        json!({"ok": null}),
+        "{name}"
+    );
+    for op in ["restart", "delete", "terminate"] {
+        assert_eq!(
+            call(&t, lang, "guest", by_id(op)).await,
+            json!({"error": "not_found"}),
+            "{name}: {op}"
+        );
+    }
+}
+
 /// A Rust process calls this language's counter, and this language's
 /// messenger calls, casts to, monitors and links to Rust processes.
 async fn messaging_with_rust(lang: &Language) {
@@ -471,6 +520,11 @@ macro_rules! suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn messaging_with_rust() {
                 super::messaging_with_rust(&$lang).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn static_children_by_id() {
+                super::static_children_by_id(&$lang).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

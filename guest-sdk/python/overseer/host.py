@@ -312,6 +312,35 @@ def terminate_child(sup: Target, child: int) -> None:
         raise _host_error(err) from None
 
 
+def terminate_child_by_id(sup: Target, id: str) -> None:
+    """Stop static supervisor ``sup``'s child ``id``, keeping its spec
+    (OTP's ``terminate_child(Sup, Id)``). Raises ``HostError("not_found")``."""
+    try:
+        wit_host.terminate_child_by_id(_target(sup), id)
+    except Err as err:
+        raise _host_error(err) from None
+
+
+def restart_child(sup: Target, id: str):
+    """Start static supervisor ``sup``'s stopped child ``id`` again (OTP's
+    ``restart_child``): its pid, or None if init returned ignore. Raises
+    ``HostError`` with ``running``, ``restarting`` or ``not_found``."""
+    try:
+        return wit_host.restart_child(_target(sup), id)
+    except Err as err:
+        raise _host_error(err) from None
+
+
+def delete_child(sup: Target, id: str) -> None:
+    """Forget static supervisor ``sup``'s stopped child ``id`` (OTP's
+    ``delete_child``). Raises ``HostError`` with ``running``,
+    ``restarting`` or ``not_found``."""
+    try:
+        wit_host.delete_child(_target(sup), id)
+    except Err as err:
+        raise _host_error(err) from None
+
+
 def which_children(sup: Target) -> list:
     """``sup``'s children: ``[{"id", "pid", "type", "status", "restarts"}]``."""
     try:

@@ -9,6 +9,8 @@ use tokio::sync::oneshot;
 
 use super::node::{Node, NodeInner, StartChildError};
 use crate::process::{GuestServices, Pid, ServiceError, ServiceFuture, Target, TaskOutcome};
+use crate::runtime::ChildByIdOp;
+use crate::supervisor::ChildError;
 
 /// The host is shutting down: nothing to serve.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
@@ -22,6 +24,22 @@ impl NodeInner {
             .upgrade()
             .map(Node::from_inner)
             .ok_or_else(|| Box::new(HostGone) as ServiceError)
+    }
+}
+
+/// OTP's own answer, for a guest to match on: `running`, `restarting`,
+/// `not_found`.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("{0}")]
+struct OtpAnswer(&'static str);
+
+/// A by-id refusal as OTP answers it; any other error as its one line.
+fn otp_answer(err: ChildError) -> ServiceError {
+    match err {
+        ChildError::Running(_) => boxed(OtpAnswer("running")),
+        ChildError::Restarting(_) => boxed(OtpAnswer("restarting")),
+        ChildError::NoSuchId(_) => boxed(OtpAnswer("not_found")),
+        other => boxed(other),
     }
 }
 
@@ -162,6 +180,19 @@ impl GuestServices for NodeInner {
     fn terminate_child(&self, sup: Target, child: Pid) -> ServiceFuture<()> {
         let found = self.supervisor(&sup);
         Box::pin(async move { found?.terminate_child(child).await.map_err(boxed) })
+    }
+
+    fn child_by_id(&self, sup: Target, op: ChildByIdOp, id: String) -> ServiceFuture<Option<Pid>> {
+        let found = self.supervisor(&sup);
+        Box::pin(async move {
+            let sup = found?;
+            let done = match op {
+                ChildByIdOp::Terminate => sup.terminate_child_by_id(&id).await.map(|()| None),
+                ChildByIdOp::Restart => sup.restart_child(&id).await,
+                ChildByIdOp::Delete => sup.delete_child(&id).await.map(|()| None),
+            };
+            done.map_err(otp_answer)
+        })
     }
 
     fn which_children(&self, sup: Target) -> ServiceFuture<Vec<u8>> {

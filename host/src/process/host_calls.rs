@@ -10,8 +10,8 @@ use super::mailbox::Envelope;
 use super::process_host::{ProcessHost, guest_error, refused, target};
 use super::{NameError, Pid, Target};
 use crate::runtime::{
-    Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
-    Timeout,
+    Caller, ChildByIdOp, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall,
+    PendingSupervisor, Timeout,
 };
 use crate::sandbox::{Capability, QuotaExceeded};
 
@@ -379,6 +379,23 @@ impl HostCalls for ProcessHost {
                 .terminate_child(sup, Pid(child))
                 .await
                 .map_err(|e| e.to_string())
+        })
+    }
+
+    fn child_by_id(
+        &mut self,
+        sup: GuestTarget,
+        op: ChildByIdOp,
+        id: String,
+    ) -> PendingSupervisor<Option<u64>> {
+        let sup = target(sup);
+        let services = self.supervisor_services(&sup);
+        Box::pin(async move {
+            let pid = services?
+                .child_by_id(sup, op, id)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(pid.map(|p| p.0))
         })
     }
 

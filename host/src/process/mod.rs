@@ -28,6 +28,7 @@
 
 mod activity;
 mod change_code;
+mod change_config;
 mod code_change;
 mod config_change;
 mod counts;

@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::{Pid, Target, TaskOutcome};
+use crate::runtime::ChildByIdOp;
 
 /// An error raised above the process table, on a guest's behalf. A typed
 /// error inside (downcast to match it); its `Display` is what the guest
@@ -93,6 +94,9 @@ pub trait GuestServices: Send + Sync + 'static {
     fn start_child(&self, caller: Pid, sup: Target, spec: Vec<u8>) -> ServiceFuture<Option<Pid>>;
     /// Stop child `child` of `sup`.
     fn terminate_child(&self, sup: Target, child: Pid) -> ServiceFuture<()>;
+    /// Terminate, restart or delete static supervisor `sup`'s child `id`;
+    /// the restarted child's pid.
+    fn child_by_id(&self, sup: Target, op: ChildByIdOp, id: String) -> ServiceFuture<Option<Pid>>;
     /// `sup`'s children, as JSON.
     fn which_children(&self, sup: Target) -> ServiceFuture<Vec<u8>>;
     /// `sup`'s child counts, as JSON.

@@ -1,8 +1,8 @@
 //! The host side of an instance that is not a process (yet).
 
 use super::host::{
-    Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
-    Timeout,
+    Caller, ChildByIdOp, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall,
+    PendingSupervisor, Timeout,
 };
 use crate::sandbox::QuotaExceeded;
 
@@ -105,6 +105,14 @@ impl HostCalls for Detached {
         Box::pin(async { Err("not a process".into()) })
     }
     fn terminate_child(&mut self, _sup: GuestTarget, _child: u64) -> PendingSupervisor<()> {
+        Box::pin(async { Err("not a process".into()) })
+    }
+    fn child_by_id(
+        &mut self,
+        _sup: GuestTarget,
+        _op: ChildByIdOp,
+        _id: String,
+    ) -> PendingSupervisor<Option<u64>> {
         Box::pin(async { Err("not a process".into()) })
     }
     fn which_children(&mut self, _sup: GuestTarget) -> PendingSupervisor<Vec<u8>> {

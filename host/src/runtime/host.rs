@@ -16,6 +16,18 @@ pub use types::{CallError as GuestCallError, Caller, LogLevel, Target as GuestTa
 /// everything it needs, so the Store is free while it waits.
 pub type PendingCall = Pin<Box<dyn Future<Output = Result<Vec<u8>, GuestCallError>> + Send>>;
 
+/// What a guest asks of a static supervisor's child, by id (OTP's
+/// `terminate_child`, `restart_child`, `delete_child`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildByIdOp {
+    /// Stop it, keeping its spec.
+    Terminate,
+    /// Start it again.
+    Restart,
+    /// Forget its spec.
+    Delete,
+}
+
 /// What a guest's supervisor import waits on: the answer, or one line.
 pub type PendingSupervisor<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send>>;
 
@@ -114,6 +126,14 @@ pub trait HostCalls: Send + 'static {
     fn start_child(&mut self, sup: GuestTarget, spec: Vec<u8>) -> PendingSupervisor<Option<u64>>;
     /// Stop a supervisor's child.
     fn terminate_child(&mut self, sup: GuestTarget, child: u64) -> PendingSupervisor<()>;
+    /// Terminate, restart or delete a static supervisor's child by id;
+    /// the restarted child's pid.
+    fn child_by_id(
+        &mut self,
+        sup: GuestTarget,
+        op: ChildByIdOp,
+        id: String,
+    ) -> PendingSupervisor<Option<u64>>;
     /// A supervisor's children, as JSON.
     fn which_children(&mut self, sup: GuestTarget) -> PendingSupervisor<Vec<u8>>;
     /// A supervisor's child counts, as JSON.

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Instant;
 
 use super::bindings::overseer::plugin::{host, types};
-use super::host::{Caller, GuestCallError, GuestTarget, LogLevel, Timeout};
+use super::host::{Caller, ChildByIdOp, GuestCallError, GuestTarget, LogLevel, Timeout};
 use super::instance::StoreData;
 
 impl types::Host for StoreData {}
@@ -181,6 +181,21 @@ impl host::Host for StoreData {
     async fn terminate_child(&mut self, sup: GuestTarget, child: u64) -> Result<(), String> {
         let waiting = self.host.terminate_child(sup, child);
         self.wait(waiting).await
+    }
+
+    async fn terminate_child_by_id(&mut self, sup: GuestTarget, id: String) -> Result<(), String> {
+        let waiting = self.host.child_by_id(sup, ChildByIdOp::Terminate, id);
+        self.wait(waiting).await.map(|_| ())
+    }
+
+    async fn restart_child(&mut self, sup: GuestTarget, id: String) -> Result<Option<u64>, String> {
+        let waiting = self.host.child_by_id(sup, ChildByIdOp::Restart, id);
+        self.wait(waiting).await
+    }
+
+    async fn delete_child(&mut self, sup: GuestTarget, id: String) -> Result<(), String> {
+        let waiting = self.host.child_by_id(sup, ChildByIdOp::Delete, id);
+        self.wait(waiting).await.map(|_| ())
     }
 
     async fn which_children(&mut self, sup: GuestTarget) -> Result<Vec<u8>, String> {

@@ -39,8 +39,8 @@ pub use crash::{Crash, CrashCause};
 pub(crate) use detached::Detached;
 pub use engine::{HostConfig, Runtime};
 pub use host::{
-    Caller, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall, PendingSupervisor,
-    Timeout,
+    Caller, ChildByIdOp, GuestCallError, GuestTarget, HostCalls, LogLevel, PendingCall,
+    PendingSupervisor, Timeout,
 };
 pub use instance::{HostCallsAny, Instance, StoreData};
 pub use output::GuestOutput;

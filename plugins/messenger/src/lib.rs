@@ -37,7 +37,10 @@
 //!   it returned ignore) or `{"error": "<the supervisor's message>"}`;
 //!   call `{"terminate_child": {"sup": T, "pid": P}}` → `"ok"` or
 //!   `{"error": …}`; call `{"which_children": T}` and `{"count_children": T}`
-//!   → `{"ok": <JSON>}` or `{"error": …}`.
+//!   → `{"ok": <JSON>}` or `{"error": …}`; call `{"child_by_id": {"sup": T,
+//!   "op": O, "id": I}}`, O being `"terminate"`, `"restart"` or `"delete"`:
+//!   a static supervisor's child by id → `{"ok": pid or null}` or
+//!   `{"error": …}` (`running`, `restarting`, `not_found`, as OTP's).
 //! - registries: call `{"reg_register": {"registry": R, "key": K, "value": V}}`
 //!   → `"ok"` or `{"error": …}`; `{"reg_unregister": {"registry": R, "key":
 //!   K}}` → `"ok"`; `{"reg_lookup": {"registry": R, "key": K}}` → `[[pid,
@@ -61,11 +64,11 @@
 use overseer_guest::serde_json::{Value, json};
 use overseer_guest::{
     CallError, CallResult, Caller, CastResult, ExitReason, GenServer, Info, Init, MonitorRef, Pid,
-    Target, call, cast, count_children, demonitor, link, monitor, pool_checkin, pool_checkout,
-    pool_transaction, register, registry_count, registry_dispatch, registry_lookup, registry_meta,
-    registry_put_meta, registry_register, registry_unregister, self_pid, send, start_child,
-    task_async, task_await, task_start_child, terminate_child, trap_exit, unlink, unregister,
-    whereis, which_children,
+    Target, call, cast, count_children, delete_child, demonitor, link, monitor, pool_checkin,
+    pool_checkout, pool_transaction, register, registry_count, registry_dispatch, registry_lookup,
+    registry_meta, registry_put_meta, registry_register, registry_unregister, restart_child,
+    self_pid, send, start_child, task_async, task_await, task_start_child, terminate_child,
+    terminate_child_by_id, trap_exit, unlink, unregister, whereis, which_children,
 };
 use serde::{Deserialize, Serialize};
 
@@ -138,6 +141,13 @@ struct TerminateChild {
     pid: Pid,
 }
 
+#[derive(Deserialize)]
+struct ChildById {
+    sup: Target,
+    op: String,
+    id: String,
+}
+
 fn ok_or_message(answer: Result<Value, String>) -> Value {
     match answer {
         Ok(value) => json!({ "ok": value }),
@@ -163,6 +173,7 @@ enum Request {
     RegPutMeta(RegEntry),
     StartChild(StartChild),
     TerminateChild(TerminateChild),
+    ChildById(ChildById),
     WhichChildren(Target),
     CountChildren(Target),
     Echo(Value),
@@ -265,6 +276,15 @@ impl GenServer for Messenger {
                     Ok(()) => json!("ok"),
                     Err(message) => json!({ "error": message }),
                 }
+            }
+            Request::ChildById(ChildById { sup, op, id }) => {
+                let done = match op.as_str() {
+                    "terminate" => terminate_child_by_id(sup, &id).map(|()| None),
+                    "restart" => restart_child(sup, &id),
+                    "delete" => delete_child(sup, &id).map(|()| None),
+                    other => Err(format!("unknown op {other}")),
+                };
+                ok_or_message(done.map(|pid| json!(pid)))
             }
             Request::WhichChildren(sup) => ok_or_message(which_children(sup)),
             Request::CountChildren(sup) => ok_or_message(count_children(sup)),
