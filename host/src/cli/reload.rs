@@ -1,5 +1,6 @@
 //! `overseer reload PLUGIN [--file PATH]`: upgrade a plugin's processes to
-//! the build in its file (or in PATH), as the watcher does.
+//! the build in its file (or in PATH), as the watcher does; `overseer
+//! reload --all`: every plugin whose file changed, as one release.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,11 +16,18 @@ const SLOW: Duration = Duration::from_secs(1);
 #[derive(Debug, Args)]
 pub struct ReloadArgs {
     /// The plugin's name (its file name without `.wasm`).
-    plugin: String,
+    #[arg(required_unless_present = "all")]
+    plugin: Option<String>,
     /// A build to put in place of the plugin's file, instead of reading the
     /// file again.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "all")]
     file: Option<PathBuf>,
+    /// Every plugin whose file holds another build, as one release: every
+    /// build checked, then one canary per plugin, then the rest; any
+    /// failure changes nothing, and a rollback of one plugin on probation
+    /// takes the whole release back.
+    #[arg(long, conflicts_with = "plugin")]
+    all: bool,
     /// Print the outcome as JSON.
     #[arg(long)]
     json: bool,
@@ -30,19 +38,21 @@ pub struct ReloadArgs {
 /// Reload, and print what changed: `counter: 1.0.0 -> 2.0.0, 3 processes …`.
 pub async fn execute(args: ReloadArgs) -> anyhow::Result<()> {
     let client = args.control.client()?;
+    let Some(plugin) = args.plugin else {
+        return release(&client, args.json).await;
+    };
     // The host resolves the path: make it absolute here, where it was typed.
     let file = args
         .file
         .map(|f| std::path::absolute(&f).unwrap_or(f))
         .map(|f| f.display().to_string());
-    let mut reloading = std::pin::pin!(client.reload(&args.plugin, file.as_deref()));
+    let mut reloading = std::pin::pin!(client.reload(&plugin, file.as_deref()));
     // A new Python or JavaScript build compiles for seconds, once: say so.
     let reply = match tokio::time::timeout(SLOW, &mut reloading).await {
         Ok(reply) => reply,
         Err(_) => {
             eprintln!(
-                "overseer: the host is compiling the new build of {} (seconds for Python or JavaScript, once: the compile cache keeps it)…",
-                args.plugin
+                "overseer: the host is compiling the new build of {plugin} (seconds for Python or JavaScript, once: the compile cache keeps it)…",
             );
             reloading.await
         }
@@ -56,6 +66,35 @@ pub async fn execute(args: ReloadArgs) -> anyhow::Result<()> {
         println!("{}: unchanged ({} is running)", reply.plugin, reply.to);
         return Ok(());
     }
+    print_upgrade(&reply);
+    Ok(())
+}
+
+/// `reload --all`: the release, then each plugin's line.
+async fn release(client: &overseer::control::Client, json: bool) -> anyhow::Result<()> {
+    let reply = client.release().await.map_err(explain)?;
+    if json {
+        println!("{}", serde_json::to_string(&reply)?);
+        return Ok(());
+    }
+    match &reply.release {
+        Some(name) => println!(
+            "{name}: {} plugins upgraded as one release",
+            reply.plugins.len()
+        ),
+        None => println!("nothing to upgrade: every plugin runs the build in its file"),
+    }
+    for plugin in &reply.plugins {
+        print_upgrade(plugin);
+    }
+    if !reply.unchanged.is_empty() {
+        println!("unchanged: {}", reply.unchanged.join(", "));
+    }
+    Ok(())
+}
+
+/// `counter: upgraded 1.0.0 -> 2.0.0 (compiled), N processes …`.
+fn print_upgrade(reply: &overseer::control::api::ReloadReply) {
     let direction = if reply.downgrade {
         "downgraded"
     } else {
@@ -79,5 +118,4 @@ pub async fn execute(args: ReloadArgs) -> anyhow::Result<()> {
             failed.pid, reply.from, failed.reason
         );
     }
-    Ok(())
 }

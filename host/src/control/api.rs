@@ -11,6 +11,7 @@
 //! | `GET /tree` | [`TreeQuery`] (query string) | the root's [`TreeNode`](crate::supervisor::TreeNode) |
 //! | `POST /stop` | none | [`Ack`], then the host shuts down |
 //! | `POST /reload` | [`ReloadRequest`] | [`ReloadReply`] |
+//! | `POST /release` | none | [`ReleaseReply`] |
 //! | `GET /versions` | none | a list of [`PluginVersions`] |
 //! | `GET /events?after=N&kind=K&plugin=P` | [`EventsQuery`] (query string) | [`EventsReply`]: the kept events after sequence number N |
 //! | `GET /events/stream?after=N&kind=K&plugin=P` | [`EventsQuery`] (query string) | server-sent events: the kept events after N, then each new one as it happens |
@@ -60,6 +61,9 @@ pub mod route {
     pub const STOP: &str = "/stop";
     /// `POST`: read a plugin's build again and upgrade its processes.
     pub const RELOAD: &str = "/reload";
+    /// `POST`: read every plugin's build again and upgrade those that
+    /// changed, as one release.
+    pub const RELEASE: &str = "/release";
     /// `GET`: each plugin's loaded builds and which processes run which.
     pub const VERSIONS: &str = "/versions";
     /// `GET`: recent events (starts, exits, crashes, restarts, upgrades…).
@@ -210,6 +214,18 @@ pub struct ReloadRequest {
     /// A build to put in place of the plugin's file (a path on the host).
     #[serde(default)]
     pub file: Option<String>,
+}
+
+/// What `POST /release` did: the plugins upgraded as one release.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseReply {
+    /// The release's name; none when every plugin ran the build in its
+    /// file already.
+    pub release: Option<String>,
+    /// Each plugin upgraded.
+    pub plugins: Vec<ReloadReply>,
+    /// The plugins whose file holds the build they run.
+    pub unchanged: Vec<String>,
 }
 
 /// What a reload did.

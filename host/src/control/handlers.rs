@@ -14,15 +14,15 @@ use tokio::sync::{Notify, watch};
 
 use super::api::{
     self, Ack, CallReply, CallRequest, ChildIdRequest, ChildListing, DEFAULT_CHILDREN_LIMIT,
-    FailedChange, MessageRequest, PluginVersions, ReloadReply, ReloadRequest, StartChildReply,
-    StartChildRequest, StateReply, StateRequest, SupervisorRequest, TaskReply, TaskRequest,
-    TerminateChildRequest, TreeQuery, VersionInfo,
+    FailedChange, MessageRequest, PluginVersions, ReleaseReply, ReloadReply, ReloadRequest,
+    StartChildReply, StartChildRequest, StateReply, StateRequest, SupervisorRequest, TaskReply,
+    TaskRequest, TerminateChildRequest, TreeQuery, VersionInfo,
 };
 use super::api_error::{ApiError, one_line};
 use super::event_log::EventLog;
 use crate::application::Node;
 use crate::process::{Pid, Target};
-use crate::reload::{Reloaded, Reloader};
+use crate::reload::{Reloaded, Reloader, UpgradeReport};
 use crate::supervisor::{ChildCount, Page, SupervisorRef, TreeLimits, TreeNode};
 
 /// What the handlers share.
@@ -143,33 +143,47 @@ pub(super) async fn reload(
             pause_max_us: 0,
             elapsed_us: 0,
         },
-        Reloaded::Upgraded(report) => {
-            let mut pauses: Vec<u64> = report
-                .changed
-                .iter()
-                .map(|c| c.pause.as_micros() as u64)
-                .collect();
-            pauses.sort_unstable();
-            ReloadReply {
-                outcome: "upgraded".into(),
-                plugin: report.plugin,
-                from: report.from,
-                to: report.to,
-                downgrade: report.downgrade,
-                compiled: report.compiled.into(),
-                processes: report.changed.len(),
-                failed: report
-                    .failed
-                    .into_iter()
-                    .map(|(pid, reason)| FailedChange { pid: pid.0, reason })
-                    .collect(),
-                pause_median_us: pauses.get(pauses.len() / 2).copied().unwrap_or(0),
-                pause_max_us: pauses.last().copied().unwrap_or(0),
-                elapsed_us: report.elapsed.as_micros() as u64,
-            }
-        }
+        Reloaded::Upgraded(report) => reload_reply(report),
     };
     Ok(Json(reply))
+}
+
+/// A plugin's upgrade as the API reports it: counts and pauses.
+fn reload_reply(report: UpgradeReport) -> ReloadReply {
+    let mut pauses: Vec<u64> = report
+        .changed
+        .iter()
+        .map(|c| c.pause.as_micros() as u64)
+        .collect();
+    pauses.sort_unstable();
+    ReloadReply {
+        outcome: "upgraded".into(),
+        plugin: report.plugin,
+        from: report.from,
+        to: report.to,
+        downgrade: report.downgrade,
+        compiled: report.compiled.into(),
+        processes: report.changed.len(),
+        failed: report
+            .failed
+            .into_iter()
+            .map(|(pid, reason)| FailedChange { pid: pid.0, reason })
+            .collect(),
+        pause_median_us: pauses.get(pauses.len() / 2).copied().unwrap_or(0),
+        pause_max_us: pauses.last().copied().unwrap_or(0),
+        elapsed_us: report.elapsed.as_micros() as u64,
+    }
+}
+
+pub(super) async fn release(
+    State(control): State<Control>,
+) -> Result<Json<ReleaseReply>, ApiError> {
+    let report = control.reloader.reload_all().await?;
+    Ok(Json(ReleaseReply {
+        release: report.release,
+        plugins: report.upgraded.into_iter().map(reload_reply).collect(),
+        unchanged: report.unchanged,
+    }))
 }
 
 pub(super) async fn versions(State(control): State<Control>) -> Json<Vec<PluginVersions>> {

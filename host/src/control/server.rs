@@ -95,6 +95,7 @@ pub(super) fn api_router(control: Control) -> Router {
         .route(route::TREE, get(handlers::tree))
         .route(route::STOP, post(handlers::stop))
         .route(route::RELOAD, post(handlers::reload))
+        .route(route::RELEASE, post(handlers::release))
         .route(route::VERSIONS, get(handlers::versions))
         .route(route::EVENTS, get(event_routes::events))
         .route(route::EVENTS_STREAM, get(event_routes::stream))

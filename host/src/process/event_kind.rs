@@ -26,6 +26,9 @@ impl Event {
             Event::Upgraded { .. } => "upgraded",
             Event::RolledBack { .. } => "rolled_back",
             Event::PluginLoaded { .. } => "plugin_loaded",
+            Event::Released { .. } => "released",
+            Event::ReleaseAbandoned { .. } => "release_abandoned",
+            Event::ReleaseRolledBack { .. } => "release_rolled_back",
         }
     }
 
@@ -44,12 +47,15 @@ impl Event {
             | Event::ProcessCodeChangeFailed { plugin, .. }
             | Event::Upgraded { plugin, .. }
             | Event::RolledBack { plugin, .. }
-            | Event::PluginLoaded { plugin, .. } => Some(plugin),
+            | Event::PluginLoaded { plugin, .. }
+            | Event::ReleaseAbandoned { plugin, .. }
+            | Event::ReleaseRolledBack { plugin, .. } => Some(plugin),
             Event::GuestLog { .. }
             | Event::SupervisorStarted { .. }
             | Event::SupervisorExited { .. }
             | Event::ChildStartFailed { .. }
-            | Event::RestartIntensityReached { .. } => None,
+            | Event::RestartIntensityReached { .. }
+            | Event::Released { .. } => None,
         }
     }
 }

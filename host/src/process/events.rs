@@ -234,6 +234,36 @@ pub enum Event {
         /// The file.
         file: String,
     },
+    /// Several plugins upgraded as one release (`overseer reload --all`):
+    /// every canary changed, then the rest. Each plugin's own `upgraded`
+    /// follows.
+    Released {
+        /// The release's name.
+        release: String,
+        /// Each plugin of it, as `plugin from -> to`.
+        plugins: Vec<String>,
+    },
+    /// A release abandoned: a build was rejected or a canary failed, and
+    /// every plugin runs what it ran before (canaries already changed went
+    /// back).
+    ReleaseAbandoned {
+        /// The release's name.
+        release: String,
+        /// The plugin whose build or canary failed.
+        plugin: String,
+        /// Why, in one line.
+        reason: String,
+    },
+    /// A plugin of a release failed its probation, so every plugin of the
+    /// release went back to the build it ran before.
+    ReleaseRolledBack {
+        /// The release's name.
+        release: String,
+        /// The plugin whose probation failed.
+        plugin: String,
+        /// The other plugins rolled back with it.
+        plugins: Vec<String>,
+    },
 }
 
 /// A broadcast of [`Event`]s. Every event is also written to the log
@@ -459,5 +489,21 @@ fn log(event: &Event) {
         Event::PluginLoaded { plugin, vsn, file } => {
             tracing::info!(%plugin, %vsn, %file, "new plugin loaded")
         }
+        Event::Released { release, plugins } => {
+            tracing::info!(%release, plugins = %plugins.join(", "), "release upgraded")
+        }
+        Event::ReleaseAbandoned {
+            release,
+            plugin,
+            reason,
+        } => tracing::error!(%release, %plugin, "release abandoned, nothing changed: {reason}"),
+        Event::ReleaseRolledBack {
+            release,
+            plugin,
+            plugins,
+        } => tracing::error!(
+            %release, %plugin, others = %plugins.join(", "),
+            "a plugin of the release failed its probation: the whole release rolled back"
+        ),
     }
 }

@@ -7,14 +7,19 @@
 //!   canary: if its `code-change` fails, nothing changes), then makes the
 //!   build current and changes the rest concurrently. It also follows
 //!   probation rollbacks, moving the live processes of a failed build back.
+//! - `reload_all`: several plugins as one release ([`ReleaseReport`]):
+//!   every build checked, every canary changed, then the rest; any
+//!   failure changes nothing, and a rollback takes the whole release back.
 //! - [`Watcher`]: watches the plugin folder and calls `reload` when a
 //!   build's content changes.
 //! - [`HotSwap`]: both, for one application, as its manifest asks.
 
 mod hot_swap;
+mod release;
 mod reloader;
 mod watcher;
 
 pub use hot_swap::HotSwap;
+pub use release::ReleaseReport;
 pub use reloader::{ReloadError, Reloaded, Reloader, UpgradePolicy, UpgradeReport};
 pub use watcher::{DEFAULT_DEBOUNCE, WatchError, Watcher};

@@ -10,6 +10,7 @@ use serde::Serialize;
 use tokio::sync::{Mutex, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
+use super::release::ActiveRelease;
 use crate::application::Node;
 use crate::process::{CodeChangeError, CodeChanged, Event, PendingChange, Pid};
 use crate::runtime::{Plugin, PluginError, PluginVersion, ProbationPolicy, content_hash};
@@ -138,15 +139,31 @@ pub enum ReloadError {
     },
 }
 
+/// A plugin whose canary has changed, waiting for its build to be
+/// installed and the rest of its processes changed.
+pub(super) struct Canaried {
+    /// The build it ran.
+    pub(super) from: Arc<PluginVersion>,
+    /// The build it moves to.
+    pub(super) to: Arc<PluginVersion>,
+    downgrade: bool,
+    started: Instant,
+    pending: Vec<Pid>,
+    report: UpgradeReport,
+}
+
 /// Runs upgrades for the plugins of a node. Cheap to clone.
 #[derive(Clone)]
 pub struct Reloader {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    node: Node,
-    policy: UpgradePolicy,
+pub(super) struct Inner {
+    pub(super) node: Node,
+    pub(super) policy: UpgradePolicy,
+    /// The last release upgraded as one, while a rollback of one of its
+    /// plugins should take the others back too.
+    pub(super) release: std::sync::Mutex<Option<ActiveRelease>>,
     /// One upgrade at a time per plugin.
     locks: DashMap<String, Arc<Mutex<()>>>,
     /// Bounds the code changes in flight, host-wide.
@@ -166,6 +183,7 @@ impl Reloader {
             policy,
             locks: DashMap::new(),
             slots: Arc::new(Semaphore::new(permits)),
+            release: std::sync::Mutex::new(None),
         });
         let rollbacks = node
             .events()
@@ -179,7 +197,7 @@ impl Reloader {
         &self.inner.node
     }
 
-    fn lock(&self, plugin: &str) -> Arc<Mutex<()>> {
+    pub(super) fn lock(&self, plugin: &str) -> Arc<Mutex<()>> {
         self.inner
             .locks
             .entry(plugin.to_string())
@@ -227,7 +245,7 @@ impl Reloader {
 
     /// The build in `path`, unless it is the one running (None). A build
     /// loaded before is reused.
-    async fn read_build(
+    pub(super) async fn read_build(
         &self,
         slot: &Plugin,
         path: &Path,
@@ -277,6 +295,20 @@ impl Reloader {
         slot: &Arc<Plugin>,
         (to, compiled): (Arc<PluginVersion>, &'static str),
     ) -> Result<UpgradeReport, ReloadError> {
+        let canaried = self.canary(slot, to, compiled).await?;
+        slot.install(canaried.to.clone(), self.inner.policy.probation);
+        Ok(self.finish(slot, canaried).await)
+    }
+
+    /// The canary: one process of `slot` changes to `to` first. If the new
+    /// build cannot take over a state, it is abandoned (and said so)
+    /// before anything else changes.
+    pub(super) async fn canary(
+        &self,
+        slot: &Arc<Plugin>,
+        to: Arc<PluginVersion>,
+        compiled: &'static str,
+    ) -> Result<Canaried, ReloadError> {
         let from = slot.current();
         let downgrade = slot.is_downgrade(&from, &to);
         let started = Instant::now();
@@ -287,8 +319,6 @@ impl Reloader {
             .collect();
         pending.reverse(); // popped oldest first
         let mut report = UpgradeReport::new(slot.name(), &from, &to, downgrade, compiled);
-        // The canary: one process first. If the new build cannot take over
-        // a state, it is abandoned before anything else changes.
         while let Some(pid) = pending.pop() {
             match self.change_one(pid, &to, downgrade).await {
                 Ok(changed) => {
@@ -305,9 +335,28 @@ impl Reloader {
                 Err(err) => self.failed(&mut report, pid, &err),
             }
         }
-        slot.install(to.clone(), self.inner.policy.probation);
-        // The rest, concurrently; then once more for processes that started
-        // on the old build while this ran.
+        Ok(Canaried {
+            from,
+            to,
+            downgrade,
+            started,
+            pending,
+            report,
+        })
+    }
+
+    /// After the canary and the install: the rest of `slot`'s processes,
+    /// concurrently; then once more for processes that started on the old
+    /// build meanwhile.
+    pub(super) async fn finish(&self, slot: &Arc<Plugin>, canaried: Canaried) -> UpgradeReport {
+        let Canaried {
+            to,
+            downgrade,
+            started,
+            mut pending,
+            mut report,
+            ..
+        } = canaried;
         let mut tried: HashSet<Pid> = report.changed.iter().map(|c| c.pid).collect();
         tried.extend(report.failed.iter().map(|(pid, _)| *pid));
         for _round in 0..3 {
@@ -325,7 +374,17 @@ impl Reloader {
         }
         report.elapsed = started.elapsed();
         self.upgraded(&report, &to);
-        Ok(report)
+        report
+    }
+
+    /// Put a canary that changed back on the build it ran: a release
+    /// abandoned after this plugin's canary passed.
+    pub(super) async fn undo_canary(&self, canaried: &Canaried) {
+        for changed in &canaried.report.changed {
+            let _ = self
+                .change_one(changed.pid, &canaried.from, !canaried.downgrade)
+                .await;
+        }
     }
 
     async fn change_one(
@@ -523,6 +582,9 @@ async fn follow_rollbacks(
             return;
         };
         let this = Reloader { inner };
-        tokio::spawn(async move { this.converge(&plugin).await });
+        tokio::spawn(async move {
+            this.converge(&plugin).await;
+            this.roll_back_release(&plugin).await;
+        });
     }
 }

@@ -120,6 +120,20 @@ impl Plugin {
         state.previous = Some(replaced);
     }
 
+    /// Put `version` back as the current build, with no probation and no
+    /// rollback target: a release rolled back as a whole. False if it was
+    /// current already.
+    pub fn revert(&self, version: Arc<PluginVersion>) -> bool {
+        let mut state = self.state();
+        if state.current.hash() == version.hash() {
+            return false;
+        }
+        state.probation = None;
+        state.previous = None;
+        state.current = version;
+        true
+    }
+
     /// A process running `version` crashed with `reason`. Past the probation
     /// limit this rolls the plugin back at once, before anyone restarts the
     /// process, and says so.
