@@ -5,21 +5,11 @@
 //! already changed go back), and a rollback of one plugin on probation
 //! takes the whole release back.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 
-use super::reloader::{Canaried, ReloadError, Reloader, UpgradeReport};
+use super::reloader::{ActiveRelease, Canaried, ReloadError, Reloader, UpgradeReport};
 use crate::process::Event;
-use crate::runtime::{PluginVersion, content_hash};
-
-/// The release last upgraded, remembered so that a rollback of one of its
-/// plugins takes the others back.
-pub(super) struct ActiveRelease {
-    name: String,
-    /// (plugin, the build it ran, the build of the release).
-    members: Vec<(String, Arc<PluginVersion>, Arc<PluginVersion>)>,
-}
+use crate::runtime::content_hash;
 
 /// What `reload --all` did.
 #[derive(Debug, Clone, Serialize)]

@@ -10,7 +10,6 @@ use serde::Serialize;
 use tokio::sync::{Mutex, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use super::release::ActiveRelease;
 use crate::application::Node;
 use crate::process::{CodeChangeError, CodeChanged, Event, PendingChange, Pid};
 use crate::runtime::{Plugin, PluginError, PluginVersion, ProbationPolicy, content_hash};
@@ -137,6 +136,15 @@ pub enum ReloadError {
         /// Why.
         reason: String,
     },
+}
+
+/// The release last upgraded, remembered so that a rollback of one of its
+/// plugins takes the others back.
+pub(super) struct ActiveRelease {
+    /// Its name.
+    pub(super) name: String,
+    /// (plugin, the build it ran, the build of the release).
+    pub(super) members: Vec<(String, Arc<PluginVersion>, Arc<PluginVersion>)>,
 }
 
 /// A plugin whose canary has changed, waiting for its build to be
