@@ -142,7 +142,11 @@ fn config_set_and_unset_reach_the_processes() {
     assert_eq!(out, "shop: set greeting; 1 process told of 'greeting'\n");
     let out = stdout(&host.client(&["config", "set", "shop", "db.pool", "7"]));
     assert_eq!(out, "shop: set db.pool; 1 process told of 'db'\n");
-    stdout(&host.client(&["config", "set", "shop", "hidden", "still hidden"]));
+    let out = stdout(&host.client(&["config", "set", "shop", "hidden", "still hidden"]));
+    assert_eq!(
+        out, "shop: set hidden; 0 processes told of 'hidden'\n",
+        "faulty may not read it"
+    );
     let out = stdout(&host.client(&["config", "unset", "shop", "limit"]));
     assert_eq!(out, "shop: unset limit; 1 process told of 'limit'\n");
     assert_eq!(

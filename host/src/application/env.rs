@@ -18,8 +18,9 @@ impl AppEnv {
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
     }
 
-    /// Replace the env by what `change` makes of the current one, with no
-    /// other change in between; returns what `change` returns besides.
+    /// Replace the env by what `change` makes of the current one, then run
+    /// `then` on what `change` returned besides, with no other change in
+    /// between: two changes are told in the order they were made.
     ///
     /// # Errors
     ///
@@ -27,10 +28,12 @@ impl AppEnv {
     pub fn update<T, E>(
         &self,
         change: impl FnOnce(&EffectiveConfig) -> Result<(EffectiveConfig, T), E>,
+        then: impl FnOnce(&T),
     ) -> Result<T, E> {
         let mut config = self.config.write().unwrap_or_else(|p| p.into_inner());
         let (changed, result) = change(&config)?;
         *config = Arc::new(changed);
+        then(&result);
         Ok(result)
     }
 

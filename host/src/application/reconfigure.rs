@@ -35,7 +35,7 @@ pub struct ConfigChanged {
     pub key: String,
     /// Whether that key is gone.
     pub removed: bool,
-    /// How many processes were told.
+    /// How many processes were told: those whose plugin may read the key.
     pub told: usize,
 }
 
@@ -56,43 +56,51 @@ impl Node {
         edit: ConfigEdit,
     ) -> Result<ConfigChanged, ConfigError> {
         let env = self.env();
-        let (key, removed, value) = env.update(|current: &EffectiveConfig| {
-            if let Some(app) = app
-                && app != current.app()
-            {
-                return Err(ConfigError::UnknownApplication {
-                    name: app.to_string(),
-                    running: current.app().to_string(),
-                });
-            }
-            let (changed, key, removed) = match &edit {
-                ConfigEdit::Set { key, text } => {
-                    let (changed, top) = current.with_value(key, text)?;
-                    (changed, top, false)
-                }
-                ConfigEdit::Unset { key } => {
-                    current.without(key).ok_or_else(|| ConfigError::NoSuchKey {
-                        app: current.app().to_string(),
-                        key: key.clone(),
-                    })?
-                }
-            };
-            let value = changed
-                .get(&key)
-                .and_then(|value| serde_json::to_vec(value).ok());
-            Ok((changed, (key, removed, value)))
-        })?;
-        let change = match value {
-            Some(value) if !removed => ConfigChange {
-                changed: vec![(key.clone(), value)],
-                removed: Vec::new(),
-            },
-            _ => ConfigChange {
-                changed: Vec::new(),
-                removed: vec![key.clone()],
-            },
-        };
-        let told = self.processes().config_changed(change);
+        let processes = self.processes();
+        let mut told = 0;
+        let (key, removed) = env
+            .update(
+                |current: &EffectiveConfig| {
+                    if let Some(app) = app
+                        && app != current.app()
+                    {
+                        return Err(ConfigError::UnknownApplication {
+                            name: app.to_string(),
+                            running: current.app().to_string(),
+                        });
+                    }
+                    let (changed, key, removed) = match &edit {
+                        ConfigEdit::Set { key, text } => {
+                            let (changed, top) = current.with_value(key, text)?;
+                            (changed, top, false)
+                        }
+                        ConfigEdit::Unset { key } => {
+                            current.without(key).ok_or_else(|| ConfigError::NoSuchKey {
+                                app: current.app().to_string(),
+                                key: key.clone(),
+                            })?
+                        }
+                    };
+                    let value = changed
+                        .get(&key)
+                        .and_then(|value| serde_json::to_vec(value).ok());
+                    let change = match value {
+                        Some(value) if !removed => ConfigChange {
+                            changed: vec![(key.clone(), value)],
+                            removed: Vec::new(),
+                        },
+                        _ => ConfigChange {
+                            changed: Vec::new(),
+                            removed: vec![key.clone()],
+                        },
+                    };
+                    Ok((changed, (key, removed, change)))
+                },
+                // Told while the new env is in place and no other change can
+                // come between.
+                |(_, _, change)| told = processes.config_changed(change.clone()),
+            )
+            .map(|(key, removed, _)| (key, removed))?;
         Ok(ConfigChanged {
             app: env.current().app().to_string(),
             key,

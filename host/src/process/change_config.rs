@@ -12,11 +12,18 @@ use super::server::{Server, Step};
 use crate::sandbox::Capability;
 
 impl Processes {
-    /// Tell every live GenServer of `change` (tasks and supervisors have
-    /// no `config-change`); returns how many were told. Each handles it
-    /// after the messages already in its mailbox.
+    /// Tell every live GenServer whose plugin may read a key of `change`
+    /// (tasks and supervisors have no `config-change`); returns how many
+    /// were told. Each handles it after the messages already in its
+    /// mailbox.
     pub fn config_changed(&self, change: ConfigChange) -> usize {
         let change = Arc::new(change);
+        let keys: Vec<&str> = change
+            .changed
+            .iter()
+            .map(|(key, _)| key.as_str())
+            .chain(change.removed.iter().map(String::as_str))
+            .collect();
         let mut told = 0;
         for entry in self.inner.entries.iter() {
             let Some(mailbox) = &entry.mailbox else {
@@ -24,6 +31,10 @@ impl Processes {
             };
             if entry.shared.version().is_none() {
                 continue; // a task
+            }
+            let grants = &entry.shared.policy.grants;
+            if !keys.iter().any(|key| grants.allows(Capability::Env, key)) {
+                continue;
             }
             if mailbox.send(Envelope::ConfigChange(change.clone())) {
                 told += 1;
