@@ -53,7 +53,7 @@ async fn a_release_upgrades_every_changed_plugin() {
     app.call("z1", json!({"add": 5})).await.unwrap();
     dir.rename_over("alpha", &bytes("faulty_v2"));
     dir.rename_over("zeta", &bytes("counter_v2"));
-    let report = app.reloader().reload_all().await.unwrap();
+    let report = app.reloader().reload_all(None).await.unwrap();
     let release = report.release.clone().unwrap();
     assert!(release.starts_with("release-"), "{release}");
     let moved: Vec<(String, String, usize)> = report
@@ -86,7 +86,7 @@ async fn a_release_upgrades_every_changed_plugin() {
     assert_eq!(named.0, release);
     assert_eq!(named.1, ["alpha 1.0.0 -> 1.1.0", "zeta 1.0.0 -> 2.0.0"]);
 
-    let again = app.reloader().reload_all().await.unwrap();
+    let again = app.reloader().reload_all(None).await.unwrap();
     assert_eq!(again.release, None);
     assert_eq!(again.unchanged, ["alpha", "zeta"]);
 }
@@ -99,7 +99,12 @@ async fn a_failed_canary_changes_nothing_anywhere() {
     app.call("z1", json!({"add": 3})).await.unwrap();
     dir.rename_over("alpha", &bytes("faulty_v2"));
     dir.rename_over("zeta", &bytes("counter_bad_change_error"));
-    let err = app.reloader().reload_all().await.unwrap_err().to_string();
+    let err = app
+        .reloader()
+        .reload_all(None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("zeta: upgrade from 1.0.0 to 9.9.9-bad abandoned"),
         "{err}"
@@ -142,7 +147,7 @@ async fn a_rollback_on_probation_takes_the_whole_release_back() {
     app.call("a1", json!("ping")).await.unwrap();
     dir.rename_over("alpha", &bytes("faulty_v2"));
     dir.rename_over("zeta", &bytes("counter_bad_init_trap"));
-    let report = app.reloader().reload_all().await.unwrap();
+    let report = app.reloader().reload_all(None).await.unwrap();
     let release = report.release.unwrap();
     assert_eq!(vsn_of(&app, "z1"), "9.9.9-bad");
     assert_eq!(vsn_of(&app, "a1"), "1.1.0");
@@ -177,6 +182,41 @@ async fn a_rollback_on_probation_takes_the_whole_release_back() {
         app.node.plugins().get("alpha").unwrap().current().vsn(),
         "1.0.0"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_folder_upgrades_the_plugins_it_holds() {
+    let dir = two_plugins();
+    let app = dir.start("watch = false", &supervisor(), 16).await;
+    let release = tempfile::tempdir().unwrap();
+    std::fs::copy(build("faulty_v2"), release.path().join("alpha.wasm")).unwrap();
+    std::fs::write(release.path().join("notes.txt"), "not a build").unwrap();
+    let report = app
+        .reloader()
+        .reload_all(Some(release.path()))
+        .await
+        .unwrap();
+    assert!(report.release.is_some());
+    let upgraded: Vec<&str> = report.upgraded.iter().map(|r| r.plugin.as_str()).collect();
+    assert_eq!(upgraded, ["alpha"]);
+    assert_eq!(report.unchanged, ["zeta"]);
+    assert_eq!(vsn_of(&app, "a1"), "1.1.0");
+    assert_eq!(vsn_of(&app, "z1"), "1.0.0");
+
+    // A build named after no plugin: nothing changes.
+    std::fs::copy(build("counter_v2"), release.path().join("zeta.wasm")).unwrap();
+    std::fs::copy(build("counter_v2"), release.path().join("nobody.wasm")).unwrap();
+    let err = app
+        .reloader()
+        .reload_all(Some(release.path()))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("release folder ") && err.ends_with("nobody.wasm names no running plugin"),
+        "{err}"
+    );
+    assert_eq!(vsn_of(&app, "z1"), "1.0.0");
 }
 
 #[test]
@@ -239,4 +279,19 @@ fn reload_all_from_the_command_line() {
     );
     let usage = host.client(&["reload", "--all", "zeta"]);
     assert_eq!(usage.status.code(), Some(2), "a plugin and --all conflict");
+    let usage = host.client(&["reload", "zeta", "--from", "/tmp"]);
+    assert_eq!(usage.status.code(), Some(2), "--from needs --all");
+
+    // Builds from a release folder: the plugin folder is left alone.
+    let release = tempfile::tempdir().unwrap();
+    std::fs::write(release.path().join("zeta.wasm"), bytes("counter")).unwrap();
+    let from = release.path().display().to_string();
+    let out = stdout(&host.client(&["reload", "--all", "--from", &from]));
+    assert!(out.contains("\nzeta: downgraded 2.0.0 -> 1.0.0"), "{out}");
+    assert!(out.ends_with("unchanged: alpha\n"), "{out}");
+    assert_eq!(
+        std::fs::read(plugins.join("zeta.wasm")).unwrap(),
+        bytes("counter_v2"),
+        "the plugin folder is not touched"
+    );
 }

@@ -28,6 +28,11 @@ pub struct ReloadArgs {
     /// takes the whole release back.
     #[arg(long, conflicts_with = "plugin")]
     all: bool,
+    /// With --all: read the builds from this folder (NAME.wasm for plugin
+    /// NAME) instead of the plugins' own files; a plugin with no file in
+    /// it is left as it is.
+    #[arg(long, value_name = "DIR", conflicts_with = "plugin")]
+    from: Option<PathBuf>,
     /// Print the outcome as JSON.
     #[arg(long)]
     json: bool,
@@ -39,7 +44,13 @@ pub struct ReloadArgs {
 pub async fn execute(args: ReloadArgs) -> anyhow::Result<()> {
     let client = args.control.client()?;
     let Some(plugin) = args.plugin else {
-        return release(&client, args.json).await;
+        // The host resolves the path: make it absolute here, where it was
+        // typed.
+        let from = args
+            .from
+            .map(|f| std::path::absolute(&f).unwrap_or(f))
+            .map(|f| f.display().to_string());
+        return release(&client, from.as_deref(), args.json).await;
     };
     // The host resolves the path: make it absolute here, where it was typed.
     let file = args
@@ -71,8 +82,12 @@ pub async fn execute(args: ReloadArgs) -> anyhow::Result<()> {
 }
 
 /// `reload --all`: the release, then each plugin's line.
-async fn release(client: &overseer::control::Client, json: bool) -> anyhow::Result<()> {
-    let reply = client.release().await.map_err(explain)?;
+async fn release(
+    client: &overseer::control::Client,
+    from: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let reply = client.release(from).await.map_err(explain)?;
     if json {
         println!("{}", serde_json::to_string(&reply)?);
         return Ok(());

@@ -11,7 +11,7 @@
 //! | `GET /tree` | [`TreeQuery`] (query string) | the root's [`TreeNode`](crate::supervisor::TreeNode) |
 //! | `POST /stop` | none | [`Ack`], then the host shuts down |
 //! | `POST /reload` | [`ReloadRequest`] | [`ReloadReply`] |
-//! | `POST /release` | none | [`ReleaseReply`] |
+//! | `POST /release` | [`ReleaseRequest`] | [`ReleaseReply`] |
 //! | `GET /versions` | none | a list of [`PluginVersions`] |
 //! | `GET /events?after=N&kind=K&plugin=P` | [`EventsQuery`] (query string) | [`EventsReply`]: the kept events after sequence number N |
 //! | `GET /events/stream?after=N&kind=K&plugin=P` | [`EventsQuery`] (query string) | server-sent events: the kept events after N, then each new one as it happens |
@@ -214,6 +214,16 @@ pub struct ReloadRequest {
     /// A build to put in place of the plugin's file (a path on the host).
     #[serde(default)]
     pub file: Option<String>,
+}
+
+/// `POST /release`: upgrade, as one release, every plugin whose build
+/// changed: in its own file, or in folder `from`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRequest {
+    /// A folder of builds (`NAME.wasm` for plugin `NAME`) to read instead
+    /// of the plugins' own files (a path on the host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 /// What `POST /release` did: the plugins upgraded as one release.

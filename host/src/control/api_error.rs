@@ -48,9 +48,9 @@ impl From<ReloadError> for ApiError {
     fn from(err: ReloadError) -> Self {
         let status = match &err {
             ReloadError::UnknownPlugin(_) => StatusCode::NOT_FOUND,
-            ReloadError::Rejected(_) | ReloadError::Failed { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ReloadError::Rejected(_)
+            | ReloadError::Failed { .. }
+            | ReloadError::ReleaseFolder { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError {
             status,

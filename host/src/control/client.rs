@@ -17,9 +17,9 @@ use tokio::net::UnixStream;
 use super::api::{
     Ack, CallReply, CallRequest, ChildIdRequest, CrashesQuery, CrashesReply, ErrorReply,
     EventsQuery, EventsReply, InfoRequest, MessageRequest, PluginVersions, ReleaseReply,
-    ReloadReply, ReloadRequest, StartChildReply, StartChildRequest, StateReply, StateRequest,
-    SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest, TopQuery, TopReply,
-    TreeQuery, route,
+    ReleaseRequest, ReloadReply, ReloadRequest, StartChildReply, StartChildRequest, StateReply,
+    StateRequest, SupervisorRequest, TaskReply, TaskRequest, TerminateChildRequest, TopQuery,
+    TopReply, TreeQuery, route,
 };
 
 /// How long a request without a timeout of its own (cast, send, tree,
@@ -230,15 +230,19 @@ impl Client {
             .await
     }
 
-    /// Read every plugin's file again and upgrade, as one release, those
-    /// whose build changed (see [`route::RELEASE`]).
+    /// Read every plugin's file again (or its build in folder `from`) and
+    /// upgrade, as one release, those whose build changed (see
+    /// [`route::RELEASE`]).
     ///
     /// # Errors
     ///
     /// [`ClientError`], with the host's one line: a rejected build or a
     /// failed canary, after which nothing changed.
-    pub async fn release(&self) -> Result<ReleaseReply, ClientError> {
-        self.request::<(), _>(Method::POST, route::RELEASE, None, RELOAD_DEADLINE)
+    pub async fn release(&self, from: Option<&str>) -> Result<ReleaseReply, ClientError> {
+        let body = ReleaseRequest {
+            from: from.map(str::to_string),
+        };
+        self.request(Method::POST, route::RELEASE, Some(&body), RELOAD_DEADLINE)
             .await
     }
 

@@ -14,9 +14,9 @@ use tokio::sync::{Notify, watch};
 
 use super::api::{
     self, Ack, CallReply, CallRequest, ChildIdRequest, ChildListing, DEFAULT_CHILDREN_LIMIT,
-    FailedChange, MessageRequest, PluginVersions, ReleaseReply, ReloadReply, ReloadRequest,
-    StartChildReply, StartChildRequest, StateReply, StateRequest, SupervisorRequest, TaskReply,
-    TaskRequest, TerminateChildRequest, TreeQuery, VersionInfo,
+    FailedChange, MessageRequest, PluginVersions, ReleaseReply, ReleaseRequest, ReloadReply,
+    ReloadRequest, StartChildReply, StartChildRequest, StateReply, StateRequest, SupervisorRequest,
+    TaskReply, TaskRequest, TerminateChildRequest, TreeQuery, VersionInfo,
 };
 use super::api_error::{ApiError, one_line};
 use super::event_log::EventLog;
@@ -177,8 +177,13 @@ fn reload_reply(report: UpgradeReport) -> ReloadReply {
 
 pub(super) async fn release(
     State(control): State<Control>,
+    body: Result<Json<ReleaseRequest>, JsonRejection>,
 ) -> Result<Json<ReleaseReply>, ApiError> {
-    let report = control.reloader.reload_all().await?;
+    let Json(req) = body?;
+    let report = control
+        .reloader
+        .reload_all(req.from.as_deref().map(Path::new))
+        .await?;
     Ok(Json(ReleaseReply {
         release: report.release,
         plugins: report.upgraded.into_iter().map(reload_reply).collect(),

@@ -5,11 +5,15 @@
 //! already changed go back), and a rollback of one plugin on probation
 //! takes the whole release back.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::reloader::{ActiveRelease, Canaried, ReloadError, Reloader, UpgradeReport};
 use crate::process::Event;
-use crate::runtime::content_hash;
+use crate::runtime::{Plugin, content_hash};
 
 /// What `reload --all` did.
 #[derive(Debug, Clone, Serialize)]
@@ -27,17 +31,24 @@ impl Reloader {
     /// Read every plugin's file again and upgrade, as one release, every
     /// plugin whose file holds another build: all builds loaded and checked
     /// first, then one canary per plugin, then the builds installed and
-    /// the rest of the processes changed.
+    /// the rest of the processes changed. With `from`, the builds are
+    /// read from that folder instead (`NAME.wasm` for plugin `NAME`; a
+    /// plugin with no file there is left as it is), as `reload --file`
+    /// does for one plugin.
     ///
     /// # Errors
     ///
-    /// [`ReloadError`]: a build rejected, or a canary failed. In every case
-    /// nothing changed (canaries already changed went back), and a
-    /// `release_abandoned` event says why.
-    pub async fn reload_all(&self) -> Result<ReleaseReport, ReloadError> {
+    /// [`ReloadError`]: a folder that cannot be read or that holds a build
+    /// no plugin is named after, a build rejected, or a canary failed. In
+    /// every case nothing changed (canaries already changed went back).
+    pub async fn reload_all(&self, from: Option<&Path>) -> Result<ReleaseReport, ReloadError> {
         let node = self.node().clone();
         let mut slots = node.plugins().all();
         slots.sort_by(|a, b| a.name().cmp(b.name()));
+        let files = match from {
+            Some(dir) => Some(release_files(dir, &slots)?),
+            None => None,
+        };
         // Every plugin's lock, in name order, for the whole release.
         let locks: Vec<_> = slots.iter().map(|slot| self.lock(slot.name())).collect();
         let mut held = Vec::with_capacity(locks.len());
@@ -47,11 +58,21 @@ impl Reloader {
         let mut builds = Vec::new();
         let mut unchanged = Vec::new();
         for slot in &slots {
-            match self.read_build(slot, slot.path()).await {
+            let path = match &files {
+                Some(files) => match files.get(slot.name()) {
+                    Some(path) => path.clone(),
+                    None => {
+                        unchanged.push(slot.name().to_string());
+                        continue;
+                    }
+                },
+                None => slot.path().to_path_buf(),
+            };
+            match self.read_build(slot, &path).await {
                 Ok(Some(build)) => builds.push((slot.clone(), build)),
                 Ok(None) => unchanged.push(slot.name().to_string()),
                 Err(err) => {
-                    let file = slot.path().display().to_string();
+                    let file = path.display().to_string();
                     node.events().publish(Event::UpgradeRejected {
                         plugin: slot.name().to_string(),
                         file,
@@ -167,4 +188,31 @@ impl Reloader {
             self.converge(&name).await;
         }
     }
+}
+
+/// The builds in release folder `dir`, by plugin: every `NAME.wasm` in it
+/// must be named after a running plugin.
+fn release_files(
+    dir: &Path,
+    slots: &[Arc<Plugin>],
+) -> Result<BTreeMap<String, PathBuf>, ReloadError> {
+    let entries = std::fs::read_dir(dir).map_err(|err| ReloadError::ReleaseFolder {
+        dir: dir.display().to_string(),
+        reason: err.to_string(),
+    })?;
+    let mut files = BTreeMap::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(name) = Reloader::plugin_name(&path) else {
+            continue;
+        };
+        if !slots.iter().any(|slot| slot.name() == name) {
+            return Err(ReloadError::ReleaseFolder {
+                dir: dir.display().to_string(),
+                reason: format!("{} names no running plugin", path.display()),
+            });
+        }
+        files.insert(name, path);
+    }
+    Ok(files)
 }

@@ -121,6 +121,15 @@ pub enum ReloadError {
     /// The new build was rejected before any process was touched.
     #[error(transparent)]
     Rejected(#[from] PluginError),
+    /// A release folder (`reload --all --from DIR`) that cannot be read,
+    /// or that holds a build no running plugin is named after.
+    #[error("release folder {dir}: {reason}")]
+    ReleaseFolder {
+        /// The folder.
+        dir: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The first process's code change failed; every process still runs the
     /// old build.
     #[error("{plugin}: upgrade from {from} to {to} abandoned: pid {pid}: {reason}")]
