@@ -24,7 +24,7 @@ pub struct Host {
     pub child: Child,
     /// Its control socket.
     pub socket: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Host {
@@ -68,13 +68,15 @@ impl Host {
             .spawn()
             .unwrap();
         let socket = dir.path().join(".overseer/control.sock");
-        let host = Host {
-            child,
-            socket,
-            _dir: dir,
-        };
+        let host = Host { child, socket, dir };
         poll_until("the control socket appears", || host.socket.exists());
         host
+    }
+
+    /// The host's folder: its `app.toml`, and whatever the test put beside
+    /// it (a `plugins` folder).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     /// Run `overseer ARGS` against this host; its output.

@@ -190,13 +190,7 @@ fn upgrades_through_the_cli_and_the_watched_folder() {
     );
 
     // Dropped in place: the watcher upgrades, and the event is on the API.
-    let plugins = host
-        .socket
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("plugins");
+    let plugins = host.dir().join("plugins");
     let aside = plugins.join(".counter.wasm.new");
     std::fs::copy(&v2, &aside).unwrap();
     std::fs::rename(&aside, plugins.join("counter.wasm")).unwrap();

@@ -244,9 +244,5 @@ async fn the_dashboard_shows_the_tree_live_and_acts_on_it() {
 
 /// The plugin folder of a host started by this test (next to its socket).
 fn host_plugins(host: &Host) -> PathBuf {
-    host.socket
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("plugins")
+    host.dir().join("plugins")
 }

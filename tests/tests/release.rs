@@ -235,13 +235,7 @@ fn reload_all_from_the_command_line() {
     )
     .unwrap();
     let host = Host::start_with(dir, &[], Stdio::null());
-    let plugins = host
-        .socket
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("plugins");
+    let plugins = host.dir().join("plugins");
     assert_eq!(
         stdout(&host.client(&["reload", "--all"])),
         "nothing to upgrade: every plugin runs the build in its file\nunchanged: alpha, zeta\n"
