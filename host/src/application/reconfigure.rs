@@ -61,14 +61,7 @@ impl Node {
         let (key, removed) = env
             .update(
                 |current: &EffectiveConfig| {
-                    if let Some(app) = app
-                        && app != current.app()
-                    {
-                        return Err(ConfigError::UnknownApplication {
-                            name: app.to_string(),
-                            running: current.app().to_string(),
-                        });
-                    }
+                    current.check_app(app)?;
                     let (changed, key, removed) = match &edit {
                         ConfigEdit::Set { key, text } => {
                             let (changed, top) = current.with_value(key, text)?;

@@ -44,19 +44,10 @@ pub struct ReloadArgs {
 pub async fn execute(args: ReloadArgs) -> anyhow::Result<()> {
     let client = args.control.client()?;
     let Some(plugin) = args.plugin else {
-        // The host resolves the path: make it absolute here, where it was
-        // typed.
-        let from = args
-            .from
-            .map(|f| std::path::absolute(&f).unwrap_or(f))
-            .map(|f| f.display().to_string());
+        let from = for_the_host(args.from);
         return release(&client, from.as_deref(), args.json).await;
     };
-    // The host resolves the path: make it absolute here, where it was typed.
-    let file = args
-        .file
-        .map(|f| std::path::absolute(&f).unwrap_or(f))
-        .map(|f| f.display().to_string());
+    let file = for_the_host(args.file);
     let mut reloading = std::pin::pin!(client.reload(&plugin, file.as_deref()));
     // A new Python or JavaScript build compiles for seconds, once: say so.
     let reply = match tokio::time::timeout(SLOW, &mut reloading).await {
@@ -79,6 +70,13 @@ pub async fn execute(args: ReloadArgs) -> anyhow::Result<()> {
     }
     print_upgrade(&reply);
     Ok(())
+}
+
+/// A path as the host must read it: the host resolves it from its own
+/// folder, so it is made absolute here, where it was typed.
+fn for_the_host(path: Option<PathBuf>) -> Option<String> {
+    path.map(|p| std::path::absolute(&p).unwrap_or(p))
+        .map(|p| p.display().to_string())
 }
 
 /// `reload --all`: the release, then each plugin's line.

@@ -35,15 +35,7 @@ pub(super) async fn config(
 ) -> Result<Json<ConfigReply>, ApiError> {
     let Query(query) = query?;
     let config = control.node.env().current();
-    if let Some(app) = query.app
-        && app != config.app()
-    {
-        return Err(ConfigError::UnknownApplication {
-            name: app,
-            running: config.app().to_string(),
-        }
-        .into());
-    }
+    config.check_app(query.app.as_deref())?;
     Ok(Json(ConfigReply {
         app: config.app().to_string(),
         environment: config.environment().map(str::to_string),

@@ -9,21 +9,15 @@ use super::Processes;
 use super::config_change::ConfigChange;
 use super::mailbox::Envelope;
 use super::server::{Server, Step};
-use crate::sandbox::Capability;
+use crate::sandbox::{Capability, Grants};
 
 impl Processes {
     /// Tell every live GenServer whose plugin may read a key of `change`
-    /// (tasks and supervisors have no `config-change`); returns how many
-    /// were told. Each handles it after the messages already in its
-    /// mailbox.
+    /// (tasks and supervisors have no `config-change`), of the keys it may
+    /// read; returns how many were told. Each handles it after the
+    /// messages already in its mailbox.
     pub fn config_changed(&self, change: ConfigChange) -> usize {
-        let change = Arc::new(change);
-        let keys: Vec<&str> = change
-            .changed
-            .iter()
-            .map(|(key, _)| key.as_str())
-            .chain(change.removed.iter().map(String::as_str))
-            .collect();
+        let whole = Arc::new(change);
         let mut told = 0;
         for entry in self.inner.entries.iter() {
             let Some(mailbox) = &entry.mailbox else {
@@ -32,11 +26,10 @@ impl Processes {
             if entry.shared.version().is_none() {
                 continue; // a task
             }
-            let grants = &entry.shared.policy.grants;
-            if !keys.iter().any(|key| grants.allows(Capability::Env, key)) {
+            let Some(visible) = visible_part(&whole, &entry.shared.policy.grants) else {
                 continue;
-            }
-            if mailbox.send(Envelope::ConfigChange(change.clone())) {
+            };
+            if mailbox.send(Envelope::ConfigChange(visible)) {
                 told += 1;
             }
         }
@@ -44,34 +37,43 @@ impl Processes {
     }
 }
 
-impl Server {
-    /// Run `config-change` with the part of `change` this process's plugin
-    /// may read; nothing when that is nothing. A trap is a crash.
-    pub(crate) async fn config_change(&mut self, change: &ConfigChange) -> Step {
-        let grants = &self.shared.policy.grants;
-        let changed: Vec<(String, Vec<u8>)> = change
+/// The part of `change` a plugin holding `grants` may read: the change
+/// itself when that is every key, none when it is no key.
+fn visible_part(change: &Arc<ConfigChange>, grants: &Grants) -> Option<Arc<ConfigChange>> {
+    let may_read = |key: &str| grants.allows(Capability::Env, key);
+    if change.keys().all(may_read) {
+        return Some(change.clone());
+    }
+    let part = ConfigChange {
+        changed: change
             .changed
             .iter()
-            .filter(|(key, _)| grants.allows(Capability::Env, key))
+            .filter(|(key, _)| may_read(key))
             .cloned()
-            .collect();
-        let removed: Vec<String> = change
+            .collect(),
+        removed: change
             .removed
             .iter()
-            .filter(|key| grants.allows(Capability::Env, key))
+            .filter(|key| may_read(key))
             .cloned()
-            .collect();
-        if changed.is_empty() && removed.is_empty() {
-            return Step::Continue;
-        }
-        match self.instance.config_change(&changed, &removed).await {
+            .collect(),
+    };
+    let empty = part.changed.is_empty() && part.removed.is_empty();
+    (!empty).then(|| Arc::new(part))
+}
+
+impl Server {
+    /// Run `config-change` with `change`, already cut to what this
+    /// process's plugin may read. A trap is a crash.
+    pub(crate) async fn config_change(&mut self, change: &ConfigChange) -> Step {
+        match self
+            .instance
+            .config_change(&change.changed, &change.removed)
+            .await
+        {
             Ok(()) => Step::Continue,
             Err(crash) => {
-                let keys: Vec<&str> = changed
-                    .iter()
-                    .map(|(key, _)| key.as_str())
-                    .chain(removed.iter().map(String::as_str))
-                    .collect();
+                let keys: Vec<&str> = change.keys().collect();
                 self.crashed(crash, Some(format!("config-change of {}", keys.join(", "))))
             }
         }

@@ -10,3 +10,13 @@ pub struct ConfigChange {
     /// Keys that are gone.
     pub removed: Vec<String>,
 }
+
+impl ConfigChange {
+    /// Every key it names, changed ones first.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.changed
+            .iter()
+            .map(|(key, _)| key.as_str())
+            .chain(self.removed.iter().map(String::as_str))
+    }
+}

@@ -72,12 +72,7 @@ impl Reloader {
                 Ok(Some(build)) => builds.push((slot.clone(), build)),
                 Ok(None) => unchanged.push(slot.name().to_string()),
                 Err(err) => {
-                    let file = path.display().to_string();
-                    node.events().publish(Event::UpgradeRejected {
-                        plugin: slot.name().to_string(),
-                        file,
-                        reason: err.to_string(),
-                    });
+                    self.rejected(slot.name(), &path, &err);
                     node.events().publish(Event::ReleaseAbandoned {
                         release: "(not named: a build was rejected)".into(),
                         plugin: slot.name().to_string(),

@@ -249,15 +249,20 @@ impl Reloader {
                 });
             }
             Err(err) => {
-                node.events().publish(Event::UpgradeRejected {
-                    plugin: plugin.to_string(),
-                    file: path.display().to_string(),
-                    reason: err.to_string(),
-                });
+                self.rejected(plugin, &path, &err);
                 return Err(err.into());
             }
         };
         self.upgrade(&slot, version).await.map(Reloaded::Upgraded)
+    }
+
+    /// Say that `plugin`'s build in `path` was rejected, and why.
+    pub(super) fn rejected(&self, plugin: &str, path: &Path, err: &PluginError) {
+        self.inner.node.events().publish(Event::UpgradeRejected {
+            plugin: plugin.to_string(),
+            file: path.display().to_string(),
+            reason: err.to_string(),
+        });
     }
 
     /// The build in `path`, unless it is the one running (None). A build
