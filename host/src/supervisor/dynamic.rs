@@ -161,6 +161,11 @@ impl DynamicSup {
                     "a DynamicSupervisor's children have no ids: name them by pid",
                 )));
             }
+            Request::ChangeSpec(_, reply) => {
+                let _ = reply.send(Err(ChildError::NotSupported(
+                    "a DynamicSupervisor has no list of children to change",
+                )));
+            }
             Request::Shutdown(done) => {
                 let _ = done.send(());
             }

@@ -9,6 +9,7 @@ use super::error::{ChildError, NoSupervisor};
 use super::info::{ChildCount, ChildInfo, ChildPage, Page};
 use super::intensity::IntensityFill;
 use super::spec::ChildSpec;
+use super::spec_change::SpecChange;
 use crate::process::Pid;
 
 /// What a supervisor's task is asked to do. Every kind of supervisor
@@ -33,6 +34,8 @@ pub(super) enum Request {
         String,
         oneshot::Sender<Result<Option<Pid>, ChildError>>,
     ),
+    /// Change a static supervisor's spec.
+    ChangeSpec(SpecChange, oneshot::Sender<Result<Option<Pid>, ChildError>>),
 }
 
 /// What to do with a child named by its id.
@@ -241,6 +244,19 @@ impl SupervisorRef {
     /// [`ChildError::NoSuchId`].
     pub async fn delete_child(&self, id: &str) -> Result<(), ChildError> {
         self.by_id(ById::Delete, id).await.map(|_| ())
+    }
+
+    /// Change a static supervisor's own spec while it runs (see
+    /// [`SpecChange`]): the pid of the child it started, if it started one.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::NoSuchId`], [`ChildError::AlreadyPresent`],
+    /// [`ChildError::StartFailed`] (the child is not kept, or its old spec
+    /// is back); [`ChildError::NotSupported`] from a DynamicSupervisor or a
+    /// pool, whose specs are not a list of children.
+    pub async fn change_spec(&self, change: SpecChange) -> Result<Option<Pid>, ChildError> {
+        self.ask(|reply| Request::ChangeSpec(change, reply)).await?
     }
 
     async fn by_id(&self, what: ById, id: &str) -> Result<Option<Pid>, ChildError> {

@@ -51,6 +51,13 @@ impl RestartIntensity {
         }
     }
 
+    /// Allow `max_restarts` within `period` from now on; the restarts
+    /// counted so far stay counted.
+    pub fn set_limits(&mut self, max_restarts: u32, period: Duration) {
+        self.max_restarts = max_restarts;
+        self.period = period;
+    }
+
     /// Record a restart at `now`. False if it is one too many: the
     /// supervisor must shut down instead.
     pub fn add_restart(&mut self, now: Instant) -> bool {

@@ -54,6 +54,7 @@ mod machine;
 mod pool;
 mod shutdown;
 mod spec;
+mod spec_change;
 mod start;
 mod static_sup;
 mod supervision;
@@ -75,6 +76,7 @@ pub use spec::{
     ChildSpec, ChildType, DEFAULT_MAX_RESTARTS, DEFAULT_MAX_SECONDS, DEFAULT_WORKER_SHUTDOWN,
     DynamicSupervisorSpec, Restart, Shutdown, Strategy, SupervisorFlags, SupervisorSpec,
 };
+pub use spec_change::SpecChange;
 pub use start::{PoolStart, SupervisorStart};
 pub use supervision::Supervision;
 pub use tree::{TreeLimits, TreeNode};

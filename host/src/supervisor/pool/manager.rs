@@ -238,7 +238,7 @@ impl PoolSup {
             Request::StartChild(_, reply) => {
                 let _ = reply.send(Err(ChildError::NotSupported(OWN_WORKERS)));
             }
-            Request::ById(_, _, reply) => {
+            Request::ById(_, _, reply) | Request::ChangeSpec(_, reply) => {
                 let _ = reply.send(Err(ChildError::NotSupported(OWN_WORKERS)));
             }
             Request::TerminateChild(_, reply) => {

@@ -6,6 +6,7 @@
 //! - `static_sup`: intensity and its window, escalation, failed restarts,
 //!   start failures, ignore, child administration.
 //! - `by_id`: children by id (terminate, restart, delete), OTP's answers.
+//! - `spec_change`: a running supervisor's spec changed (`overseer apply`).
 //! - `shutdown`: stop order, each shutdown kind, exit reasons kept.
 //! - `dynamic`: Elixir's DynamicSupervisor, up to 100,000 children.
 //! - `pool`: a pool's workers under restart intensity.
@@ -16,4 +17,5 @@ mod fake;
 mod matrix;
 mod pool;
 mod shutdown;
+mod spec_change;
 mod static_sup;

@@ -1,5 +1,8 @@
 //! The supervisor state machine, laid out like supervisor.erl: the loop and
 //! its requests, then start, restart, shutdown, and the child table.
+//! Changes of its own spec (`overseer apply`) are in `change.rs`.
+
+mod change;
 
 use std::time::Duration;
 
@@ -129,6 +132,9 @@ impl StaticSup {
             Request::ById(what, id, reply) => {
                 let _ = reply.send(self.by_id(what, &id).await);
             }
+            Request::ChangeSpec(change, reply) => {
+                let _ = reply.send(self.change_spec(change).await);
+            }
             Request::Shutdown(done) => {
                 // Handled by the loop; answered here only to be exhaustive.
                 let _ = done.send(());
@@ -203,19 +209,9 @@ impl StaticSup {
         }
         self.push(spec);
         let i = self.children.len() - 1;
-        match self.start_child(i).await {
-            Ok(keep) => {
-                let pid = self.children[i].running.as_ref().map(|r| r.pid);
-                if !keep {
-                    self.children.remove(i);
-                }
-                Ok(pid)
-            }
-            Err(reason) => {
-                self.children.remove(i);
-                Err(ChildError::StartFailed(reason))
-            }
-        }
+        self.start_kept(i).await.inspect_err(|_| {
+            self.children.remove(i);
+        })
     }
 
     /// `terminate_child`: stop it as a shutdown would. A permanent or
@@ -253,16 +249,7 @@ impl StaticSup {
             self.children.remove(j);
             return Ok(None);
         }
-        match self.start_child(j).await {
-            Ok(keep) => {
-                let pid = self.children[j].running.as_ref().map(|r| r.pid);
-                if !keep {
-                    self.children.remove(j);
-                }
-                Ok(pid)
-            }
-            Err(reason) => Err(ChildError::StartFailed(reason)),
-        }
+        self.start_kept(j).await
     }
 
     // ===== Restart =====
@@ -424,14 +411,8 @@ impl StaticSup {
     // ===== The child table =====
 
     fn push(&mut self, spec: ChildSpec) {
-        self.next_key += 1;
-        self.children.push(Child {
-            key: self.next_key,
-            spec,
-            running: None,
-            status: ChildStatus::Undefined,
-            restarts: 0,
-        });
+        let row = self.row(spec);
+        self.children.push(row);
     }
 
     fn position_of(&self, pid: Pid) -> Option<usize> {
