@@ -53,11 +53,13 @@
 //!   of a plugin to a new build through `code-change`, and the
 //!   [`Watcher`](reload::Watcher) does it when a file in the plugin folder
 //!   changes.
+//! - [`Deployment`](deploy::Deployment): a host running a manifest, brought
+//!   to an edited one by a plan of steps (`overseer apply`).
 //! - [`control`]: the HTTP + JSON control socket the `overseer` CLI uses.
 //!
 //! Modules are floors, each using only those below it:
 //! `sandbox → runtime → process → registry → supervisor → application →
-//! reload → metrics → control`. A lower floor reaches a higher one only through a
+//! reload → deploy → metrics → control`. A lower floor reaches a higher one only through a
 //! trait it defines (`runtime::HostCalls`, `process::Names`,
 //! `process::GuestServices`, `supervisor::StartChild`).
 
@@ -73,7 +75,10 @@ pub mod supervisor;
 
 pub mod application;
 
-pub mod metrics;
 pub mod reload;
+
+pub mod deploy;
+
+pub mod metrics;
 
 pub mod control;

@@ -100,6 +100,7 @@ pub async fn serve_control(app: &TestApp, socket: &Path) -> overseer::control::C
         bound,
         app.app.root().clone(),
         app.reloader().clone(),
+        None,
         std::sync::Arc::new(tokio::sync::Notify::new()),
         overseer::control::EventLog::start(&app.node),
     )

@@ -149,6 +149,7 @@ async fn another_user_is_turned_away() {
         socket,
         app.app.root().clone(),
         app.reloader().clone(),
+        None,
         Arc::new(tokio::sync::Notify::new()),
         overseer::control::EventLog::start(&app.node),
     );

@@ -150,7 +150,7 @@ impl fmt::Display for SpecError {
 }
 
 /// A child spec that follows every rule.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChildDecl {
     /// Its id.
     pub id: String,
@@ -163,7 +163,7 @@ pub struct ChildDecl {
 }
 
 /// A worker or one of the kinds of supervisor.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ChildKind {
     /// A GenServer plugin.
     Worker(WorkerDecl),
@@ -226,7 +226,7 @@ impl WorkerDecl {
 }
 
 /// A supervisor and its children.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SupervisorDecl {
     /// Its id (`root` for the top one).
     pub id: String,
@@ -239,7 +239,7 @@ pub struct SupervisorDecl {
 }
 
 /// A DynamicSupervisor.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DynamicDecl {
     /// Its id.
     pub id: String,

@@ -102,3 +102,37 @@ impl Node {
         })
     }
 }
+
+impl Node {
+    /// Take top-level `keys` from `from` into the running env (values,
+    /// sources and secrets; a key `from` lacks is removed), and tell every
+    /// process that may read one of them, in one `config-change` each.
+    /// Returns how many processes were told. What `overseer apply` does
+    /// with the keys an edited manifest changed.
+    pub fn adopt_config(&self, from: &EffectiveConfig, keys: &[String]) -> usize {
+        if keys.is_empty() {
+            return 0;
+        }
+        let processes = self.processes();
+        let mut told = 0;
+        let adopted: Result<ConfigChange, std::convert::Infallible> = self.env().update(
+            |current| {
+                let adopted = current.adopt(from, keys);
+                let mut change = ConfigChange {
+                    changed: Vec::new(),
+                    removed: Vec::new(),
+                };
+                for key in keys {
+                    match adopted.get(key).and_then(|v| serde_json::to_vec(v).ok()) {
+                        Some(value) => change.changed.push((key.clone(), value)),
+                        None => change.removed.push(key.clone()),
+                    }
+                }
+                Ok((adopted, change))
+            },
+            |change| told = processes.config_changed(change.clone()),
+        );
+        let Ok(_) = adopted;
+        told
+    }
+}

@@ -17,6 +17,7 @@
 //! | 1 | a runtime failure: no such process, a timeout, a crash, no host on the socket, a manifest or plugin that does not load, a root supervisor that gave up |
 //! | 2 | a usage error: unknown flag, missing argument, JSON that does not parse (nothing was sent) |
 
+mod apply;
 mod call;
 mod cast;
 mod children;
@@ -98,6 +99,11 @@ pub enum Command {
     /// value came from; `config set|unset APP KEY …` changes it while the
     /// host runs, and tells its processes (config-change).
     Config(config::ConfigArgs),
+    /// Bring the running host to an edited manifest without restarting it:
+    /// children added, removed or changed, supervisor flags, env, new
+    /// plugin builds. Prints the plan first; --dry-run prints only the
+    /// plan. A failed step undoes the steps before it.
+    Apply(apply::ApplyArgs),
     /// Run a task (a component of the task world) and print its result.
     Task(task::TaskArgs),
     /// Start a child under a supervisor from a JSON child spec; print its
@@ -138,6 +144,7 @@ impl Command {
             Command::Crashes(args) => crashes::execute(args).await,
             Command::Top(args) => top::execute(args).await,
             Command::Config(args) => config::execute(args).await,
+            Command::Apply(args) => apply::execute(args).await,
             Command::Task(args) => task::execute(args).await,
             Command::StartChild(args) => children::start_child(args).await,
             Command::TerminateChild(args) => children::terminate_child(args).await,

@@ -11,6 +11,7 @@ use clap::Args;
 use overseer::application::config::ConfigLayers;
 use overseer::application::{Application, Node, load_manifest};
 use overseer::control::{self, ControlSocket};
+use overseer::deploy::Deployment;
 use overseer::metrics::{Metrics, serve_metrics};
 use overseer::reload::HotSwap;
 use overseer::runtime::{HostConfig, Runtime};
@@ -86,10 +87,8 @@ enum StopCause {
 pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
     let mut manifest = load_manifest(&args.manifest)?;
-    manifest.configure(&ConfigLayers::of_this_process(
-        args.environment.clone(),
-        args.sets.clone(),
-    ))?;
+    let layers = ConfigLayers::of_this_process(args.environment.clone(), args.sets.clone());
+    manifest.configure(&layers)?;
     let socket_path = args.control.path().unwrap_or_else(|| {
         control::default_socket(manifest.path.parent().unwrap_or(Path::new("")))
     });
@@ -151,10 +150,17 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
         }
     };
     let stop_requested = Arc::new(Notify::new());
+    let deployment = Deployment::new(
+        hot_swap.reloader().clone(),
+        app.root().clone(),
+        manifest,
+        layers,
+    );
     let server = control::serve(
         socket,
         app.root().clone(),
         hot_swap.reloader().clone(),
+        Some(deployment),
         stop_requested.clone(),
         events,
     );

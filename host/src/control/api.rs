@@ -30,6 +30,7 @@
 //! | `GET /config?app=NAME` | [`ConfigQuery`] (query string) | [`ConfigReply`] |
 //! | `POST /config/set` | [`ConfigSetRequest`] | [`ConfigChanged`](crate::application::ConfigChanged) |
 //! | `POST /config/unset` | [`ConfigUnsetRequest`] | [`ConfigChanged`](crate::application::ConfigChanged) |
+//! | `POST /apply` | [`ApplyRequest`] | [`Applied`](crate::deploy::Applied) |
 //!
 //! Any failure is a non-2xx status with an [`ErrorReply`]: one line that
 //! says what went wrong (`no such process: 'foo'`, `timed out after 100 ms`).
@@ -101,6 +102,8 @@ pub mod route {
     pub const CONFIG_SET: &str = "/config/set";
     /// `POST`: remove a configuration key while the host runs.
     pub const CONFIG_UNSET: &str = "/config/unset";
+    /// `POST`: bring the running host to an edited manifest.
+    pub const APPLY: &str = "/apply";
 }
 
 /// How long a call or a state request waits for its reply when the request
@@ -224,6 +227,17 @@ pub struct ReleaseRequest {
     /// of the plugins' own files (a path on the host).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+}
+
+/// `POST /apply`: bring the host to the manifest at `manifest` (a path on
+/// the host), or with `dry_run` only say how.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyRequest {
+    /// The edited manifest.
+    pub manifest: String,
+    /// Plan only; change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// What `POST /release` did: the plugins upgraded as one release.

@@ -27,7 +27,7 @@ use super::api::{
 pub(super) const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 
 /// How long a reload may take: compile, then every process's code change.
-const RELOAD_DEADLINE: Duration = Duration::from_secs(120);
+pub(super) const RELOAD_DEADLINE: Duration = Duration::from_secs(120);
 
 /// How much longer than the guest's own timeout a call or state request
 /// waits, so that the host's "timed out after N ms" arrives first.

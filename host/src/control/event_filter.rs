@@ -24,6 +24,8 @@ pub const KIND_GROUPS: &[(&str, &[&str])] = &[
             "released",
             "release_abandoned",
             "release_rolled_back",
+            "applied",
+            "apply_undone",
         ],
     ),
     ("denied", &["capability_denied", "quota_exceeded"]),

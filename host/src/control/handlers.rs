@@ -21,6 +21,7 @@ use super::api::{
 use super::api_error::{ApiError, one_line};
 use super::event_log::EventLog;
 use crate::application::Node;
+use crate::deploy::Deployment;
 use crate::process::{Pid, Target};
 use crate::reload::{Reloaded, Reloader, UpgradeReport};
 use crate::supervisor::{ChildCount, Page, SupervisorRef, TreeLimits, TreeNode};
@@ -31,6 +32,9 @@ pub(super) struct Control {
     pub(super) node: Node,
     pub(super) root: SupervisorRef,
     pub(super) reloader: Reloader,
+    /// The manifest the host runs, for `apply`; none for a host not
+    /// started from one.
+    pub(super) deployment: Option<Deployment>,
     pub(super) events: EventLog,
     pub(super) stop_requested: Arc<Notify>,
     /// Becomes true when the server shuts down: long-lived replies (event

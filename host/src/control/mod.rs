@@ -31,6 +31,8 @@
 
 pub mod api;
 mod api_error;
+mod apply_client;
+mod apply_routes;
 mod client;
 mod config_client;
 mod config_routes;

@@ -13,6 +13,7 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::api::route;
+use super::apply_routes;
 use super::config_routes;
 use super::event_log::EventLog;
 use super::event_routes;
@@ -21,6 +22,7 @@ use super::inspect;
 use super::listener::GuardedListener;
 use super::socket::{ControlSocket, SocketFile};
 use super::top;
+use crate::deploy::Deployment;
 use crate::reload::Reloader;
 use crate::supervisor::SupervisorRef;
 
@@ -45,13 +47,15 @@ pub struct ControlServer {
 }
 
 /// Serve the control API on `socket` for the tree under `root`, with
-/// `reloader` behind `POST /reload` and `events` behind `GET /events`. `POST /stop` wakes `stop_requested`
+/// `reloader` behind `POST /reload`, `deployment` (the manifest the host
+/// runs) behind `POST /apply` and `events` behind `GET /events`. `POST /stop` wakes `stop_requested`
 /// and does nothing else: the owner of the application decides how to stop
 /// it.
 pub fn serve(
     socket: ControlSocket,
     root: SupervisorRef,
     reloader: Reloader,
+    deployment: Option<Deployment>,
     stop_requested: Arc<Notify>,
     events: EventLog,
 ) -> ControlServer {
@@ -62,6 +66,7 @@ pub fn serve(
         node,
         root,
         reloader,
+        deployment,
         stop_requested,
         closing: closing_seen,
     };
@@ -114,6 +119,7 @@ pub(super) fn api_router(control: Control) -> Router {
         .route(route::CONFIG, get(config_routes::config))
         .route(route::CONFIG_SET, post(config_routes::set))
         .route(route::CONFIG_UNSET, post(config_routes::unset))
+        .route(route::APPLY, post(apply_routes::apply))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))

@@ -29,6 +29,8 @@ impl Event {
             Event::Released { .. } => "released",
             Event::ReleaseAbandoned { .. } => "release_abandoned",
             Event::ReleaseRolledBack { .. } => "release_rolled_back",
+            Event::Applied { .. } => "applied",
+            Event::ApplyUndone { .. } => "apply_undone",
         }
     }
 
@@ -55,7 +57,9 @@ impl Event {
             | Event::SupervisorExited { .. }
             | Event::ChildStartFailed { .. }
             | Event::RestartIntensityReached { .. }
-            | Event::Released { .. } => None,
+            | Event::Released { .. }
+            | Event::Applied { .. }
+            | Event::ApplyUndone { .. } => None,
         }
     }
 }

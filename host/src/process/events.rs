@@ -254,6 +254,23 @@ pub enum Event {
         /// Why, in one line.
         reason: String,
     },
+    /// A running host was brought to an edited manifest (`overseer
+    /// apply`).
+    Applied {
+        /// The application.
+        app: String,
+        /// Each step made, as the plan printed it.
+        steps: Vec<String>,
+    },
+    /// An apply whose step failed: the steps before it were undone.
+    ApplyUndone {
+        /// The application.
+        app: String,
+        /// The step that failed.
+        step: String,
+        /// Why, and what undoing did, in one line.
+        reason: String,
+    },
     /// A plugin of a release failed its probation, so every plugin of the
     /// release went back to the build it ran before.
     ReleaseRolledBack {
@@ -497,6 +514,12 @@ fn log(event: &Event) {
             plugin,
             reason,
         } => tracing::error!(%release, %plugin, "release abandoned, nothing changed: {reason}"),
+        Event::Applied { app, steps } => {
+            tracing::info!(%app, steps = %steps.join("; "), "manifest applied")
+        }
+        Event::ApplyUndone { app, step, reason } => {
+            tracing::error!(%app, %step, "apply failed and was undone: {reason}")
+        }
         Event::ReleaseRolledBack {
             release,
             plugin,

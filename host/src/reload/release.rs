@@ -145,6 +145,25 @@ impl Reloader {
     /// `plugin` was rolled back on probation: if it belongs to the last
     /// release, every other plugin of it that still runs the release's
     /// build goes back to the build it ran before, processes included.
+    /// The plugins whose file in the plugin folder holds another build
+    /// than the one they run (or cannot be read), in name order: what
+    /// [`reload_all`](Self::reload_all) would upgrade.
+    pub async fn changed_plugins(&self) -> Vec<String> {
+        let mut slots = self.node().plugins().all();
+        slots.sort_by(|a, b| a.name().cmp(b.name()));
+        let mut changed = Vec::new();
+        for slot in slots {
+            let differs = match crate::runtime::PluginVersion::read(slot.path()).await {
+                Ok(bytes) => content_hash(&bytes) != slot.current().hash(),
+                Err(_) => true,
+            };
+            if differs {
+                changed.push(slot.name().to_string());
+            }
+        }
+        changed
+    }
+
     pub(super) async fn roll_back_release(&self, plugin: &str) {
         let active = {
             let mut release = self.inner.release.lock().unwrap_or_else(|p| p.into_inner());

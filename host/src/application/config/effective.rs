@@ -301,5 +301,7 @@ fn dotted(key: &str) -> Vec<String> {
     key.split('.').map(str::to_string).collect()
 }
 
+mod adopt;
+
 #[cfg(test)]
 mod tests;

@@ -119,7 +119,7 @@ impl Default for UpgradeDecl {
 /// A worker pool as the manifest declares it (`[[app.pools]]`). Pools are
 /// children of the root supervisor, started before the `[supervisor]`
 /// children (and stopped after them).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PoolDecl {
     /// Its name (`overseer call pool:NAME …`), and its id in the tree.
     pub name: String,

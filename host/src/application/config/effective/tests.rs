@@ -184,3 +184,38 @@ fn a_change_at_run_time_is_named_and_can_be_undone() {
     assert_eq!(removed.get("limit"), None);
     assert!(removed.without("nothing").is_none());
 }
+
+/// `apply` takes the keys the manifest changed, with their sources, and
+/// leaves the others as they run (a `config set` kept).
+#[test]
+fn adopting_keys_takes_values_and_sources_and_keeps_the_rest() {
+    let running = build(&ConfigLayers::default());
+    let (running, _) = running.with_value("greeting", "hello").expect("set");
+    let prod = build(&ConfigLayers {
+        environment: Some("prod".into()),
+        ..ConfigLayers::default()
+    });
+    let mut gone_decl = decl();
+    gone_decl.base.retain(|(key, _, _)| key != "max-rate");
+    let without =
+        EffectiveConfig::build("my-app", &gone_decl, &ConfigLayers::default()).expect("builds");
+    let base = build(&ConfigLayers::default());
+    assert_eq!(base.differing_keys(&prod), ["db", "limit"]);
+    assert_eq!(base.differing_keys(&without), ["max-rate"]);
+
+    let adopted = running.adopt(&prod, &base.differing_keys(&prod));
+    assert_eq!(adopted.get("limit"), Some(&json!(50)));
+    assert_eq!(
+        adopted.get("db"),
+        Some(&json!({"host": "localhost", "pool": 20}))
+    );
+    assert_eq!(adopted.get("greeting"), Some(&json!("hello")), "kept");
+    assert_eq!(
+        entry(&adopted, "db.pool").source,
+        entry(&prod, "db.pool").source,
+        "the overlay's line"
+    );
+    let adopted = adopted.adopt(&without, &["max-rate".to_string()]);
+    assert_eq!(adopted.get("max-rate"), None);
+    assert!(adopted.entries().iter().all(|e| e.key != "max-rate"));
+}
