@@ -44,7 +44,7 @@ impl Application {
     /// or a child that fails to start (the others are stopped again).
     pub async fn start(node: &Node, manifest: &Manifest) -> Result<Application, AppError> {
         node.plugins().set_dir(manifest.plugins_dir.clone());
-        node.env().set(manifest.env.clone());
+        node.set_env(manifest.env.clone());
         for (name, keys) in &manifest.registries {
             // A registry that exists already (another app on this node) is
             // shared.
@@ -59,7 +59,11 @@ impl Application {
         }
         spec.children.splice(0..0, pools);
         let (exits_tx, root_exits) = mpsc::unbounded_channel();
-        let (root, _abort) = node.supervision().start(&spec, Some(exits_tx)).await?;
+        let (root, _abort) = node
+            .supervision()
+            .in_group(&manifest.name)
+            .start(&spec, Some(exits_tx))
+            .await?;
         Ok(Application {
             name: manifest.name.clone(),
             root,

@@ -9,7 +9,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::child_spec::{SpecError, child_spec_from_json};
-use super::env::AppEnv;
+use super::config::ConfigError;
+use super::env::{AppEnv, AppEnvs};
 use super::start::{ChildSpecError, TaskStart};
 use crate::process::{
     CallError, EventBus, ExitReason, Pid, ProcessRef, Processes, SpawnError, Target, TaskOutcome,
@@ -37,7 +38,7 @@ pub(super) struct NodeInner {
     processes: Processes,
     naming: Arc<Naming>,
     supervision: Supervision,
-    env: AppEnv,
+    envs: AppEnvs,
     /// Itself, for the guest services (`services.rs`) to hand out owned
     /// handles; the process table holds the host as its services, weakly.
     pub(super) me: Weak<NodeInner>,
@@ -99,7 +100,7 @@ impl Node {
                 supervision: Supervision::new(processes.clone()),
                 processes,
                 naming,
-                env: AppEnv::default(),
+                envs: AppEnvs::default(),
                 runtime,
                 me: me.clone(),
                 policies: RwLock::default(),
@@ -137,9 +138,26 @@ impl Node {
         &self.inner.supervision
     }
 
-    /// The application env guests read through `config`.
-    pub fn env(&self) -> &AppEnv {
-        &self.inner.env
+    /// Application `app`'s env, which its processes read through
+    /// `config`.
+    pub fn env_of(&self, app: &str) -> Option<AppEnv> {
+        self.inner.envs.of(app)
+    }
+
+    /// The env of application `app`, or of the only one when none is
+    /// named (`overseer config`).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::UnknownApplication`], or
+    /// [`ConfigError::WhichApplication`] for none named among several.
+    pub fn resolve_env(&self, app: Option<&str>) -> Result<AppEnv, ConfigError> {
+        self.inner.envs.resolve(app)
+    }
+
+    /// Set the env of application `config.app()`.
+    pub fn set_env(&self, config: super::config::EffectiveConfig) {
+        self.inner.envs.set(config);
     }
 
     /// Set each plugin's policy; a plugin not in `policies` gets the

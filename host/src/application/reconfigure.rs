@@ -55,13 +55,13 @@ impl Node {
         app: Option<&str>,
         edit: ConfigEdit,
     ) -> Result<ConfigChanged, ConfigError> {
-        let env = self.env();
+        let env = self.resolve_env(app)?;
+        let current_app = env.current().app().to_string();
         let processes = self.processes();
         let mut told = 0;
         let (key, removed) = env
             .update(
                 |current: &EffectiveConfig| {
-                    current.check_app(app)?;
                     let (changed, key, removed) = match &edit {
                         ConfigEdit::Set { key, text } => {
                             let (changed, top) = current.with_value(key, text)?;
@@ -91,11 +91,11 @@ impl Node {
                 },
                 // Told while the new env is in place and no other change can
                 // come between.
-                |(_, _, change)| told = processes.config_changed(change.clone()),
+                |(_, _, change)| told = processes.config_changed(&current_app, change.clone()),
             )
             .map(|(key, removed, _)| (key, removed))?;
         Ok(ConfigChanged {
-            app: env.current().app().to_string(),
+            app: current_app,
             key,
             removed,
             told,
@@ -110,12 +110,12 @@ impl Node {
     /// Returns how many processes were told. What `overseer apply` does
     /// with the keys an edited manifest changed.
     pub fn adopt_config(&self, from: &EffectiveConfig, keys: &[String]) -> usize {
-        if keys.is_empty() {
+        let Some(env) = self.env_of(from.app()).filter(|_| !keys.is_empty()) else {
             return 0;
-        }
+        };
         let processes = self.processes();
         let mut told = 0;
-        let adopted: Result<ConfigChange, std::convert::Infallible> = self.env().update(
+        let adopted: Result<ConfigChange, std::convert::Infallible> = env.update(
             |current| {
                 let adopted = current.adopt(from, keys);
                 let mut change = ConfigChange {
@@ -130,7 +130,7 @@ impl Node {
                 }
                 Ok((adopted, change))
             },
-            |change| told = processes.config_changed(change.clone()),
+            |change| told = processes.config_changed(from.app(), change.clone()),
         );
         let Ok(_) = adopted;
         told

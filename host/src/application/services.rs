@@ -50,8 +50,8 @@ fn boxed<E: std::error::Error + Send + Sync + 'static>(err: E) -> ServiceError {
 /// The host answers its guests' service imports; the process table holds
 /// it weakly, as its [`GuestServices`].
 impl GuestServices for NodeInner {
-    fn config(&self, key: &str) -> Option<Vec<u8>> {
-        self.node().ok()?.env().get(key)
+    fn config(&self, app: &str, key: &str) -> Option<Vec<u8>> {
+        self.node().ok()?.env_of(app)?.get(key)
     }
 
     fn registry_register(

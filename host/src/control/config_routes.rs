@@ -17,9 +17,9 @@ use crate::application::{ConfigChanged, ConfigEdit};
 impl From<ConfigError> for ApiError {
     fn from(err: ConfigError) -> Self {
         let status = match err {
-            ConfigError::UnknownApplication { .. } | ConfigError::NoSuchKey { .. } => {
-                StatusCode::NOT_FOUND
-            }
+            ConfigError::UnknownApplication { .. }
+            | ConfigError::WhichApplication { .. }
+            | ConfigError::NoSuchKey { .. } => StatusCode::NOT_FOUND,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError {
@@ -34,8 +34,7 @@ pub(super) async fn config(
     query: Result<Query<ConfigQuery>, QueryRejection>,
 ) -> Result<Json<ConfigReply>, ApiError> {
     let Query(query) = query?;
-    let config = control.node.env().current();
-    config.check_app(query.app.as_deref())?;
+    let config = control.node.resolve_env(query.app.as_deref())?.current();
     Ok(Json(ConfigReply {
         app: config.app().to_string(),
         environment: config.environment().map(str::to_string),

@@ -16,7 +16,7 @@ impl Processes {
     /// (tasks and supervisors have no `config-change`), of the keys it may
     /// read; returns how many were told. Each handles it after the
     /// messages already in its mailbox.
-    pub fn config_changed(&self, change: ConfigChange) -> usize {
+    pub fn config_changed(&self, app: &str, change: ConfigChange) -> usize {
         let whole = Arc::new(change);
         let mut told = 0;
         for entry in self.inner.entries.iter() {
@@ -25,6 +25,9 @@ impl Processes {
             };
             if entry.shared.version().is_none() {
                 continue; // a task
+            }
+            if entry.shared.group.as_deref() != Some(app) {
+                continue;
             }
             let Some(visible) = visible_part(&whole, &entry.shared.policy.grants) else {
                 continue;

@@ -72,7 +72,8 @@ impl HostCalls for ProcessHost {
         self.processes
             .permit(&self.shared, Capability::Env, &key)
             .ok()?;
-        self.services().ok()?.config(&key)
+        let app = self.shared.group.clone()?;
+        self.services().ok()?.config(&app, &key)
     }
 
     fn whereis(&mut self, name: String) -> Option<u64> {

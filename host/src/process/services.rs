@@ -29,8 +29,9 @@ pub type ServiceFuture<T> = Pin<Box<dyn Future<Output = Result<T, ServiceError>>
 
 /// The services a host gives its guests, beyond their own process.
 pub trait GuestServices: Send + Sync + 'static {
-    /// The application env value under `key`, as JSON.
-    fn config(&self, key: &str) -> Option<Vec<u8>>;
+    /// The env value under `key` of application `app` (the asking
+    /// process's), as JSON.
+    fn config(&self, app: &str, key: &str) -> Option<Vec<u8>>;
 
     /// Register `pid` under `key` in `registry` with `value` (JSON).
     ///

@@ -77,6 +77,7 @@ impl Processes {
             owner: spec.owner,
             name: spec.name.clone(),
             parent,
+            group: self.group_of(parent, spec.owner),
             starting: AtomicBool::new(true),
             ..Shared::new(pid, &spec.id)
         });

@@ -88,6 +88,9 @@ pub(crate) struct Shared {
     /// Its monitors and links.
     pub(crate) watchers: Mutex<Watchers>,
     pub(crate) parent: Option<Pid>,
+    /// The application it belongs to (OTP's group leader): its parent's,
+    /// else its owner's; a root supervisor's is given.
+    pub(crate) group: Option<Arc<str>>,
     /// Still starting (a GenServer in `init`, a supervisor starting its
     /// children): its parent waits on it.
     pub(crate) starting: AtomicBool,
@@ -117,6 +120,7 @@ impl Shared {
             name: None,
             watchers: Mutex::new(Watchers::default()),
             parent: None,
+            group: None,
             starting: AtomicBool::new(false),
             trap_exit: AtomicBool::new(false),
             kill_reason: Mutex::new(None),
@@ -321,12 +325,14 @@ impl Processes {
         id: &str,
         name: Option<&str>,
         parent: Option<Pid>,
+        group: Option<Arc<str>>,
     ) -> Result<(), NameError> {
         self.take_name(pid, name)?;
         let shared = Arc::new(Shared {
             name: name.map(str::to_string),
             trap_exit: AtomicBool::new(true),
             parent,
+            group: group.or_else(|| self.group_of(parent, None)),
             starting: AtomicBool::new(true),
             ..Shared::new(pid, id)
         });
@@ -338,6 +344,30 @@ impl Processes {
             },
         );
         Ok(())
+    }
+
+    /// The application a process started by `parent` (else `owner`)
+    /// belongs to: theirs.
+    pub(crate) fn group_of(&self, parent: Option<Pid>, owner: Option<Pid>) -> Option<Arc<str>> {
+        parent
+            .or(owner)
+            .and_then(|pid| self.shared_of(pid))
+            .and_then(|shared| shared.group.clone())
+    }
+
+    /// The application process `pid` belongs to, if any.
+    pub fn application_of(&self, pid: Pid) -> Option<Arc<str>> {
+        self.shared_of(pid).and_then(|shared| shared.group.clone())
+    }
+
+    /// How many live processes (supervisors included) belong to
+    /// application `app`.
+    pub fn count_of_application(&self, app: &str) -> usize {
+        self.inner
+            .entries
+            .iter()
+            .filter(|entry| entry.shared.group.as_deref() == Some(app))
+            .count()
     }
 
     /// A process entered with [`enter`](Self::enter) has started all it

@@ -62,6 +62,7 @@ impl Processes {
         let shared = Arc::new(Shared {
             plugin: plugin.name().to_string(),
             policy,
+            group: self.group_of(parent, owner),
             owner,
             parent,
             limits,

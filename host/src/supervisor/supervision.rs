@@ -29,6 +29,9 @@ pub struct Supervision {
     /// The supervisor that starts the next one launched through this
     /// handle, if any (see [`child_of`](Self::child_of)).
     parent: Option<Pid>,
+    /// The application a supervisor launched through this handle belongs
+    /// to, if not its parent's (see [`in_group`](Self::in_group)).
+    group: Option<Arc<str>>,
 }
 
 impl Supervision {
@@ -46,6 +49,7 @@ impl Supervision {
             pools: Pools::default(),
             clock,
             parent: None,
+            group: None,
         }
     }
 
@@ -55,6 +59,16 @@ impl Supervision {
     pub fn child_of(&self, parent: Pid) -> Supervision {
         Supervision {
             parent: Some(parent),
+            ..self.clone()
+        }
+    }
+
+    /// This handle, for starting the root supervisor of application
+    /// `app`: it and every process below it belong to `app` (OTP's group
+    /// leader), which decides whose env their `config` reads.
+    pub fn in_group(&self, app: &str) -> Supervision {
+        Supervision {
+            group: Some(Arc::from(app)),
             ..self.clone()
         }
     }
@@ -157,7 +171,8 @@ impl Supervision {
         build: impl FnOnce(MachineContext, Pid, mpsc::UnboundedReceiver<Request>) -> M,
     ) -> Result<(SupervisorRef, AbortHandle), StartError> {
         let pid = self.processes.alloc_pid();
-        self.processes.enter(pid, id, name, self.parent)?;
+        self.processes
+            .enter(pid, id, name, self.parent, self.group.clone())?;
         let (to_sup, requests) = mpsc::unbounded_channel();
         let sup_ref = SupervisorRef::new(pid, id, kind, to_sup);
         self.supervisors.insert(pid, sup_ref.clone());

@@ -234,21 +234,6 @@ impl EffectiveConfig {
         &self.app
     }
 
-    /// Whether `app`, when named, is this configuration's application.
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError::UnknownApplication`], naming the one running.
-    pub fn check_app(&self, app: Option<&str>) -> Result<(), ConfigError> {
-        match app {
-            Some(name) if name != self.app => Err(ConfigError::UnknownApplication {
-                name: name.to_string(),
-                running: self.app.clone(),
-            }),
-            _ => Ok(()),
-        }
-    }
-
     /// The environment chosen with `--env`, if any.
     pub fn environment(&self) -> Option<&str> {
         self.environment.as_deref()

@@ -103,6 +103,12 @@ pub enum ConfigError {
         /// The applications that are running.
         running: String,
     },
+    /// No application named, with several on the host.
+    #[error("name the application: this host runs {running}")]
+    WhichApplication {
+        /// The applications that are running.
+        running: String,
+    },
     /// An empty key.
     #[error("a key cannot be empty")]
     EmptyKey,
