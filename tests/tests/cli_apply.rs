@@ -368,7 +368,7 @@ fn changes_apply_does_not_make_and_bad_manifests_change_nothing() {
     refused(
         "renamed.toml",
         &manifest(ENV_V1, TREE_V1).replace("name = \"shop\"", "name = \"other\""),
-        "apply cannot change the application's name ('shop' to 'other')",
+        "no application 'other' on this host (it has: shop); nothing was changed",
     );
     let reordered = TREE_V1.replacen(
         "id = \"a\"\nplugin = \"faulty\"\nname = \"a\"",

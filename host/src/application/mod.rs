@@ -11,8 +11,10 @@
 //! and error paths.
 
 mod app;
+mod app_type;
 mod child_spec;
 pub mod config;
+mod controller;
 mod env;
 mod located;
 mod manifest;
@@ -23,10 +25,12 @@ mod specs;
 mod start;
 
 pub use app::{AppError, Application};
+pub use app_type::AppType;
 pub use child_spec::{
     ChildDecl, ChildKind, ChildSpecConfig, DynamicDecl, LimitsConfig, SpecError, SupervisorDecl,
     WorkerDecl, child_spec_from_json,
 };
+pub use controller::{AppStatus, Applications, ControllerError};
 pub use env::AppEnv;
 pub use located::Located;
 pub use manifest::{

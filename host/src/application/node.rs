@@ -160,18 +160,18 @@ impl Node {
         self.inner.envs.set(config);
     }
 
-    /// Set each plugin's policy; a plugin not in `policies` gets the
-    /// default (nothing beyond its own process).
+    /// Set the policy of each plugin in `policies` (an application's
+    /// `[plugin.NAME]` sections); a plugin never named gets the default
+    /// (nothing beyond its own process).
     pub fn set_policies(&self, policies: impl IntoIterator<Item = (String, Policy)>) {
-        let policies = policies
-            .into_iter()
-            .map(|(name, policy)| (name, Arc::new(policy)))
-            .collect();
-        *self
+        let mut all = self
             .inner
             .policies
             .write()
-            .unwrap_or_else(|p| p.into_inner()) = policies;
+            .unwrap_or_else(|p| p.into_inner());
+        for (name, policy) in policies {
+            all.insert(name, Arc::new(policy));
+        }
     }
 
     /// Plugin `plugin`'s policy.

@@ -18,6 +18,7 @@
 //! | 2 | a usage error: unknown flag, missing argument, JSON that does not parse (nothing was sent) |
 
 mod apply;
+mod apps;
 mod call;
 mod cast;
 mod children;
@@ -104,6 +105,12 @@ pub enum Command {
     /// plugin builds. Prints the plan first; --dry-run prints only the
     /// plan. A failed step undoes the steps before it.
     Apply(apply::ApplyArgs),
+    /// List the host's applications: status, type, dependencies,
+    /// processes.
+    Apps(apps::AppsArgs),
+    /// Start, stop or restart one application: those it depends on start
+    /// first, those depending on it stop first (and the command says so).
+    App(apps::AppArgs),
     /// Run a task (a component of the task world) and print its result.
     Task(task::TaskArgs),
     /// Start a child under a supervisor from a JSON child spec; print its
@@ -145,6 +152,8 @@ impl Command {
             Command::Top(args) => top::execute(args).await,
             Command::Config(args) => config::execute(args).await,
             Command::Apply(args) => apply::execute(args).await,
+            Command::Apps(args) => apps::list(args).await,
+            Command::App(args) => apps::change(args).await,
             Command::Task(args) => task::execute(args).await,
             Command::StartChild(args) => children::start_child(args).await,
             Command::TerminateChild(args) => children::terminate_child(args).await,

@@ -1,5 +1,5 @@
-//! `overseer run MANIFEST [--control PATH]`: host an application until
-//! told to stop.
+//! `overseer run MANIFEST… [--control PATH]`: host one application per
+//! manifest until told to stop.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use anyhow::Context;
 use anyhow::anyhow;
 use clap::Args;
 use overseer::application::config::ConfigLayers;
-use overseer::application::{Application, Node, load_manifest};
+use overseer::application::{Applications, Node, load_manifest};
 use overseer::control::{self, ControlSocket};
 use overseer::deploy::Deployment;
 use overseer::metrics::{Metrics, serve_metrics};
@@ -26,9 +26,12 @@ use super::ControlArg;
 /// Arguments of `overseer run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The application manifest (TOML).
-    #[arg(value_name = "MANIFEST")]
-    manifest: PathBuf,
+    /// The application manifests (TOML), one per application. They start
+    /// after those they depend on (`[app] depends_on`), otherwise in the
+    /// order given, and share the first one's plugin folder, `[host]` and
+    /// control socket folder.
+    #[arg(value_name = "MANIFEST", required = true)]
+    manifests: Vec<PathBuf>,
     #[command(flatten)]
     control: ControlArg,
     /// Refuse to start a process when the memory limits of the live ones
@@ -60,7 +63,9 @@ pub struct RunArgs {
     #[arg(long = "env", value_name = "NAME")]
     environment: Option<String>,
     /// Set a config key, over the manifest, the overlay and the variables
-    /// (repeatable; KEY may be a dotted path: db.pool=10).
+    /// (repeatable; KEY may be a dotted path: db.pool=10). With several
+    /// applications it sets the key of each; APP:KEY=VALUE sets APP's
+    /// alone.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
 }
@@ -80,15 +85,22 @@ enum StopCause {
     Requested,
 }
 
-/// Start the application, serve its control socket, and wait. On SIGINT,
-/// SIGTERM or `overseer stop`: stop the tree in order, remove the socket,
-/// succeed. If the root supervisor gives up (its restart intensity was
-/// reached), fail.
+/// Start the applications, serve the control socket, and wait. On SIGINT,
+/// SIGTERM or `overseer stop`: stop the applications in reverse order,
+/// each tree in order, remove the socket, succeed. If the root supervisor
+/// of a permanent (or transient) application gives up, stop the others
+/// and fail.
 pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
-    let mut manifest = load_manifest(&args.manifest)?;
     let layers = ConfigLayers::of_this_process(args.environment.clone(), args.sets.clone());
-    manifest.configure(&layers)?;
+    let mut manifests = Vec::with_capacity(args.manifests.len());
+    for path in &args.manifests {
+        let mut manifest = load_manifest(path)?;
+        manifest.configure(&layers.for_app(&manifest.name))?;
+        manifests.push(manifest);
+    }
+    // The host's own settings are the first manifest's.
+    let manifest = manifests[0].clone();
     let socket_path = args.control.path().unwrap_or_else(|| {
         control::default_socket(manifest.path.parent().unwrap_or(Path::new("")))
     });
@@ -141,24 +153,22 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let mut app = Application::start(&node, &manifest).await?;
+    let apps = Applications::start(&node, manifests).await?;
     let hot_swap = match HotSwap::start(&node, &manifest) {
         Ok(hot_swap) => hot_swap,
         Err(err) => {
-            app.stop().await;
+            apps.stop_all().await;
             return Err(err.into());
         }
     };
+    let Some(first_root) = apps.root_of(&manifest.name).await else {
+        return Err(anyhow!("application '{}' is not running", manifest.name));
+    };
     let stop_requested = Arc::new(Notify::new());
-    let deployment = Deployment::new(
-        hot_swap.reloader().clone(),
-        app.root().clone(),
-        manifest,
-        layers,
-    );
+    let deployment = Deployment::new(hot_swap.reloader().clone(), apps.clone(), layers);
     let server = control::serve(
         socket,
-        app.root().clone(),
+        first_root,
         hot_swap.reloader().clone(),
         Some(deployment),
         stop_requested.clone(),
@@ -169,18 +179,23 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
         1 => "1 process".to_string(),
         n => format!("{n} processes"),
     };
+    let names = apps
+        .names()
+        .iter()
+        .map(|name| format!("'{name}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     announce(
         args.log_format,
         &format!(
-            "overseer: running '{}' ({processes}); control socket {shown} — try: OVERSEER_CONTROL={shown} overseer tree",
-            app.name(),
+            "overseer: running {names} ({processes}); control socket {shown} — try: OVERSEER_CONTROL={shown} overseer tree",
         ),
     );
     let dashboard = match args.dashboard {
         Some(address) => match server.dashboard(address).await {
             Ok(dashboard) => Some(dashboard),
             Err(err) => {
-                app.stop().await;
+                apps.stop_all().await;
                 server.shutdown().await;
                 return Err(anyhow!("cannot serve the dashboard on {address}: {err}"));
             }
@@ -203,32 +218,28 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
     let cause = tokio::select! {
         name = signals.next() => StopCause::Signal(name),
         () = stop_requested.notified() => StopCause::Requested,
-        notice = app.exited() => {
-            let reason = notice.map_or_else(|| "unknown".to_string(), |n| n.reason.to_string());
-            tracing::error!(app = app.name(), %reason, "the root supervisor gave up");
+        why = apps.host_must_stop() => {
+            // The others stop in order; the one that gave up is gone.
+            apps.stop_all().await;
             server.shutdown().await;
-            return Err(anyhow!(
-                "application '{}' stopped: its root supervisor gave up after too many restarts (reason: {reason})",
-                app.name()
-            ));
+            return Err(anyhow!(why));
         }
     };
     match cause {
-        StopCause::Signal(name) => tracing::info!(app = app.name(), "{name}: stopping"),
-        StopCause::Requested => tracing::info!(app = app.name(), "stop requested: stopping"),
+        StopCause::Signal(name) => tracing::info!(apps = %names, "{name}: stopping"),
+        StopCause::Requested => tracing::info!(apps = %names, "stop requested: stopping"),
     }
     tokio::select! {
-        () = app.stop() => {}
+        () = apps.stop_all() => {}
         name = signals.next() => {
             // The socket file is removed when `server` is dropped.
             return Err(anyhow!(
-                "{name} while stopping '{}': exited without waiting for the tree",
-                app.name()
+                "{name} while stopping {names}: exited without waiting for the trees",
             ));
         }
     }
     server.shutdown().await;
-    tracing::info!(app = app.name(), "stopped");
+    tracing::info!(apps = %names, "stopped");
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! `overseer tree [--json] [--depth D] [--limit N | --all]`: the
-//! supervision tree of the running host, bounded by default.
+//! `overseer tree [--app NAME] [--json] [--depth D] [--limit N | --all]`:
+//! the supervision tree of the running host, bounded by default.
 
 use clap::Args;
 use overseer::control::api::{TreeQuery, TreeView};
@@ -9,6 +9,11 @@ use super::{ControlArg, explain};
 /// Arguments of `overseer tree`.
 #[derive(Debug, Args)]
 pub struct TreeArgs {
+    /// Only this application's tree. By default the only application's,
+    /// or with several, each application's root under one `overseer`
+    /// node.
+    #[arg(long, value_name = "NAME")]
+    app: Option<String>,
     /// Print the tree as JSON (one object per node, nested under
     /// `children`) instead of the indented view.
     #[arg(long)]
@@ -33,6 +38,7 @@ pub struct TreeArgs {
 pub async fn execute(args: TreeArgs) -> anyhow::Result<()> {
     let client = args.control.client()?;
     let query = TreeQuery {
+        app: args.app,
         depth: args.depth,
         limit: if args.all {
             Some(usize::MAX)

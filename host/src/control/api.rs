@@ -31,6 +31,8 @@
 //! | `POST /config/set` | [`ConfigSetRequest`] | [`ConfigChanged`](crate::application::ConfigChanged) |
 //! | `POST /config/unset` | [`ConfigUnsetRequest`] | [`ConfigChanged`](crate::application::ConfigChanged) |
 //! | `POST /apply` | [`ApplyRequest`] | [`Applied`](crate::deploy::Applied) |
+//! | `GET /apps` | none | a list of [`AppStatus`](crate::application::AppStatus) |
+//! | `POST /app/start`, `/app/stop`, `/app/restart` | [`AppRequest`] | [`AppChangeReply`] |
 //!
 //! Any failure is a non-2xx status with an [`ErrorReply`]: one line that
 //! says what went wrong (`no such process: 'foo'`, `timed out after 100 ms`).
@@ -104,6 +106,15 @@ pub mod route {
     pub const CONFIG_UNSET: &str = "/config/unset";
     /// `POST`: bring the running host to an edited manifest.
     pub const APPLY: &str = "/apply";
+    /// `GET`: the applications, in start order.
+    pub const APPS: &str = "/apps";
+    /// `POST`: start an application (and those it depends on).
+    pub const APP_START: &str = "/app/start";
+    /// `POST`: stop an application (and those depending on it, first).
+    pub const APP_STOP: &str = "/app/stop";
+    /// `POST`: stop, then start again, an application (and those
+    /// depending on it).
+    pub const APP_RESTART: &str = "/app/restart";
 }
 
 /// How long a call or a state request waits for its reply when the request
@@ -227,6 +238,23 @@ pub struct ReleaseRequest {
     /// of the plugins' own files (a path on the host).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+}
+
+/// `POST /app/start|stop|restart`: the application.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppRequest {
+    /// Its name.
+    pub name: String,
+}
+
+/// What `POST /app/start|stop|restart` did: the applications stopped,
+/// then those started, each in the order it was done.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppChangeReply {
+    /// Stopped, in order (those depending on the one named first).
+    pub stopped: Vec<String>,
+    /// Started, in order (those it depends on first).
+    pub started: Vec<String>,
 }
 
 /// `POST /apply`: bring the host to the manifest at `manifest` (a path on
@@ -418,9 +446,15 @@ pub struct SupervisorRequest {
 /// whole listing is tens of MB.
 pub const DEFAULT_CHILDREN_LIMIT: usize = 1000;
 
-/// `GET /tree?depth=D&limit=N`: how much of the tree to describe.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `GET /tree?app=A&depth=D&limit=N`: whose tree, and how much of it to
+/// describe.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TreeQuery {
+    /// The application whose tree to describe. Default: the only one's;
+    /// with several, one node (`overseer`) with each application's root
+    /// under it, named after the application.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
     /// Supervisors this deep (the root's children are at depth 1) are
     /// listed without their children. Default: no limit.
     #[serde(default)]

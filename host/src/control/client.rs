@@ -184,14 +184,7 @@ impl Client {
     ///
     /// [`ClientError`].
     pub async fn tree(&self, query: TreeQuery) -> Result<Value, ClientError> {
-        let mut path = route::TREE.to_string();
-        let mut sep = '?';
-        for (key, value) in [("depth", query.depth), ("limit", query.limit)] {
-            if let Some(value) = value {
-                path.push_str(&format!("{sep}{key}={value}"));
-                sep = '&';
-            }
-        }
+        let path = self.with_query(route::TREE, &query)?;
         self.request::<(), Value>(Method::GET, &path, None, REQUEST_DEADLINE)
             .await
     }

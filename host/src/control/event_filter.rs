@@ -28,6 +28,10 @@ pub const KIND_GROUPS: &[(&str, &[&str])] = &[
             "apply_undone",
         ],
     ),
+    (
+        "application",
+        &["application_started", "application_stopped"],
+    ),
     ("denied", &["capability_denied", "quota_exceeded"]),
     ("log", &["guest_log"]),
 ];

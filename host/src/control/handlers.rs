@@ -19,6 +19,7 @@ use super::api::{
     TaskReply, TaskRequest, TerminateChildRequest, TreeQuery, VersionInfo,
 };
 use super::api_error::{ApiError, one_line};
+use super::app_routes;
 use super::event_log::EventLog;
 use crate::application::Node;
 use crate::deploy::Deployment;
@@ -111,13 +112,7 @@ pub(super) async fn tree(
         depth: query.depth,
         children: query.limit.unwrap_or(DEFAULT_CHILDREN_LIMIT),
     };
-    Ok(Json(
-        control
-            .node
-            .supervision()
-            .tree_within(&control.root, limits)
-            .await?,
-    ))
+    Ok(Json(app_routes::tree(&control, &query, limits).await?))
 }
 
 pub(super) async fn stop(State(control): State<Control>) -> Json<Ack> {

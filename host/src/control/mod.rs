@@ -31,6 +31,8 @@
 
 pub mod api;
 mod api_error;
+mod app_client;
+mod app_routes;
 mod apply_client;
 mod apply_routes;
 mod client;

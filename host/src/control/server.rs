@@ -13,6 +13,7 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::api::route;
+use super::app_routes;
 use super::apply_routes;
 use super::config_routes;
 use super::event_log::EventLog;
@@ -120,6 +121,10 @@ pub(super) fn api_router(control: Control) -> Router {
         .route(route::CONFIG_SET, post(config_routes::set))
         .route(route::CONFIG_UNSET, post(config_routes::unset))
         .route(route::APPLY, post(apply_routes::apply))
+        .route(route::APPS, get(app_routes::apps))
+        .route(route::APP_START, post(app_routes::start))
+        .route(route::APP_STOP, post(app_routes::stop))
+        .route(route::APP_RESTART, post(app_routes::restart))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))

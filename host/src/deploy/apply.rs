@@ -12,14 +12,14 @@ use super::diff;
 use super::error::ApplyError;
 use super::plan::{Plan, Step, SupPath};
 use crate::application::config::{ConfigLayers, EffectiveConfig};
-use crate::application::{ChildDecl, Manifest, Node, load_manifest};
+use crate::application::{Applications, ChildDecl, Node, load_manifest};
 use crate::process::{Event, Target};
 use crate::reload::Reloader;
 use crate::supervisor::{ChildSpec, SpecChange, SupervisorRef};
 
-/// A host running an application from a manifest, ready to be brought to
-/// an edited one (`overseer apply`). Cheap to clone; applies are made one
-/// at a time.
+/// A host running applications from manifests, ready to bring one to an
+/// edited manifest (`overseer apply`). Cheap to clone; applies are made
+/// one at a time.
 #[derive(Clone)]
 pub struct Deployment {
     inner: Arc<Inner>,
@@ -27,10 +27,11 @@ pub struct Deployment {
 
 struct Inner {
     reloader: Reloader,
-    root: SupervisorRef,
+    apps: Applications,
+    /// The run's layers, per application.
     layers: ConfigLayers,
-    /// The manifest the host runs now, with the run's layers over it.
-    running: Mutex<Manifest>,
+    /// Held while an apply runs.
+    applying: Mutex<()>,
 }
 
 /// What an apply did, or would do (`--dry-run`).
@@ -49,23 +50,22 @@ pub struct Applied {
 }
 
 impl Deployment {
-    /// The host of `reloader`, whose tree is under `root`, running
-    /// `manifest` (configured with `layers`, which an edited manifest gets
-    /// too).
-    pub fn new(
-        reloader: Reloader,
-        root: SupervisorRef,
-        manifest: Manifest,
-        layers: ConfigLayers,
-    ) -> Deployment {
+    /// The host of `reloader`, running `apps` (configured with `layers`,
+    /// which an edited manifest gets too).
+    pub fn new(reloader: Reloader, apps: Applications, layers: ConfigLayers) -> Deployment {
         Deployment {
             inner: Arc::new(Inner {
                 reloader,
-                root,
+                apps,
                 layers,
-                running: Mutex::new(manifest),
+                applying: Mutex::new(()),
             }),
         }
+    }
+
+    /// The applications it brings to their edited manifests.
+    pub fn applications(&self) -> &Applications {
+        &self.inner.apps
     }
 
     fn node(&self) -> &Node {
@@ -82,8 +82,20 @@ impl Deployment {
     /// child that cannot run, or a failed step (the others undone).
     pub async fn apply(&self, path: &Path, dry_run: bool) -> Result<Applied, ApplyError> {
         let mut new = load_manifest(path)?;
-        new.configure(&self.inner.layers)?;
-        let mut running = self.inner.running.lock().await;
+        new.configure(&self.inner.layers.for_app(&new.name))?;
+        let _applying = self.inner.applying.lock().await;
+        let apps = &self.inner.apps;
+        let running = apps
+            .manifest_of(&new.name)
+            .await
+            .ok_or_else(|| ApplyError::UnknownApp {
+                name: new.name.clone(),
+                known: apps.names().join(", "),
+            })?;
+        let root = apps
+            .root_of(&new.name)
+            .await
+            .ok_or_else(|| ApplyError::NotRunning(new.name.clone()))?;
         let upgrades = self.inner.reloader.changed_plugins().await;
         let plan = diff::plan(&running, &new, upgrades)?;
         let mut applied = Applied {
@@ -99,10 +111,13 @@ impl Deployment {
         let prepared = self.prepare(&plan).await?;
         let mut made: Vec<&Step> = Vec::with_capacity(plan.steps.len());
         for step in &plan.steps {
-            match self.make(step, &new.env, &prepared, &mut applied).await {
+            match self
+                .make(&root, step, &new.env, &prepared, &mut applied)
+                .await
+            {
                 Ok(()) => made.push(step),
                 Err(reason) => {
-                    let undo = self.undo(&made, &running.env).await;
+                    let undo = self.undo(&root, &made, &running.env).await;
                     let err = ApplyError::Failed {
                         step: step.to_string(),
                         reason,
@@ -123,7 +138,7 @@ impl Deployment {
             steps: applied.plan.clone(),
         });
         applied.applied = true;
-        *running = new;
+        apps.set_manifest(new).await;
         Ok(applied)
     }
 
@@ -143,6 +158,7 @@ impl Deployment {
     /// Make one step.
     async fn make(
         &self,
+        root: &SupervisorRef,
         step: &Step,
         env: &EffectiveConfig,
         prepared: &HashMap<String, ChildSpec>,
@@ -179,14 +195,19 @@ impl Deployment {
                 spec: prepared_spec(prepared, sup, new)?,
             },
         };
-        self.change(step, change).await
+        self.change(root, step, change).await
     }
 
     /// Undo `made`, newest first; what happened, in words.
-    async fn undo(&self, made: &[&Step], env_before: &EffectiveConfig) -> String {
+    async fn undo(
+        &self,
+        root: &SupervisorRef,
+        made: &[&Step],
+        env_before: &EffectiveConfig,
+    ) -> String {
         let mut failures = Vec::new();
         for step in made.iter().rev() {
-            if let Err(reason) = self.unmake(step, env_before).await {
+            if let Err(reason) = self.unmake(root, step, env_before).await {
                 failures.push(format!("undoing '{step}' failed: {reason}"));
             }
         }
@@ -197,7 +218,12 @@ impl Deployment {
         }
     }
 
-    async fn unmake(&self, step: &Step, env_before: &EffectiveConfig) -> Result<(), String> {
+    async fn unmake(
+        &self,
+        root: &SupervisorRef,
+        step: &Step,
+        env_before: &EffectiveConfig,
+    ) -> Result<(), String> {
         let change = match step {
             Step::Config { set, removed } => {
                 let keys: Vec<String> = set.iter().chain(removed).cloned().collect();
@@ -219,7 +245,7 @@ impl Deployment {
             Step::Replace { old, .. } => SpecChange::Replace(self.spec_of(old).await?),
             Step::Add { new, .. } => SpecChange::Remove(new.id.clone()),
         };
-        self.change(step, change).await
+        self.change(root, step, change).await
     }
 
     async fn spec_of(&self, decl: &ChildDecl) -> Result<ChildSpec, String> {
@@ -230,7 +256,12 @@ impl Deployment {
     }
 
     /// Ask the supervisor a tree step names to change its spec.
-    async fn change(&self, step: &Step, change: SpecChange) -> Result<(), String> {
+    async fn change(
+        &self,
+        root: &SupervisorRef,
+        step: &Step,
+        change: SpecChange,
+    ) -> Result<(), String> {
         let sup = match step {
             Step::Flags { sup, .. }
             | Step::Remove { sup, .. }
@@ -239,7 +270,7 @@ impl Deployment {
             | Step::Add { sup, .. } => sup,
             Step::Config { .. } | Step::Upgrade { .. } => return Ok(()),
         };
-        self.supervisor(sup)
+        self.supervisor(root, sup)
             .await?
             .change_spec(change)
             .await
@@ -248,8 +279,12 @@ impl Deployment {
     }
 
     /// The running supervisor at `path`.
-    async fn supervisor(&self, path: &SupPath) -> Result<SupervisorRef, String> {
-        let mut sup = self.inner.root.clone();
+    async fn supervisor(
+        &self,
+        root: &SupervisorRef,
+        path: &SupPath,
+    ) -> Result<SupervisorRef, String> {
+        let mut sup = root.clone();
         for id in path.0.iter().skip(1) {
             let children = sup.which_children().await.map_err(|e| e.to_string())?;
             let pid = children

@@ -12,7 +12,7 @@ use crate::application::{ChildDecl, ChildKind, Manifest, SupervisorDecl};
 /// # Errors
 ///
 /// [`ApplyError::Unsupported`] for a change `apply` does not make to a
-/// running host (the application's name, plugin folder, upgrade
+/// running host (its dependencies or type, the plugin folder, upgrade
 /// settings, registries, pools, plugin policies, `[host]`, the root
 /// supervisor's name, children reordered).
 pub(super) fn plan(
@@ -47,11 +47,11 @@ pub(super) fn plan(
 
 fn refuse_unsupported(old: &Manifest, new: &Manifest) -> Result<(), ApplyError> {
     let refuse = |what: &str| Err(ApplyError::Unsupported(what.to_string()));
-    if old.name != new.name {
-        return refuse(&format!(
-            "the application's name ('{}' to '{}')",
-            old.name, new.name
-        ));
+    if old.depends_on != new.depends_on {
+        return refuse("app.depends_on");
+    }
+    if old.app_type != new.app_type {
+        return refuse("app.type");
     }
     if old.plugins_dir != new.plugins_dir {
         return refuse("the plugin folder");

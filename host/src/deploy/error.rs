@@ -31,6 +31,17 @@ pub enum ApplyError {
         /// What undoing the steps before it did.
         undo: String,
     },
+    /// The edited manifest names an application this host does not run.
+    #[error("no application '{name}' on this host (it has: {known}); nothing was changed")]
+    UnknownApp {
+        /// The manifest's application.
+        name: String,
+        /// The host's.
+        known: String,
+    },
+    /// The application is stopped (`overseer app stop`).
+    #[error("application '{0}' is not running: start it first (overseer app start {0})")]
+    NotRunning(String),
     /// The host was not started from a manifest (a library host).
     #[error("this host was not started from a manifest: nothing to apply to")]
     NoManifest,

@@ -29,6 +29,8 @@ impl Event {
             Event::Released { .. } => "released",
             Event::ReleaseAbandoned { .. } => "release_abandoned",
             Event::ReleaseRolledBack { .. } => "release_rolled_back",
+            Event::ApplicationStarted { .. } => "application_started",
+            Event::ApplicationStopped { .. } => "application_stopped",
             Event::Applied { .. } => "applied",
             Event::ApplyUndone { .. } => "apply_undone",
         }
@@ -58,6 +60,8 @@ impl Event {
             | Event::ChildStartFailed { .. }
             | Event::RestartIntensityReached { .. }
             | Event::Released { .. }
+            | Event::ApplicationStarted { .. }
+            | Event::ApplicationStopped { .. }
             | Event::Applied { .. }
             | Event::ApplyUndone { .. } => None,
         }

@@ -254,6 +254,21 @@ pub enum Event {
         /// Why, in one line.
         reason: String,
     },
+    /// An application's tree started (at `run`, or `overseer app start`).
+    ApplicationStarted {
+        /// The application.
+        app: String,
+    },
+    /// An application stopped: asked to, or because its root supervisor
+    /// gave up.
+    ApplicationStopped {
+        /// The application.
+        app: String,
+        /// Why: `stopped` when asked to, else its root's exit reason.
+        reason: String,
+        /// Whether the host goes down with it (its type says so).
+        takes_the_host: bool,
+    },
     /// A running host was brought to an edited manifest (`overseer
     /// apply`).
     Applied {
@@ -514,6 +529,20 @@ fn log(event: &Event) {
             plugin,
             reason,
         } => tracing::error!(%release, %plugin, "release abandoned, nothing changed: {reason}"),
+        Event::ApplicationStarted { app } => tracing::info!(%app, "application started"),
+        Event::ApplicationStopped {
+            app,
+            reason,
+            takes_the_host,
+        } => {
+            if *takes_the_host {
+                tracing::error!(%app, %reason, "application stopped: the host stops with it")
+            } else if reason == "stopped" {
+                tracing::info!(%app, "application stopped")
+            } else {
+                tracing::warn!(%app, %reason, "application stopped: its root supervisor gave up")
+            }
+        }
         Event::Applied { app, steps } => {
             tracing::info!(%app, steps = %steps.join("; "), "manifest applied")
         }

@@ -40,6 +40,28 @@ pub struct ConfigLayers {
 }
 
 impl ConfigLayers {
+    /// These layers as application `app` takes them: a `--set
+    /// APP:KEY=VALUE` applies to application APP alone (the prefix
+    /// dropped), a `--set KEY=VALUE` to every application.
+    pub fn for_app(&self, app: &str) -> ConfigLayers {
+        let sets = self
+            .sets
+            .iter()
+            .filter_map(|set| {
+                let key = set.split_once('=').map_or(set.as_str(), |(key, _)| key);
+                match key.split_once(':') {
+                    Some((only, _)) if only == app => Some(set[only.len() + 1..].to_string()),
+                    Some(_) => None,
+                    None => Some(set.clone()),
+                }
+            })
+            .collect();
+        ConfigLayers {
+            sets,
+            ..self.clone()
+        }
+    }
+
     /// The layers of a run: `environment`, `sets`, and this process's
     /// `OVERSEER_…` environment variables.
     pub fn of_this_process(environment: Option<String>, sets: Vec<String>) -> ConfigLayers {

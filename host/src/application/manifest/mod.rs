@@ -13,6 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use self::plugin::PluginSection;
+use super::app_type::AppType;
 use super::child_spec::{
     ChildSpecConfig, LimitsConfig, SpecError, SupervisorDecl, WorkerDecl, field_path, payload,
     supervisor_decl,
@@ -60,6 +61,12 @@ pub struct Manifest {
     pub path: PathBuf,
     /// `app.name`.
     pub name: String,
+    /// `app.depends_on`: the applications that must run before this one
+    /// starts, and that it stops before.
+    pub depends_on: Vec<String>,
+    /// `app.type`: what the host does when this application's root
+    /// supervisor gives up.
+    pub app_type: AppType,
     /// The plugin folder, resolved against the manifest's folder.
     pub plugins_dir: PathBuf,
     /// `[app.env]` and the `[env.NAME]` overlays, as written.
@@ -156,6 +163,10 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct AppSection {
     name: String,
+    #[serde(default)]
+    depends_on: Vec<Spanned<String>>,
+    #[serde(default, rename = "type")]
+    app_type: AppType,
     #[serde(default = "default_plugins")]
     plugins: String,
     #[serde(default)]
@@ -389,9 +400,12 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError
         Some(host) => host.get_ref().clone(),
         None => HostDecl::default(),
     };
+    let depends_on = ctx.depends_on(&file.app)?;
     Ok(Manifest {
         host,
         path: path.to_path_buf(),
+        depends_on,
+        app_type: file.app.app_type,
         name: file.app.name,
         plugins_dir,
         config,
@@ -430,6 +444,30 @@ impl Manifest {
 }
 
 impl Context<'_> {
+    /// `app.depends_on`, each a name other than the application's own.
+    fn depends_on(&self, app: &AppSection) -> Result<Vec<String>, ManifestError> {
+        let mut names = Vec::with_capacity(app.depends_on.len());
+        for (i, name) in app.depends_on.iter().enumerate() {
+            let field = format!("app.depends_on[{i}]");
+            if !is_plugin_name(name.get_ref()) {
+                return Err(self.error(
+                    Some(name.span()),
+                    &field,
+                    "an application's name is letters, digits, _ and - only",
+                ));
+            }
+            if *name.get_ref() == app.name {
+                return Err(self.error(
+                    Some(name.span()),
+                    &field,
+                    "an application cannot depend on itself",
+                ));
+            }
+            names.push(name.get_ref().clone());
+        }
+        Ok(names)
+    }
+
     /// A table of configuration: each key with its value as JSON and its
     /// line.
     fn env_table(&self, table: &BTreeMap<String, Spanned<toml::Value>>) -> EnvironmentDecl {
