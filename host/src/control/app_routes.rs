@@ -2,11 +2,11 @@
 //! applications, and the tree of one or all of them.
 
 use axum::Json;
-use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 
-use super::api::{AppChangeReply, AppRequest, TreeQuery};
+use super::api::{AppChangeReply, AppRequest, DEFAULT_CHILDREN_LIMIT, TreeQuery};
 use super::api_error::ApiError;
 use super::handlers::Control;
 use crate::application::{AppStatus, Applications, ControllerError};
@@ -76,10 +76,23 @@ pub(super) async fn restart(
     Ok(Json(AppChangeReply { stopped, started }))
 }
 
+/// `GET /tree`: the tree the query asks for, as much of it as it asks.
+pub(super) async fn tree_route(
+    State(control): State<Control>,
+    query: Result<Query<TreeQuery>, QueryRejection>,
+) -> Result<Json<TreeNode>, ApiError> {
+    let Query(query) = query?;
+    let limits = TreeLimits {
+        depth: query.depth,
+        children: query.limit.unwrap_or(DEFAULT_CHILDREN_LIMIT),
+    };
+    Ok(Json(tree(&control, &query, limits).await?))
+}
+
 /// The tree `query` asks for: one application's, the only one's, or, with
 /// several, a node `overseer` with each application's root under it (a
 /// stopped one's as a stopped node).
-pub(super) async fn tree(
+async fn tree(
     control: &Control,
     query: &TreeQuery,
     limits: TreeLimits,

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use axum::http::{Method, StatusCode, Uri};
 use tokio::sync::{Notify, watch};
 
@@ -16,16 +16,15 @@ use super::api::{
     self, Ack, CallReply, CallRequest, ChildIdRequest, ChildListing, DEFAULT_CHILDREN_LIMIT,
     FailedChange, MessageRequest, PluginVersions, ReleaseReply, ReleaseRequest, ReloadReply,
     ReloadRequest, StartChildReply, StartChildRequest, StateReply, StateRequest, SupervisorRequest,
-    TaskReply, TaskRequest, TerminateChildRequest, TreeQuery, VersionInfo,
+    TaskReply, TaskRequest, TerminateChildRequest, VersionInfo,
 };
 use super::api_error::{ApiError, one_line};
-use super::app_routes;
 use super::event_log::EventLog;
 use crate::application::Node;
 use crate::deploy::Deployment;
 use crate::process::{Pid, Target};
 use crate::reload::{Reloaded, Reloader, UpgradeReport};
-use crate::supervisor::{ChildCount, Page, SupervisorRef, TreeLimits, TreeNode};
+use crate::supervisor::{ChildCount, Page, SupervisorRef};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -101,18 +100,6 @@ pub(super) async fn state(
     Ok(Json(StateReply {
         state: api::payload_to_json(&state),
     }))
-}
-
-pub(super) async fn tree(
-    State(control): State<Control>,
-    query: Result<Query<TreeQuery>, QueryRejection>,
-) -> Result<Json<TreeNode>, ApiError> {
-    let Query(query) = query?;
-    let limits = TreeLimits {
-        depth: query.depth,
-        children: query.limit.unwrap_or(DEFAULT_CHILDREN_LIMIT),
-    };
-    Ok(Json(app_routes::tree(&control, &query, limits).await?))
 }
 
 pub(super) async fn stop(State(control): State<Control>) -> Json<Ack> {

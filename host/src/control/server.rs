@@ -98,7 +98,7 @@ pub(super) fn api_router(control: Control) -> Router {
         .route(route::CAST, post(handlers::cast))
         .route(route::SEND, post(handlers::send))
         .route(route::STATE, post(handlers::state))
-        .route(route::TREE, get(handlers::tree))
+        .route(route::TREE, get(app_routes::tree_route))
         .route(route::STOP, post(handlers::stop))
         .route(route::RELOAD, post(handlers::reload))
         .route(route::RELEASE, post(handlers::release))
