@@ -69,7 +69,12 @@ fn three_apps() -> Host {
         ),
         (
             "shop.toml",
-            manifest("shop", "depends_on = [\"base\"]", "sf", 0),
+            manifest(
+                "shop",
+                "depends_on = [\"base\"]\n[[app.pools]]\nname = \"shop_pool\"\nplugin = \"faulty\"\nsize = 2",
+                "sf",
+                0,
+            ),
         ),
         ("base.toml", manifest("base", "", "bf", 3)),
     ]);
@@ -185,7 +190,8 @@ fn applications_start_in_dependency_order_each_with_its_own_env() {
     let shop_tree: Value =
         serde_json::from_str(&stdout(&host.client(&["tree", "--app", "shop", "--json"]))).unwrap();
     assert_eq!(shop_tree["id"], "root");
-    assert_eq!(shop_tree["children"][0]["id"], "sf");
+    assert_eq!(shop_tree["children"][0]["id"], "shop_pool", "pools first");
+    assert_eq!(shop_tree["children"][1]["id"], "sf");
 }
 
 #[test]
@@ -215,6 +221,8 @@ fn app_stop_start_and_restart_follow_the_dependencies() {
         apps(&host),
         running(&["base=running", "shop=running", "web=running"])
     );
+    // The application's pool came back with it.
+    assert_eq!(call(&host, "pool:shop_pool", json!("ping")), json!("pong"));
 
     let (code, err) = failure(&host.client(&["app", "stop", "nope"]));
     assert_eq!(
@@ -283,6 +291,7 @@ fn cycles_and_missing_dependencies_are_one_line_at_start() {
             .arg("run")
             .args(&paths)
             .env_remove("OVERSEER_CONTROL")
+            .env("RUST_LOG", "off")
             .stdin(Stdio::null())
             .output()
             .unwrap();
@@ -330,8 +339,8 @@ fn cycles_and_missing_dependencies_are_one_line_at_start() {
     let (code, err, _dir) = run(&[("a.toml", manifest("a", "", "x", 3)), ("b.toml", failing)]);
     assert_eq!(code, 1);
     assert!(
-        err.starts_with("overseer: application 'b' did not start: ")
-            && err.contains("init failed on purpose"),
+        err.starts_with("overseer: application 'b' did not start: failed to start child 'y': ")
+            && err.ends_with("init failed on purpose"),
         "{err}"
     );
 }

@@ -39,7 +39,7 @@ pub enum ControllerError {
         second: String,
     },
     /// An application did not start.
-    #[error("application '{name}' did not start: {source}")]
+    #[error("application '{name}' did not start: {}", why_not_started(source))]
     Start {
         /// The application.
         name: String,
@@ -60,4 +60,12 @@ pub enum ControllerError {
     /// It does not run (OTP's `not_started`).
     #[error("application '{0}' is not running")]
     NotRunning(String),
+}
+
+/// Why an application did not start, without saying again that it did not.
+fn why_not_started(err: &AppError) -> String {
+    match err {
+        AppError::Start(start) => start.to_string(),
+        other => other.to_string(),
+    }
 }

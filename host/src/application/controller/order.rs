@@ -82,3 +82,62 @@ fn cycle(manifests: &[Manifest], started: &[usize]) -> String {
     }
     String::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::application::parse_manifest;
+
+    fn app(name: &str, depends_on: &[&str]) -> Manifest {
+        let text = format!("[app]\nname = \"{name}\"\ndepends_on = {depends_on:?}\n[supervisor]\n");
+        parse_manifest(Path::new(&format!("{name}.toml")), &text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn names(apps: &[Manifest]) -> Result<Vec<&str>, String> {
+        start_order(apps)
+            .map(|order| order.iter().map(|i| apps[*i].name.as_str()).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn dependencies_first_otherwise_in_the_order_given() {
+        let apps = [
+            app("web", &["shop", "auth"]),
+            app("auth", &[]),
+            app("shop", &["db"]),
+            app("db", &[]),
+            app("cron", &[]),
+        ];
+        assert_eq!(names(&apps), Ok(vec!["auth", "db", "shop", "web", "cron"]));
+    }
+
+    #[test]
+    fn a_circle_is_named_from_where_it_closes() {
+        let apps = [
+            app("free", &[]),
+            app("front", &["a"]),
+            app("a", &["b"]),
+            app("b", &["a"]),
+        ];
+        assert_eq!(
+            names(&apps),
+            Err("the applications depend on each other in a circle: a -> b -> a".into())
+        );
+    }
+
+    #[test]
+    fn missing_and_duplicate_applications_are_refused() {
+        let missing = [app("a", &["nope"])];
+        assert_eq!(
+            names(&missing),
+            Err("a.toml: app.depends_on: no application 'nope' is given (given: a)".into())
+        );
+        let twice = [app("a", &[]), app("a", &[])];
+        assert_eq!(
+            names(&twice),
+            Err("a.toml: application 'a' is already given by a.toml".into())
+        );
+    }
+}
