@@ -4,8 +4,12 @@
 //!
 //! ```text
 //! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes|polyglot|scale|metrics]
-//!                   [--no-beam] [--markdown]
+//!                   [--no-beam] [--markdown] [--workers N]
 //! ```
+//!
+//! `--workers N` runs Overseer's sections on N tokio workers (default 2,
+//! this machine's cores): on a VM, one worker saves the cross-thread
+//! wake-ups a chain of dependent work pays between two.
 //!
 //! `--markdown` prints the comparison as the README's table instead of
 //! JSON.
@@ -117,6 +121,14 @@ fn main() -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
     let with_beam = !args.iter().any(|a| a == "--no-beam");
     let markdown = args.iter().any(|a| a == "--markdown");
+    let workers: usize = match args.iter().position(|a| a == "--workers") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| anyhow::anyhow!("--workers takes a number of threads, at least 1"))?,
+        None => 2,
+    };
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -135,7 +147,7 @@ fn main() -> Result<()> {
     let plan = Plan::new(quick);
     let root = workspace_root();
     let plugins = root.join("target/wasm32-wasip2/release");
-    let ours = measure(&plugins, &sections, plan.clone())?;
+    let ours = measure(&plugins, &sections, plan.clone(), workers)?;
     let beam = if with_beam {
         beam::run(
             &beam::dir(&root),
@@ -165,6 +177,7 @@ fn main() -> Result<()> {
         "machine": {
             "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
             "loadavg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+            "overseer_workers": workers,
         },
         "quick": quick,
     });
@@ -179,13 +192,13 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Overseer's sections, on a runtime of two workers. Clients run in a task
+/// Overseer's sections, on a runtime of `workers` workers (two by default). Clients run in a task
 /// on those workers, as processes do, not on the thread blocked in
 /// `block_on`: otherwise every reply costs a cross-thread wake-up that no
 /// process-to-process call pays.
-fn measure(plugins: &Path, sections: &[&str], plan: Plan) -> Result<Value> {
+fn measure(plugins: &Path, sections: &[&str], plan: Plan, workers: usize) -> Result<Value> {
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers)
         .enable_all()
         .build()?;
     let plugins = plugins.to_path_buf();

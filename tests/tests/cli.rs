@@ -378,6 +378,41 @@ fn the_process_cap_comes_from_the_manifest_or_the_command_line() {
     );
 }
 
+/// `run --workers 1` hosts on one thread (calls, a crash and its restart
+/// work as on several); `--workers 0` is a usage error.
+#[test]
+fn run_takes_its_worker_count_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.toml"),
+        manifest_text(&worker("a", "faulty", "")),
+    )
+    .unwrap();
+    let host = Host::start_with(dir, &["--workers", "1"], Stdio::null());
+    assert_eq!(
+        stdout(&host.client(&["call", "a", "\"ping\""])),
+        "\"pong\"\n"
+    );
+    let before = stdout(&host.client(&["tree", "--json"]));
+    let _ = host.client(&["cast", "a", r#"{"crash": "trap"}"#]);
+    poll_until("a is restarted", || {
+        let tree = stdout(&host.client(&["tree", "--json"]));
+        tree != before && tree.contains("\"restarts\":1")
+    });
+    assert_eq!(
+        stdout(&host.client(&["call", "a", "\"ping\""])),
+        "\"pong\"\n"
+    );
+
+    let out = Command::new(overseer_bin())
+        .args(["run", "app.toml", "--workers", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("--workers"), "{err}");
+}
+
 /// Asked for more processes than `vm.max_map_count` allows, `run` lowers
 /// the cap to what fits and says which sysctl to raise.
 #[test]

@@ -58,7 +58,7 @@ fn main() -> Result<()> {
         "bench" => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  run            build plugins and host, run examples/demo.toml\n  test           build plugins and host, run every test\n  bench          print benchmark figures as JSON, beside the BEAM's\n                 [--quick] [--only SECTION] [--no-beam] [--markdown]\n  build-plugins  build the plugins for wasm32-wasip2"
+                "usage: cargo xtask <task>\n\n  run            build plugins and host, run examples/demo.toml\n  test           build plugins and host, run every test\n  bench          print benchmark figures as JSON, beside the BEAM's\n                 [--quick] [--only SECTION] [--no-beam] [--markdown] [--workers N]\n  build-plugins  build the plugins for wasm32-wasip2"
             );
             if task == "help" {
                 Ok(())

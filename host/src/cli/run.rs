@@ -44,6 +44,12 @@ pub struct RunArgs {
     /// lowered, with a warning that says what to raise.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_processes: Option<u32>,
+    /// Run processes on N threads (default: one per core). On a VM, one
+    /// thread saves the cross-thread wake-ups that a chain of dependent
+    /// work (a call and its reply, a crash and its restart) pays between
+    /// two, at the cost of using one core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: Option<u16>,
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g.
     /// 127.0.0.1:9090; port 0 picks a free one, printed at start).
     #[arg(long, value_name = "ADDR")]
