@@ -195,3 +195,98 @@ impl TreeDiff {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::application::parse_manifest;
+
+    fn manifest(children: &str) -> Manifest {
+        let text = format!("[app]\nname = \"shop\"\n[supervisor]\n{children}");
+        parse_manifest(Path::new("app.toml"), &text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn lines(old: &str, new: &str) -> Result<Vec<String>, String> {
+        plan(&manifest(old), &manifest(new), Vec::new())
+            .map(|plan| plan.lines())
+            .map_err(|e| e.to_string())
+    }
+
+    const TREE: &str = r#"[[supervisor.children]]
+id = "jobs"
+type = "dynamic_supervisor"
+max_children = 10
+[[supervisor.children]]
+id = "w"
+plugin = "counter"
+[[supervisor.children]]
+id = "inner"
+type = "supervisor"
+[[supervisor.children.children]]
+id = "x"
+plugin = "counter"
+"#;
+
+    #[test]
+    fn the_same_manifest_is_no_step() {
+        assert_eq!(lines(TREE, TREE), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_dynamic_supervisor_or_a_change_of_type_is_replaced_and_says_what_it_loses() {
+        let new = TREE
+            .replace("max_children = 10", "max_children = 20")
+            .replace(
+                "id = \"w\"\nplugin = \"counter\"",
+                "id = \"w\"\ntype = \"supervisor\"",
+            );
+        assert_eq!(
+            lines(TREE, &new),
+            Ok(vec![
+                "replace dynamic supervisor 'jobs' of root (max_children changed: stopped with every child it started, then started anew)".to_string(),
+                "replace supervisor 'w' of root (shutdown, type changed: stopped, then started anew)".to_string(),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_nested_supervisor_is_compared_child_by_child_unless_its_name_changes() {
+        let nested = TREE.replace(
+            "id = \"x\"\nplugin = \"counter\"",
+            "id = \"x\"\nplugin = \"counter\"\nargs = { n = 1 }",
+        );
+        assert_eq!(
+            lines(TREE, &nested),
+            Ok(vec![
+                "replace worker 'x' of root/inner (args changed: stopped, then started anew)"
+                    .to_string()
+            ])
+        );
+        let renamed = TREE.replace(
+            "id = \"inner\"\ntype = \"supervisor\"",
+            "id = \"inner\"\ntype = \"supervisor\"\nname = \"in\"",
+        );
+        assert_eq!(
+            lines(TREE, &renamed),
+            Ok(vec![
+                "replace supervisor 'inner' of root (name changed: stopped with its children, then started anew)".to_string()
+            ])
+        );
+    }
+
+    #[test]
+    fn only_restart_or_shutdown_is_an_update_in_place() {
+        let new = TREE.replace(
+            "id = \"w\"\nplugin = \"counter\"",
+            "id = \"w\"\nplugin = \"counter\"\nshutdown = \"brutal_kill\"",
+        );
+        assert_eq!(
+            lines(TREE, &new),
+            Ok(vec![
+                "update 'w' of root in place: shutdown 5000 -> brutal_kill".to_string()
+            ])
+        );
+    }
+}
