@@ -88,6 +88,13 @@ impl Host {
             .unwrap()
     }
 
+    /// `overseer call TARGET REQUEST` against this host, which must
+    /// succeed; the reply as JSON.
+    pub fn call(&self, target: &str, request: serde_json::Value) -> serde_json::Value {
+        let out = stdout(&self.client(&["call", target, &request.to_string()]));
+        serde_json::from_str(&out).unwrap()
+    }
+
     /// Wait (up to [`WAIT`]) for `overseer run` to exit; its status.
     pub fn wait(&mut self) -> std::process::ExitStatus {
         let deadline = Instant::now() + WAIT;

@@ -141,15 +141,6 @@ fn pid_of(host: &Host, id: &str) -> Option<u64> {
         .and_then(|(_, pid, _)| pid)
 }
 
-fn call(host: &Host, target: &str, request: Value) -> Value {
-    serde_json::from_str(&stdout(&host.client(&[
-        "call",
-        target,
-        &request.to_string(),
-    ])))
-    .unwrap()
-}
-
 #[test]
 fn apply_reconciles_the_tree_the_env_and_the_builds() {
     let host = host(ENV_V1, TREE_V1);
@@ -187,7 +178,7 @@ fn apply_reconciles_the_tree_the_env_and_the_builds() {
     ];
     assert_eq!(plan.lines().collect::<Vec<_>>(), expected, "{plan}");
     assert_eq!(tree(&host), before, "a dry run changes nothing");
-    assert_eq!(call(&host, "a", json!({"config": "limit"})), json!(3));
+    assert_eq!(host.call("a", json!({"config": "limit"})), json!(3));
 
     let out = stdout(&host.client(&["apply", &edited]));
     let lines: Vec<&str> = out.lines().collect();
@@ -231,9 +222,9 @@ fn apply_reconciles_the_tree_the_env_and_the_builds() {
     let (_, err) = failure(&host.client(&["call", "b", "\"ping\""]));
     assert!(err.contains("no such process"), "{err}");
     // The env: what guests read, what config prints, and the change told.
-    assert_eq!(call(&host, "a", json!({"config": "limit"})), json!(5));
+    assert_eq!(host.call("a", json!({"config": "limit"})), json!(5));
     assert_eq!(
-        call(&host, "a", json!("config_changes")),
+        host.call("a", json!("config_changes")),
         json!([{"changed": {"fresh": true, "limit": 5}, "removed": []}])
     );
     let config = stdout(&host.client(&["config"]));
@@ -251,7 +242,7 @@ fn apply_reconciles_the_tree_the_env_and_the_builds() {
             pid_of(&host, "root/c").is_some_and(|pid| Some(pid) != c)
         });
     }
-    assert_eq!(call(&host, "c", json!("ping")), json!("pong"));
+    assert_eq!(host.call("c", json!("ping")), json!("pong"));
 
     let events = stdout(&host.client(&["events", "--kind", "applied"]));
     assert_eq!(events.lines().count(), 1, "{events}");
@@ -300,11 +291,11 @@ args = { fail_init = true }
     assert_eq!(ids(&host), before, "a is back in its place, z is gone");
     assert_eq!(pid_of(&host, "root/b"), b, "b's update was undone in place");
     assert_eq!(
-        call(&host, "a", json!({"config": "greeting"})),
+        host.call("a", json!({"config": "greeting"})),
         json!("hello")
     );
     assert_eq!(
-        call(&host, "c", json!("config_changes")),
+        host.call("c", json!("config_changes")),
         json!([{"changed": {"greeting": "hello"}, "removed": []}]),
         "c was replaced back (a fresh process), then told the env is back"
     );

@@ -97,15 +97,6 @@ fn apps(host: &Host) -> Vec<(String, String)> {
         .collect()
 }
 
-fn call(host: &Host, target: &str, request: Value) -> Value {
-    serde_json::from_str(&stdout(&host.client(&[
-        "call",
-        target,
-        &request.to_string(),
-    ])))
-    .unwrap()
-}
-
 fn running(names: &[&str]) -> Vec<(String, String)> {
     names
         .iter()
@@ -145,11 +136,11 @@ fn applications_start_in_dependency_order_each_with_its_own_env() {
 
     // Each application's processes read its own env, and hear its changes.
     assert_eq!(
-        call(&host, "bf", json!({"config": "greeting"})),
+        host.call("bf", json!({"config": "greeting"})),
         json!("from base")
     );
     assert_eq!(
-        call(&host, "sf", json!({"config": "greeting"})),
+        host.call("sf", json!({"config": "greeting"})),
         json!("from shop")
     );
     let (code, err) = failure(&host.client(&["config"]));
@@ -161,17 +152,14 @@ fn applications_start_in_dependency_order_each_with_its_own_env() {
     let shop = stdout(&host.client(&["config", "shop"]));
     assert!(shop.contains("greeting = \"from shop\""), "{shop}");
     stdout(&host.client(&["config", "set", "shop", "greeting", "hi"]));
+    assert_eq!(host.call("sf", json!({"config": "greeting"})), json!("hi"));
     assert_eq!(
-        call(&host, "sf", json!({"config": "greeting"})),
-        json!("hi")
-    );
-    assert_eq!(
-        call(&host, "bf", json!({"config": "greeting"})),
+        host.call("bf", json!({"config": "greeting"})),
         json!("from base")
     );
-    assert_eq!(call(&host, "bf", json!("config_changes")), json!([]));
+    assert_eq!(host.call("bf", json!("config_changes")), json!([]));
     assert_eq!(
-        call(&host, "sf", json!("config_changes")),
+        host.call("sf", json!("config_changes")),
         json!([{"changed": {"greeting": "hi"}, "removed": []}])
     );
 
@@ -208,9 +196,9 @@ fn app_stop_start_and_restart_follow_the_dependencies() {
 
     let out = stdout(&host.client(&["app", "start", "web"]));
     assert_eq!(out, "started shop first (web depends on it), then web\n");
-    assert_eq!(call(&host, "wf", json!("ping")), json!("pong"));
+    assert_eq!(host.call("wf", json!("ping")), json!("pong"));
 
-    let sf = call(&host, "sf", json!("ping"));
+    let sf = host.call("sf", json!("ping"));
     assert_eq!(sf, json!("pong"));
     let out = stdout(&host.client(&["app", "restart", "shop"]));
     assert_eq!(
@@ -222,7 +210,7 @@ fn app_stop_start_and_restart_follow_the_dependencies() {
         running(&["base=running", "shop=running", "web=running"])
     );
     // The application's pool came back with it.
-    assert_eq!(call(&host, "pool:shop_pool", json!("ping")), json!("pong"));
+    assert_eq!(host.call("pool:shop_pool", json!("ping")), json!("pong"));
 
     let (code, err) = failure(&host.client(&["app", "stop", "nope"]));
     assert_eq!(
@@ -253,7 +241,7 @@ fn a_temporary_application_stops_alone_and_a_permanent_one_takes_the_host() {
         events.contains("\"app\":\"web\"") && events.contains("\"takes_the_host\":false"),
         "{events}"
     );
-    assert_eq!(call(&host, "sf", json!("ping")), json!("pong"));
+    assert_eq!(host.call("sf", json!("ping")), json!("pong"));
 
     // shop is permanent: when its root gives up, the host stops the
     // others and exits with an error.

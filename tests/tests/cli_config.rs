@@ -56,11 +56,6 @@ fn app_dir() -> tempfile::TempDir {
     dir
 }
 
-fn call(host: &Host, request: Value) -> Value {
-    let out = stdout(&host.client(&["call", "faulty", &request.to_string()]));
-    serde_json::from_str(&out).unwrap()
-}
-
 #[test]
 fn layers_apply_in_order_and_config_names_each_source() {
     let host = Host::start_with_env(
@@ -80,13 +75,19 @@ fn layers_apply_in_order_and_config_names_each_source() {
         ],
         Stdio::null(),
     );
-    assert_eq!(call(&host, json!({"config": "greeting"})), json!("bonjour"));
-    assert_eq!(call(&host, json!({"config": "limit"})), json!(50));
     assert_eq!(
-        call(&host, json!({"config": "db"})),
+        host.call("faulty", json!({"config": "greeting"})),
+        json!("bonjour")
+    );
+    assert_eq!(host.call("faulty", json!({"config": "limit"})), json!(50));
+    assert_eq!(
+        host.call("faulty", json!({"config": "db"})),
         json!({"host": "localhost", "pool": 30, "user": "ada"})
     );
-    assert_eq!(call(&host, json!({"config": "password"})), json!("s3cret"));
+    assert_eq!(
+        host.call("faulty", json!({"config": "password"})),
+        json!("s3cret")
+    );
 
     let text = stdout(&host.client(&["config"]));
     let line = |key: &str| -> String {
@@ -150,7 +151,7 @@ fn config_set_and_unset_reach_the_processes() {
     let out = stdout(&host.client(&["config", "unset", "shop", "limit"]));
     assert_eq!(out, "shop: unset limit; 1 process told of 'limit'\n");
     assert_eq!(
-        call(&host, json!("config_changes")),
+        host.call("faulty", json!("config_changes")),
         json!([
             {"changed": {"greeting": "hi there"}, "removed": []},
             {"changed": {"db": {"host": "localhost", "pool": 7}}, "removed": []},
@@ -158,7 +159,7 @@ fn config_set_and_unset_reach_the_processes() {
         ])
     );
     assert_eq!(
-        call(&host, json!({"config": "greeting"})),
+        host.call("faulty", json!({"config": "greeting"})),
         json!("hi there")
     );
     let text = stdout(&host.client(&["config"]));
@@ -202,7 +203,7 @@ fn config_set_and_unset_reach_the_processes() {
             && serde_json::from_slice::<Value>(&out.stdout).unwrap()["pid"] != before["pid"]
     });
     stdout(&host.client(&["config", "unset", "shop", "crash"]));
-    assert_eq!(call(&host, json!("ping")), json!("pong"));
+    assert_eq!(host.call("faulty", json!("ping")), json!("pong"));
 }
 
 #[test]
