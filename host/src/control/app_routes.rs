@@ -127,31 +127,26 @@ async fn tree(
                 id: name.clone(),
                 ..supervision.tree_within(root, limits).await?
             },
-            None => TreeNode {
-                id: name.clone(),
-                node_type: ChildType::Supervisor,
-                pid: None,
-                status: ChildStatus::Stopped,
-                restarts: 0,
-                plugin: None,
-                vsn: None,
-                name: None,
-                children: Vec::new(),
-                omitted: 0,
-            },
+            None => node_of(name.clone(), ChildStatus::Stopped, Vec::new()),
         };
         children.push(node);
     }
-    Ok(TreeNode {
-        id: "overseer".into(),
+    Ok(node_of("overseer".into(), ChildStatus::Running, children))
+}
+
+/// A node of the tree that is no running supervisor of its own: the host
+/// above its applications, or a stopped application.
+fn node_of(id: String, status: ChildStatus, children: Vec<TreeNode>) -> TreeNode {
+    TreeNode {
+        id,
         node_type: ChildType::Supervisor,
         pid: None,
-        status: ChildStatus::Running,
+        status,
         restarts: 0,
         plugin: None,
         vsn: None,
         name: None,
         children,
         omitted: 0,
-    })
+    }
 }
