@@ -17,8 +17,15 @@ use serde_json::{Value, json};
 
 /// `faulty` in `lang`, registered as `faulty`, with room to crash often.
 fn faulty(lang: &Language, args: &str) -> String {
+    faulty_limited(lang, args, 300)
+}
+
+/// `faulty` with a CPU deadline of `cpu_ms`: the deadline is wall time, so a
+/// test that must reach the memory limit first gives it room on a loaded
+/// machine.
+fn faulty_limited(lang: &Language, args: &str, cpu_ms: u32) -> String {
     format!(
-        "max_restarts = 100\n[[supervisor.children]]\nid = \"faulty\"\nplugin = \"{}\"\nname = \"faulty\"\nargs = {args}\nlimits = {{ memory_mb = 48, cpu_ms = 300 }}\n",
+        "max_restarts = 100\n[[supervisor.children]]\nid = \"faulty\"\nplugin = \"{}\"\nname = \"faulty\"\nargs = {args}\nlimits = {{ memory_mb = 48, cpu_ms = {cpu_ms} }}\n",
         lang.plugin("faulty")
     )
 }
@@ -81,7 +88,8 @@ async fn counter_protocol(lang: &Language) {
 /// Crash `faulty` with `kind` through a call: the caller sees the crash,
 /// the report names the plugin and the message, the child is restarted.
 async fn crash(lang: &Language, kind: &str) {
-    let Some(mut t) = lang.start(&faulty(lang, "{}")).await else {
+    let cpu_ms = if kind == "oom" { 20_000 } else { 300 };
+    let Some(mut t) = lang.start(&faulty_limited(lang, "{}", cpu_ms)).await else {
         return;
     };
     let name = lang.name;
