@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use overseer::process::{ExitReason, Pid, Target};
+use overseer::process::{Pid, Target};
 use serde_json::{Value, json};
 
 use crate::host::{app, node, worker};
@@ -169,10 +169,11 @@ pub async fn start_children(plugins: &Path, wanted: usize) -> Result<Value> {
         .context("dyn runs")?
         .count_children()
         .await?;
-    for pid in &pids {
-        node.kill(*pid, ExitReason::Shutdown);
-    }
+    // The whole tree stops with every child alive: the DynamicSupervisor
+    // signals all of them, then waits for every exit.
+    let t = Instant::now();
     app.stop().await;
+    let stop = t.elapsed();
     Ok(json!({
         "asked": wanted,
         "children": n,
@@ -183,5 +184,6 @@ pub async fn start_children(plugins: &Path, wanted: usize) -> Result<Value> {
         "active": count.active,
         "starts_per_s": (n as f64 / elapsed.as_secs_f64()).round(),
         "rss_per_child_bytes": after.saturating_sub(before) / n as u64,
+        "stop_all_ms": stop.as_secs_f64() * 1e3,
     }))
 }

@@ -2,7 +2,8 @@
 //! shutdown time, then kill), one at a time or all at once, and the exit
 //! notices a supervisor reads while it waits.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -106,47 +107,53 @@ impl Exits {
         from: Pid,
     ) {
         let now = Instant::now();
-        // pid → (child, when to kill it; None: no deadline / killed already)
-        let mut waiting: HashMap<Pid, (RunningChild, Option<Instant>)> = HashMap::new();
+        // pid → the child, not yet known to have exited.
+        let mut waiting: HashMap<Pid, RunningChild> = HashMap::with_capacity(children.len());
+        // When to kill whom, soonest first. A child that exits stays here
+        // until its time comes up and is skipped then: finding the next
+        // deadline is never a walk over every child, so stopping n children
+        // costs n log n, not n².
+        let mut deadlines: BinaryHeap<Reverse<(Instant, Pid)>> = BinaryHeap::new();
         for (child, shutdown) in children {
-            let deadline = match shutdown {
-                Shutdown::BrutalKill => {
-                    child.control.kill();
-                    None
-                }
+            match shutdown {
+                Shutdown::BrutalKill => child.control.kill(),
                 Shutdown::Timeout(limit) => {
                     child.control.shutdown(from);
-                    Some(now + limit)
+                    deadlines.push(Reverse((now + limit, child.pid)));
                 }
-                Shutdown::Infinity => {
-                    child.control.shutdown(from);
-                    None
-                }
-            };
-            waiting.insert(child.pid, (child, deadline));
-        }
-        while let Some(k) = self.stash.iter().position(|n| waiting.contains_key(&n.pid)) {
-            if let Some(notice) = self.stash.remove(k) {
-                waiting.remove(&notice.pid);
+                Shutdown::Infinity => child.control.shutdown(from),
             }
+            waiting.insert(child.pid, child);
         }
+        // Notices kept earlier from children now waited for are theirs.
+        self.stash.retain(|n| waiting.remove(&n.pid).is_none());
         while !waiting.is_empty() {
-            let next_deadline = waiting.values().filter_map(|(_, d)| *d).min();
-            let notice = match next_deadline {
+            while deadlines
+                .peek()
+                .is_some_and(|Reverse((_, pid))| !waiting.contains_key(pid))
+            {
+                deadlines.pop();
+            }
+            let notice = match deadlines.peek() {
                 None => self.rx.recv().await,
-                Some(at) => match tokio::time::timeout_at(at, self.rx.recv()).await {
-                    Ok(notice) => notice,
-                    Err(_) => {
-                        let now = Instant::now();
-                        for (child, deadline) in waiting.values_mut() {
-                            if deadline.is_some_and(|d| d <= now) {
-                                child.control.kill();
-                                *deadline = None;
+                Some(&Reverse((at, _))) => {
+                    match tokio::time::timeout_at(at, self.rx.recv()).await {
+                        Ok(notice) => notice,
+                        Err(_) => {
+                            let now = Instant::now();
+                            while let Some(&Reverse((at, pid))) = deadlines.peek() {
+                                if at > now {
+                                    break;
+                                }
+                                deadlines.pop();
+                                if let Some(child) = waiting.get(&pid) {
+                                    child.control.kill();
+                                }
                             }
+                            continue;
                         }
-                        continue;
                     }
-                },
+                }
             };
             let Some(notice) = notice else { return };
             if waiting.remove(&notice.pid).is_none() {

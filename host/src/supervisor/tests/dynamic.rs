@@ -253,6 +253,40 @@ async fn shutdown_signals_every_child_first_and_kills_the_stuck_ones() {
     assert_eq!(f.alive(), 0);
 }
 
+/// On the way down each child has its own shutdown time: a child that
+/// exits before its time is never killed, even when a child with an
+/// earlier time and one with a later time are, each at its own time.
+#[tokio::test]
+async fn shutdown_kills_each_stuck_child_at_its_own_time() {
+    let f = Fakes::new();
+    f.on_shutdown("slow", OnShutdown::Slow(Duration::from_millis(5)));
+    f.on_shutdown("early", OnShutdown::Hang);
+    f.on_shutdown("late", OnShutdown::Hang);
+    let s = dynamic(&f, spec(3, None)).await;
+    let within = |ms| Shutdown::Timeout(Duration::from_millis(ms));
+    let late = start(&s, f.worker("late").shutdown(within(200))).await;
+    let slow = start(&s, f.worker("slow").shutdown(within(100))).await;
+    let early = start(&s, f.worker("early").shutdown(within(50))).await;
+    f.clear_log();
+    s.sup.shutdown().await.expect("stops");
+    let log = f.log();
+    assert!(
+        log.contains(&Note::Exited("slow", slow, ExitReason::Shutdown)),
+        "{log:?}"
+    );
+    assert!(!log.contains(&Note::Killed("slow", slow)), "{log:?}");
+    let killed: Vec<&Note> = log
+        .iter()
+        .filter(|n| matches!(n, Note::Killed(..)))
+        .collect();
+    assert_eq!(
+        killed,
+        [&Note::Killed("early", early), &Note::Killed("late", late)],
+        "the earlier time first: {log:?}"
+    );
+    assert_eq!(f.alive(), 0);
+}
+
 /// Children listed by pid, restarting ones (no pid) first.
 #[tokio::test]
 async fn which_children_lists_by_pid() {
