@@ -54,6 +54,7 @@ mod table;
 mod tally;
 mod task;
 mod watchers;
+mod wheel_anchor;
 
 pub use activity::{ActivityReport, Callback};
 pub use change_code::PendingChange;

@@ -217,7 +217,7 @@ impl Processes {
         memory_budget: u64,
         map_limit: Option<MapLimit>,
     ) -> Processes {
-        Processes {
+        let processes = Processes {
             inner: Arc::new(TableInner {
                 entries: DashMap::new(),
                 next_pid: AtomicU64::new(1),
@@ -233,7 +233,9 @@ impl Processes {
                 names: OnceLock::new(),
                 services: OnceLock::new(),
             }),
-        }
+        };
+        super::wheel_anchor::anchor_timer_wheel(Arc::downgrade(&processes.inner));
+        processes
     }
 
     /// Give the table the floor that resolves names and registry keys. Set
