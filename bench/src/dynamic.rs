@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use overseer::process::{Pid, Target};
+use overseer::process::Target;
 use serde_json::{Value, json};
 
 use crate::host::{app, node, worker};
@@ -151,13 +151,12 @@ pub async fn start_children(plugins: &Path, wanted: usize) -> Result<Value> {
     let sup = Target::Name("dyn".into());
     let before = rss_bytes()?;
     let t = Instant::now();
-    let mut pids: Vec<Pid> = Vec::with_capacity(n);
     for i in 0..n {
         match node
             .start_child(&sup, br#"{"plugin": "counter"}"#, None)
             .await
         {
-            Ok(Some(pid)) => pids.push(pid),
+            Ok(Some(_)) => {}
             Ok(None) => return Err(anyhow!("a counter ignored its start")),
             Err(err) => return Err(anyhow!("child {i}: {err}")),
         }
