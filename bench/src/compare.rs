@@ -109,6 +109,13 @@ pub fn rows(ours: &Value, beam: &Value) -> Vec<Value> {
             us(&fresh["latency"]["median_ns"]),
         ));
         rows.push(row(
+            "restart after a Rust panic (the BEAM: a raise), median; the BEAM with a fresh supervisor every 100 restarts",
+            "µs",
+            "lower",
+            restart["after_a_panic"]["trap_to_replacement_answering"]["median_us"].as_f64(),
+            us(&fresh["latency"]["median_ns"]),
+        ));
+        rows.push(row(
             "restarts per second, one supervisor",
             "restarts/s",
             "higher",

@@ -97,12 +97,36 @@ fn call_result<R: Serialize>(result: CallResult<R>) -> wit::CallResult {
     }
 }
 
+/// From the first callback on, a panic ends the process through the host's
+/// `panicked` import, after Rust's own hook has printed it: the host ends
+/// the instance without a hardware trap (the `unreachable` an aborting
+/// panic otherwise executes costs a hypervisor exit and a signal on a VM),
+/// and names the panic in the exit reason as before.
+#[cfg(target_arch = "wasm32")]
+fn panics_through_the_host() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let print = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            print(info);
+            let message = info.payload_as_str().unwrap_or("Box<dyn Any>");
+            crate::bindings::overseer::plugin::host::panicked(message);
+        }));
+    });
+}
+
+/// Natively (the crate's own tests) there is no host to end the process.
+#[cfg(not(target_arch = "wasm32"))]
+fn panics_through_the_host() {}
+
 impl<T: GenServer> Guest for Adapter<T> {
     fn vsn() -> String {
+        panics_through_the_host();
         T::VSN.to_owned()
     }
 
     fn init(args: wit::Payload) -> wit::InitResult {
+        panics_through_the_host();
         // An empty payload is taken as "no args", like `null`.
         let args: &[u8] = if args.is_empty() { b"null" } else { &args };
         let args = match decode::<T::Args>("init args", args) {
@@ -126,6 +150,7 @@ impl<T: GenServer> Guest for Adapter<T> {
     }
 
     fn handle_call(request: wit::Payload, from: wit::Caller) -> wit::CallResult {
+        panics_through_the_host();
         let stop = |reason: ExitReason| wit::CallResult::Stop((reason.into(), None));
         let request = match decode::<T::Call>("call", &request) {
             Ok(request) => request,
@@ -138,6 +163,7 @@ impl<T: GenServer> Guest for Adapter<T> {
     }
 
     fn handle_cast(msg: wit::Payload) -> wit::CastResult {
+        panics_through_the_host();
         let msg = match decode::<T::Cast>("cast", &msg) {
             Ok(msg) => msg,
             Err(reason) => return wit::CastResult::Stop(reason.into()),
@@ -147,6 +173,7 @@ impl<T: GenServer> Guest for Adapter<T> {
     }
 
     fn handle_info(msg: wit::Info) -> wit::CastResult {
+        panics_through_the_host();
         let msg = match msg {
             wit::Info::Message(payload) => match decode::<T::Info>("info", &payload) {
                 Ok(msg) => Info::Message(msg),
@@ -168,6 +195,7 @@ impl<T: GenServer> Guest for Adapter<T> {
     }
 
     fn terminate(reason: wit::ExitReason) {
+        panics_through_the_host();
         // Without a state there is nothing to clean up.
         let _ = with_state(|state: &mut T| state.terminate(reason.into()));
     }
@@ -178,6 +206,7 @@ impl<T: GenServer> Guest for Adapter<T> {
     /// failing `Serialize` impl): a bug in the plugin, and `get-state` has no
     /// error to return, so the message goes to stderr and the instance traps.
     fn get_state() -> wit::Payload {
+        panics_through_the_host();
         let encoded = with_state(|state: &mut T| encode("state", state));
         match encoded {
             None => b"null".to_vec(),
@@ -191,12 +220,14 @@ impl<T: GenServer> Guest for Adapter<T> {
         old_state: wit::Payload,
         extra: wit::Payload,
     ) -> Result<(), String> {
+        panics_through_the_host();
         let state = T::code_change(&from.into(), &old_state, &extra)?;
         put_state(Some(state));
         Ok(())
     }
 
     fn config_change(changed: Vec<(String, wit::Payload)>, removed: Vec<String>) {
+        panics_through_the_host();
         let changed = changed
             .into_iter()
             .map(|(key, value)| {

@@ -84,8 +84,10 @@
 //!   same for `cast`, `info` and `init args`), so the supervisor's report says
 //!   what arrived. A reply that cannot be encoded stops it the same way.
 //! - **Panics stay loud.** A panic prints its message to stderr (Rust's
-//!   default hook, left in place) and aborts the instance; the host reads
-//!   stderr to name the panic in the exit reason.
+//!   default hook runs first) and ends the instance through the host's
+//!   `panicked` import, which the SDK's panic hook calls: no hardware trap,
+//!   which on a VM costs a hypervisor exit and a signal. The host reads
+//!   stderr to name the panic, and its place, in the exit reason.
 //!
 //! The crate also compiles for the host's target so that a workspace-wide
 //! `cargo clippy` or `cargo test` builds it; the host calls only work inside

@@ -11,6 +11,11 @@ const FAULTY: &str = "max_restarts = 100\n[[supervisor.children]]\nid = \"faulty
 /// Crash `faulty` with `kind` through a call; check the caller's error, the
 /// crash report and the restart; return the reason.
 async fn crash_with(t: &mut TestApp, kind: &str) -> String {
+    crash_reported(t, kind).await.0
+}
+
+/// [`crash_with`], returning the report's backtrace too.
+async fn crash_reported(t: &mut TestApp, kind: &str) -> (String, Vec<String>) {
     let pid = t.pid("faulty");
     let err = t.call("faulty", json!({"crash": kind})).await.unwrap_err();
     let CallError::Exited(ExitReason::Crash(cause)) = &err else {
@@ -48,7 +53,7 @@ async fn crash_with(t: &mut TestApp, kind: &str) -> String {
     let new_pid = t.wait_restart("faulty").await;
     assert_ne!(new_pid, pid);
     assert_eq!(t.call("faulty", json!("ping")).await, Ok(json!("pong")));
-    reason
+    (reason, backtrace)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,10 +69,22 @@ async fn trap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panic() {
     let mut t = start(FAULTY).await;
-    let reason = crash_with(&mut t, "panic").await;
+    let (reason, backtrace) = crash_reported(&mut t, "panic").await;
     assert!(
         reason.starts_with("panic: faulty: asked to panic"),
         "{reason}"
+    );
+    // It ended through the host's `panicked` import, called by the SDK's
+    // panic hook, not through a hardware trap; the plugin's frame is there.
+    assert!(
+        backtrace
+            .iter()
+            .any(|f| f.contains("overseer_guest::adapter::panics_through_the_host")),
+        "{backtrace:#?}"
+    );
+    assert!(
+        backtrace.iter().any(|f| f == "faulty::crash"),
+        "{backtrace:#?}"
     );
 }
 

@@ -12,6 +12,7 @@ wasmtime::component::bindgen!({
         "overseer:plugin/host.send-after": trappable,
         "overseer:plugin/host.reply": trappable,
         "overseer:plugin/host.monitor": trappable,
+        "overseer:plugin/host.panicked": trappable,
         "overseer:plugin/host.call": async,
         "overseer:plugin/host.start-child": async,
         "overseer:plugin/host.terminate-child": async,

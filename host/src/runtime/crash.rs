@@ -135,6 +135,13 @@ fn innermost(total: usize, names: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 fn classify(err: &wasmtime::Error, output: &str) -> CrashCause {
+    if let Some(panicked) = err.downcast_ref::<GuestPanicked>() {
+        // What the language printed names the place too; the message
+        // the guest passed is the fallback.
+        return CrashCause::Panic(
+            panic_message(output).unwrap_or_else(|| panicked.message.clone()),
+        );
+    }
     if let Some(limit) = err.downcast_ref::<MemoryLimitExceeded>() {
         return CrashCause::MemoryLimit {
             limit_bytes: limit.limit_bytes,
@@ -164,6 +171,39 @@ fn classify(err: &wasmtime::Error, output: &str) -> CrashCause {
         None => CrashCause::Host(format!("{err:#}").lines().next().unwrap_or("").to_string()),
     }
 }
+
+/// A guest said it panicked (the `panicked` import): the error that ends
+/// its callback, with no hardware trap.
+#[derive(Debug)]
+pub(crate) struct GuestPanicked {
+    message: String,
+}
+
+impl GuestPanicked {
+    /// Longest message kept, in bytes: the guest chooses it.
+    const MAX_MESSAGE: usize = 1024;
+
+    /// `message`, cut to [`Self::MAX_MESSAGE`] bytes at a character
+    /// boundary.
+    pub(crate) fn new(mut message: String) -> GuestPanicked {
+        if message.len() > Self::MAX_MESSAGE {
+            let mut end = Self::MAX_MESSAGE;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+        }
+        GuestPanicked { message }
+    }
+}
+
+impl fmt::Display for GuestPanicked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "panic: {}", self.message)
+    }
+}
+
+impl std::error::Error for GuestPanicked {}
 
 /// The message of the last Rust panic in `output`, if any.
 ///
@@ -232,6 +272,22 @@ mod tests {
         assert_eq!(cut[BACKTRACE_FRAMES], "… 7968 more frames");
         assert_eq!(innermost(3, names(3)), vec!["f0", "f1", "f2"]);
         assert_eq!(innermost(32, names(32)).len(), 32);
+    }
+
+    #[test]
+    fn a_panic_the_guest_reports_is_named_by_what_it_printed_else_its_message() {
+        let panicked = wasmtime::Error::new(GuestPanicked::new("boom".into()));
+        let printed = "thread '<unnamed>' panicked at src/lib.rs:10:5:\nboom\n";
+        assert_eq!(
+            classify(&panicked, printed),
+            CrashCause::Panic("boom (at src/lib.rs:10:5)".into())
+        );
+        assert_eq!(classify(&panicked, ""), CrashCause::Panic("boom".into()));
+        // The guest chooses the message: it is cut, never split inside a
+        // character.
+        let long = GuestPanicked::new("é".repeat(1000));
+        assert_eq!(long.message.len(), 1024);
+        assert!(long.message.chars().all(|c| c == 'é'));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::time::Instant;
 
 use super::bindings::overseer::plugin::{host, types};
+use super::crash::GuestPanicked;
 use super::host::{Caller, ChildByIdOp, GuestCallError, GuestTarget, LogLevel, Timeout};
 use super::instance::StoreData;
 
@@ -34,6 +35,10 @@ impl host::Host for StoreData {
 
     fn log(&mut self, level: LogLevel, msg: String) {
         self.host.log(level, msg)
+    }
+
+    fn panicked(&mut self, message: String) -> wasmtime::Result<()> {
+        Err(wasmtime::Error::new(GuestPanicked::new(message)))
     }
 
     fn config(&mut self, key: String) -> Option<Vec<u8>> {
