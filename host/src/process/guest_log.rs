@@ -60,10 +60,7 @@ impl LogGate {
 /// (`\n`, `\u{1b}`), cut to at most `max_bytes` of input with a note of how
 /// long it was.
 pub(super) fn escape(message: &str, max_bytes: usize) -> String {
-    let mut cut = message.len().min(max_bytes);
-    while !message.is_char_boundary(cut) {
-        cut -= 1;
-    }
+    let cut = message.floor_char_boundary(max_bytes);
     let mut line = String::with_capacity(cut + 16);
     for c in message[..cut].chars() {
         if c.is_control() {

@@ -305,9 +305,6 @@ pub(crate) fn describe(kind: &str, payload: &[u8]) -> String {
     if text.len() <= MESSAGE_QUOTE_BYTES {
         return format!("{kind} {text}");
     }
-    let mut end = MESSAGE_QUOTE_BYTES;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = text.floor_char_boundary(MESSAGE_QUOTE_BYTES);
     format!("{kind} {}… ({} bytes)", &text[..end], payload.len())
 }

@@ -186,13 +186,7 @@ impl GuestPanicked {
     /// `message`, cut to [`Self::MAX_MESSAGE`] bytes at a character
     /// boundary.
     pub(crate) fn new(mut message: String) -> GuestPanicked {
-        if message.len() > Self::MAX_MESSAGE {
-            let mut end = Self::MAX_MESSAGE;
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            message.truncate(end);
-        }
+        message.truncate(message.floor_char_boundary(Self::MAX_MESSAGE));
         GuestPanicked { message }
     }
 }
