@@ -103,7 +103,7 @@ fn call_result<R: Serialize>(result: CallResult<R>) -> wit::CallResult {
 /// panic otherwise executes costs a hypervisor exit and a signal on a VM),
 /// and names the panic in the exit reason as before.
 #[cfg(target_arch = "wasm32")]
-fn panics_through_the_host() {
+pub(crate) fn panics_through_the_host() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
         let print = std::panic::take_hook();
@@ -117,7 +117,19 @@ fn panics_through_the_host() {
 
 /// Natively (the crate's own tests) there is no host to end the process.
 #[cfg(not(target_arch = "wasm32"))]
-fn panics_through_the_host() {}
+pub(crate) fn panics_through_the_host() {}
+
+impl<T: GenServer> Adapter<T> {
+    /// One cast, from `handle-cast` or a batch of them.
+    pub(crate) fn cast(msg: &[u8]) -> wit::CastResult {
+        let msg = match decode::<T::Cast>("cast", msg) {
+            Ok(msg) => msg,
+            Err(reason) => return wit::CastResult::Stop(reason.into()),
+        };
+        let result = with_state(|state: &mut T| state.handle_cast(msg));
+        cast_result(result.unwrap_or_else(|| CastResult::stop(no_state("handle_cast"))))
+    }
+}
 
 impl<T: GenServer> Guest for Adapter<T> {
     fn vsn() -> String {
@@ -164,12 +176,7 @@ impl<T: GenServer> Guest for Adapter<T> {
 
     fn handle_cast(msg: wit::Payload) -> wit::CastResult {
         panics_through_the_host();
-        let msg = match decode::<T::Cast>("cast", &msg) {
-            Ok(msg) => msg,
-            Err(reason) => return wit::CastResult::Stop(reason.into()),
-        };
-        let result = with_state(|state: &mut T| state.handle_cast(msg));
-        cast_result(result.unwrap_or_else(|| CastResult::stop(no_state("handle_cast"))))
+        Self::cast(&msg)
     }
 
     fn handle_info(msg: wit::Info) -> wit::CastResult {

@@ -79,10 +79,14 @@ fn render(info: &Value) -> String {
                 text("memory_limit_bytes")
             ),
         );
+        let batches = match field("cast_batches").as_u64() {
+            Some(0) | None => String::new(),
+            Some(n) => format!(" ({n} batches)"),
+        };
         line(
             "handled",
             format!(
-                "{} calls, {} casts, {} infos",
+                "{} calls, {} casts{batches}, {} infos",
                 text("calls"),
                 text("casts"),
                 text("infos")

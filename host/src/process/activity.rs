@@ -150,6 +150,7 @@ pub(crate) struct Activity {
     since_ns: AtomicU64,
     calls: Count,
     casts: Count,
+    cast_batches: Count,
     infos: Count,
     busy_ns: Count,
     /// Bytes of linear memory, as of the end of the last callback.
@@ -170,6 +171,7 @@ impl Default for Activity {
             since_ns: AtomicU64::new(0),
             calls: Count::default(),
             casts: Count::default(),
+            cast_batches: Count::default(),
             infos: Count::default(),
             busy_ns: Count::default(),
             memory_bytes: AtomicU64::new(0),
@@ -194,6 +196,9 @@ pub struct ActivityReport {
     pub calls: u64,
     /// Casts handled.
     pub casts: u64,
+    /// Batches of casts handled in one guest entry each (builds that take
+    /// them: the Rust SDK's).
+    pub cast_batches: u64,
     /// Messages, timers, exit signals and downs handled.
     pub infos: u64,
     /// Time spent in callbacks, in microseconds (host calls they waited on
@@ -219,6 +224,19 @@ impl Activity {
         self.message.write(message.unwrap_or_default());
         self.since_ns.store(coarse_now_ns(), Ordering::Relaxed);
         self.doing.store(callback.code(), Ordering::Release);
+    }
+
+    /// A batch of casts begins (its first cast counted by
+    /// [`begin`](Self::begin)).
+    pub(crate) fn cast_batch(&self) {
+        self.cast_batches.add(1);
+    }
+
+    /// A batch of casts moves on to `message`: one more cast, quoted as the
+    /// one running; the callback's time goes on.
+    pub(crate) fn next_cast(&self, message: &[u8]) {
+        self.casts.add(1);
+        self.message.write(message);
     }
 
     /// The running callback returned; the instance's memory is now
@@ -310,6 +328,7 @@ impl Activity {
             message,
             calls: self.calls.get(),
             casts: self.casts.get(),
+            cast_batches: self.cast_batches.get(),
             infos: self.infos.get(),
             busy_us: self.busy_ns.get() / 1000,
             memory_bytes: self.memory_bytes.load(Ordering::Relaxed),

@@ -16,6 +16,12 @@ use crate::runtime::{
 use crate::sandbox::{Capability, QuotaExceeded};
 
 impl HostCalls for ProcessHost {
+    fn next_cast(&mut self, index: usize) {
+        if let Some(msg) = self.batch.as_ref().and_then(|batch| batch.message(index)) {
+            self.shared.activity.next_cast(msg);
+        }
+    }
+
     fn self_pid(&mut self) -> u64 {
         self.shared.pid.0
     }

@@ -251,6 +251,15 @@ impl Inbox {
         }
         Some(envelope)
     }
+
+    /// The next message if one is waiting, without waiting.
+    pub(crate) fn try_recv(&mut self) -> Option<Envelope> {
+        let envelope = self.receiver.try_recv().ok()?;
+        if let Some(bytes) = envelope.weight() {
+            self.gauge.release(bytes);
+        }
+        Some(envelope)
+    }
 }
 
 /// A new mailbox, bounded by `quotas`.

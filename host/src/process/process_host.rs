@@ -13,7 +13,7 @@ use super::mailbox::{Mailbox, ReplySender};
 use super::services::{GuestServices, NoServices};
 use super::table::{Processes, Shared};
 use super::{CallError, Event, Pid, ProcessRef, Target, TaskOutcome};
-use crate::runtime::{Caller, GuestCallError, GuestTarget, PluginError, plugin_name_of};
+use crate::runtime::{Caller, Casts, GuestCallError, GuestTarget, PluginError, plugin_name_of};
 use crate::sandbox::{Capability, Denied, QuotaExceeded, Quotas};
 
 /// The process-side state a guest reaches through its imports: timers,
@@ -34,6 +34,8 @@ pub(crate) struct ProcessHost {
     /// Tasks this process started with `task-async`: pid → its outcome.
     pub(super) awaiting: Arc<std::sync::Mutex<HashMap<u64, oneshot::Receiver<TaskOutcome>>>>,
     pub(super) log: LogGate,
+    /// The casts of the batch being handled, to quote the one running.
+    pub(super) batch: Option<Arc<Casts>>,
 }
 
 impl ProcessHost {
@@ -50,6 +52,7 @@ impl ProcessHost {
             monitoring: HashMap::new(),
             awaiting: Arc::default(),
             log: LogGate::new(Instant::now()),
+            batch: None,
         }
     }
 

@@ -138,4 +138,9 @@ pub trait HostCalls: Send + 'static {
     fn which_children(&mut self, sup: GuestTarget) -> PendingSupervisor<Vec<u8>>;
     /// A supervisor's child counts, as JSON.
     fn count_children(&mut self, sup: GuestTarget) -> PendingSupervisor<Vec<u8>>;
+    /// A batch of casts moves on to its message `index` (counted from 0;
+    /// the first one begins with the callback). Nothing by default.
+    fn next_cast(&mut self, index: usize) {
+        let _ = index;
+    }
 }

@@ -41,6 +41,12 @@ impl host::Host for StoreData {
         Err(wasmtime::Error::new(GuestPanicked::new(message)))
     }
 
+    fn cast_done(&mut self) {
+        if let Some(index) = self.batch.advance() {
+            self.host.next_cast(index);
+        }
+    }
+
     fn config(&mut self, key: String) -> Option<Vec<u8>> {
         self.host.config(key)
     }

@@ -3,13 +3,14 @@
 use std::any::Any;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::ResourceTable;
+use wasmtime::component::{ComponentExportIndex, InstancePre, ResourceTable};
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::batch::{CastBatch, Casts};
 use super::bindings::server::{CallResult, CastResult, InitResult};
 use super::bindings::types::{Caller, ExitReason, Info, Payload, VsnChange};
-use super::bindings::{GenServer, GenServerPre};
+use super::bindings::{GenServer, GenServerIndices};
 use super::crash::Crash;
 use super::host::HostCalls;
 use super::output::GuestOutput;
@@ -30,6 +31,8 @@ pub struct StoreData {
     cpu_deadline: Duration,
     /// The running callback's wall-clock end, for the watchdog.
     wall: WallDeadline,
+    /// The batch of casts being handled, if any.
+    pub(crate) batch: CastBatch,
 }
 
 /// [`HostCalls`] that can be downcast back to the process's own type.
@@ -89,11 +92,15 @@ pub(crate) fn new_store(
         callback_armed: Instant::now(),
         cpu_deadline: limits.cpu_deadline,
         wall: WallDeadline::default(),
+        batch: CastBatch::default(),
     };
     let mut store = Store::new(engine, data);
     store.limiter(|data| &mut data.limiter);
-    store.epoch_deadline_callback(|ctx| {
-        let data = ctx.data();
+    store.epoch_deadline_callback(|mut ctx| {
+        let data = ctx.data_mut();
+        if data.batch.take_moved() {
+            data.restart_deadline();
+        }
         if data.callback_started.elapsed() > data.cpu_deadline {
             Err(wasmtime::Error::new(DeadlineExceeded {
                 deadline: data.cpu_deadline,
@@ -120,6 +127,13 @@ impl StoreData {
         self.wall.set(self.callback_started + self.cpu_deadline);
     }
 
+    /// A new message of a batch began (since the last epoch tick): its CPU
+    /// deadline starts now.
+    fn restart_deadline(&mut self) {
+        self.callback_started = Instant::now();
+        self.wall.set(self.callback_started + self.cpu_deadline);
+    }
+
     /// The watchdog's view of the deadline, and the deadline itself.
     pub(crate) fn watchdog(&self) -> (WallDeadline, Duration) {
         (self.wall.clone(), self.cpu_deadline)
@@ -135,8 +149,24 @@ impl StoreData {
 pub struct Instance {
     store: Store<StoreData>,
     guest: GenServer,
+    /// The component instance, for the exports outside the `gen-server`
+    /// world's bindings.
+    component: wasmtime::component::Instance,
+    /// Where the build's `handle-casts` is, if it has one.
+    handle_casts: Option<ComponentExportIndex>,
     wall: WallDeadline,
     cpu_deadline: Duration,
+}
+
+/// A plugin build linked against the host: what every instance of it is
+/// made from.
+pub(crate) struct Linked {
+    /// The component, its imports resolved.
+    pub(crate) pre: InstancePre<StoreData>,
+    /// Where the `gen-server` world's exports are.
+    pub(crate) indices: GenServerIndices,
+    /// Where the optional `handle-casts` is.
+    pub(crate) handle_casts: Option<ComponentExportIndex>,
 }
 
 impl Instance {
@@ -149,18 +179,27 @@ impl Instance {
     /// guest's start function traps, or its initial memory exceeds `limits`.
     pub(crate) async fn new(
         engine: &wasmtime::Engine,
-        pre: &GenServerPre<StoreData>,
+        linked: &Linked,
         host: Box<dyn HostCallsAny>,
         limits: &Limits,
         grants: &WasiGrants,
     ) -> Result<Instance, Crash> {
         let mut store = new_store(engine, host, limits, grants)?;
-        match pre.instantiate_async(&mut store).await {
-            Ok(guest) => {
+        let instantiated = match linked.pre.instantiate_async(&mut store).await {
+            Ok(component) => linked
+                .indices
+                .load(&mut store, &component)
+                .map(|guest| (component, guest)),
+            Err(err) => Err(err),
+        };
+        match instantiated {
+            Ok((component, guest)) => {
                 let (wall, cpu_deadline) = store.data().watchdog();
                 Ok(Instance {
                     store,
                     guest,
+                    component,
+                    handle_casts: linked.handle_casts,
                     wall,
                     cpu_deadline,
                 })
@@ -240,6 +279,56 @@ impl Instance {
         let call = server.call_handle_cast(&mut self.store, msg);
         bounded(call, &self.wall, self.cpu_deadline)
             .await
+            .map_err(|e| self.crash(e))
+    }
+
+    /// Whether the build takes casts in batches (`handle-casts`).
+    pub fn takes_batches(&self) -> bool {
+        self.handle_casts.is_some()
+    }
+
+    /// `handle-casts(msgs)`: the casts `msgs` in one guest entry, each
+    /// under a CPU deadline of its own. A crash comes back with the index
+    /// of the message it happened in.
+    pub async fn handle_casts(&mut self, msgs: &Casts) -> Result<CastResult, (Crash, usize)> {
+        self.arm();
+        self.store.data_mut().batch = CastBatch::new(msgs.len());
+        let result = self.call_handle_casts(msgs).await;
+        let index = self.store.data().batch.index();
+        self.store.data_mut().batch = CastBatch::default();
+        result.map_err(|crash| (crash, index))
+    }
+
+    /// Check that the build's `handle-casts`, if it has one, has the
+    /// type the host calls it with: a build is refused at load, not at its
+    /// first batch.
+    pub(crate) fn check_handle_casts(&mut self) -> Result<(), String> {
+        let Some(export) = self.handle_casts else {
+            return Ok(());
+        };
+        let func = self
+            .component
+            .get_func(&mut self.store, export)
+            .ok_or("its batch interface exports no function handle-casts")?;
+        func.typed::<(&[u8], &[u32]), (CastResult,)>(&self.store)
+            .map(|_| ())
+            .map_err(|err| format!("handle-casts: {err}"))
+    }
+
+    async fn call_handle_casts(&mut self, msgs: &Casts) -> Result<CastResult, Crash> {
+        let Some(export) = self.handle_casts else {
+            return Err(Crash::host("this build has no handle-casts"));
+        };
+        let func = self
+            .component
+            .get_func(&mut self.store, export)
+            .ok_or_else(|| Crash::host("this build has no handle-casts"))?
+            .typed::<(&[u8], &[u32]), (CastResult,)>(&self.store)
+            .map_err(|err| self.crash(err))?;
+        let call = func.call_async(&mut self.store, msgs.parts());
+        bounded(call, &self.wall, self.cpu_deadline)
+            .await
+            .map(|(result,)| result)
             .map_err(|e| self.crash(e))
     }
 

@@ -14,6 +14,7 @@
 //! The runtime knows nothing about pids or mailboxes: host imports go to a
 //! [`HostCalls`] implementation that the `process` module provides.
 
+mod batch;
 pub mod bindings;
 mod cache;
 pub mod capacity;
@@ -34,6 +35,7 @@ mod watchdog;
 
 use std::path::PathBuf;
 
+pub use batch::{Casts, MAX_BATCH_BYTES, MAX_BATCH_LEN};
 pub use cache::{CompileCache, Compiled, content_hash};
 pub use crash::{Crash, CrashCause};
 pub(crate) use detached::Detached;

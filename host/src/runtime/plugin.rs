@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use super::bindings::{GenServer, GenServerPre};
+use super::batch::find_handle_casts;
+use super::bindings::GenServerIndices;
 use super::cache::{Compiled, content_hash};
 use super::crash::Crash;
 use super::detached::Detached;
-use super::instance::{HostCallsAny, Instance, StoreData};
+use super::instance::{HostCallsAny, Instance, Linked, StoreData};
 use super::{PluginError, Runtime};
 use crate::sandbox::{Limits, WasiGrants};
 
@@ -26,7 +27,7 @@ pub struct PluginVersion {
     compiled: Compiled,
     load_time: Duration,
     engine: Engine,
-    pre: GenServerPre<StoreData>,
+    linked: Linked,
 }
 
 impl std::fmt::Debug for PluginVersion {
@@ -84,7 +85,13 @@ impl PluginVersion {
     ) -> Result<Arc<PluginVersion>, PluginError> {
         let started = Instant::now();
         let (component, compiled, hash) = compile(runtime, path, bytes, hash).await?;
-        let pre = link(runtime, path, &component, "gen-server", GenServerPre::new)?;
+        let linked = link(runtime, path, &component, "gen-server", |pre| {
+            Ok(Linked {
+                indices: GenServerIndices::new(&pre)?,
+                handle_casts: find_handle_casts(pre.component()),
+                pre,
+            })
+        })?;
         let mut plugin = PluginVersion {
             name: name.to_string(),
             path: path.to_path_buf(),
@@ -93,7 +100,7 @@ impl PluginVersion {
             compiled,
             load_time: Duration::ZERO,
             engine: component.engine().clone(),
-            pre,
+            linked,
         };
         let mut probe = plugin
             .instantiate(
@@ -111,6 +118,13 @@ impl PluginVersion {
             reason: crash.to_string(),
         })?;
         check_vsn(path, &plugin.vsn)?;
+        probe
+            .check_handle_casts()
+            .map_err(|message| PluginError::WrongWorld {
+                path: path.to_path_buf(),
+                world: "gen-server-batched",
+                message,
+            })?;
         plugin.load_time = started.elapsed();
         Ok(Arc::new(plugin))
     }
@@ -170,11 +184,7 @@ impl PluginVersion {
         limits: &Limits,
         grants: &WasiGrants,
     ) -> Result<Instance, Crash> {
-        Instance::new(self.engine(), self.pre(), host, limits, grants).await
-    }
-
-    pub(crate) fn pre(&self) -> &GenServerPre<StoreData> {
-        &self.pre
+        Instance::new(self.engine(), &self.linked, host, limits, grants).await
     }
 }
 
@@ -260,9 +270,6 @@ pub(crate) fn file_stem(path: &Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
-
-/// Compile-time check that the bindings' world type is the one we link.
-const _: fn(&GenServer) = |_| {};
 
 fn check_header(path: &Path, bytes: &[u8]) -> Result<(), PluginError> {
     const MAGIC: &[u8] = b"\0asm";

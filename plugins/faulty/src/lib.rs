@@ -19,6 +19,9 @@
 //! - call `{"sleep_ms": N}` → `"slept"` after N ms: a deferred reply, sent
 //!   when a `send_after` message to itself arrives.
 //! - call `{"config": KEY}` → the application env value under KEY, or null.
+//! - cast `{"note": N}` → N is kept, in order; call `"notes"` → all of
+//!   them, as a list (casts handled in order, batched or not).
+//! - cast `{"busy_ms": N}` → computes for N ms (wall time) before returning.
 //! - call `"config_changes"` → every config-change this instance heard, as
 //!   `[{"changed": {KEY: VALUE}, "removed": [KEY]}]`, oldest first. A
 //!   config-change whose changed keys include `crash` ends the process the
@@ -27,7 +30,7 @@
 //! - get-state → `{"pings": N}`.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use overseer_guest::serde_json::{Value, json};
 use overseer_guest::{
@@ -45,6 +48,9 @@ struct Faulty {
     /// The config-changes heard, also out of the state.
     #[serde(skip)]
     config_changes: Vec<Value>,
+    /// The `note` casts, in the order handled.
+    #[serde(skip)]
+    notes: Vec<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -65,6 +71,7 @@ enum Call {
     SleepMs(u32),
     Config(String),
     ConfigChanges,
+    Notes,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +79,8 @@ enum Call {
 enum Cast {
     Crash(Crash),
     Stop(String),
+    Note(u64),
+    BusyMs(u64),
 }
 
 #[derive(Deserialize)]
@@ -122,6 +131,7 @@ impl GenServer for Faulty {
             pings: 0,
             terminate_ms: args.terminate_ms,
             config_changes: Vec::new(),
+            notes: Vec::new(),
         })
     }
 
@@ -141,6 +151,7 @@ impl GenServer for Faulty {
             }
             Call::Config(key) => CallResult::reply(config(&key).unwrap_or(Value::Null)),
             Call::ConfigChanges => CallResult::reply(Value::Array(self.config_changes.clone())),
+            Call::Notes => CallResult::reply(json!(self.notes)),
         }
     }
 
@@ -148,6 +159,17 @@ impl GenServer for Faulty {
         match msg {
             Cast::Crash(how) => crash(how),
             Cast::Stop(reason) => CastResult::stop(exit_reason(reason)),
+            Cast::Note(n) => {
+                self.notes.push(n);
+                CastResult::noreply()
+            }
+            Cast::BusyMs(ms) => {
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_millis(ms) {
+                    black_box(started);
+                }
+                CastResult::noreply()
+            }
         }
     }
 

@@ -1,0 +1,186 @@
+//! Casts handled several to a guest entry: the optional `batch` export
+//! (`handle-casts`) and where a running batch stands.
+//!
+//! Entering a guest costs far more than a cast costs in it, so a run of
+//! casts waiting in a mailbox goes in at once. Each message still gets a
+//! CPU deadline of its own: the guest says when it moves on to the next
+//! (`host.cast-done`), and the host counts, so a guest cannot restart the
+//! deadline more often than the batch has messages.
+
+use wasmtime::component::{Component, ComponentExportIndex};
+
+/// The `batch` interface a plugin build may export.
+const BATCH_INTERFACE: &str = "overseer:plugin/batch@0.1.0";
+
+/// Most messages in one batch.
+pub const MAX_BATCH_LEN: usize = 64;
+
+/// Most message bytes in one batch: what a batch may add to the guest's
+/// memory at once, over what one message at a time would.
+pub const MAX_BATCH_BYTES: usize = 16 * 1024;
+
+/// Where a build's `handle-casts` is, if it has one.
+pub(crate) fn find_handle_casts(component: &Component) -> Option<ComponentExportIndex> {
+    let interface = component.get_export_index(None, BATCH_INTERFACE)?;
+    component.get_export_index(Some(&interface), "handle-casts")
+}
+
+/// A batch of casts as the guest gets it: the messages one after another
+/// in one buffer, and where each ends in it.
+#[derive(Debug, Default)]
+pub struct Casts {
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl Casts {
+    /// A batch of `first` alone, to [`push`](Self::push) more to.
+    pub fn starting_with(first: &[u8]) -> Self {
+        let mut casts = Casts {
+            bytes: Vec::with_capacity(first.len() * 4),
+            ends: Vec::with_capacity(8),
+        };
+        casts.push(first);
+        casts
+    }
+
+    /// Whether `msg` still fits, within [`MAX_BATCH_LEN`] and
+    /// [`MAX_BATCH_BYTES`].
+    pub fn fits(&self, msg: &[u8]) -> bool {
+        self.ends.len() < MAX_BATCH_LEN && self.bytes.len() + msg.len() <= MAX_BATCH_BYTES
+    }
+
+    /// Add `msg` at the end. (Callers check [`fits`](Self::fits) first, so
+    /// that the buffer stays far below 4 GiB.)
+    pub fn push(&mut self, msg: &[u8]) {
+        self.bytes.extend_from_slice(msg);
+        self.ends
+            .push(u32::try_from(self.bytes.len()).unwrap_or(u32::MAX));
+    }
+
+    /// How many messages it holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Message `index`.
+    pub fn message(&self, index: usize) -> Option<&[u8]> {
+        let start = match index.checked_sub(1) {
+            Some(before) => *self.ends.get(before)? as usize,
+            None => 0,
+        };
+        let end = *self.ends.get(index)? as usize;
+        self.bytes.get(start..end)
+    }
+
+    /// The buffer and the ends, as `handle-casts` takes them.
+    pub(crate) fn parts(&self) -> (&[u8], &[u32]) {
+        (&self.bytes, &self.ends)
+    }
+}
+
+/// The running batch: how many messages it holds and which one the guest
+/// handles. Outside a batch both are 0 and `cast-done` does nothing.
+///
+/// A message's CPU deadline starts at the first epoch tick after it began
+/// (the tick's callback sees `moved`), not at a clock read of its own: a
+/// clock read costs as much as the rest of a small cast on a VM, and the
+/// deadline is only checked at ticks anyway. A message may so run up to
+/// one tick past its deadline, on top of the tick the check may take.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct CastBatch {
+    len: usize,
+    index: usize,
+    moved: bool,
+}
+
+impl CastBatch {
+    /// A batch of `len` messages, at its first.
+    pub(crate) fn new(len: usize) -> Self {
+        CastBatch {
+            len,
+            index: 0,
+            moved: false,
+        }
+    }
+
+    /// The guest is done with a message: the index of the next, or `None`
+    /// when it was the last (or there is no batch).
+    pub(crate) fn advance(&mut self) -> Option<usize> {
+        if self.index + 1 < self.len {
+            self.index += 1;
+            self.moved = true;
+            Some(self.index)
+        } else {
+            None
+        }
+    }
+
+    /// Whether a new message began since the last look.
+    pub(crate) fn take_moved(&mut self) -> bool {
+        std::mem::take(&mut self.moved)
+    }
+
+    /// The message being handled.
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CastBatch, Casts, MAX_BATCH_BYTES, MAX_BATCH_LEN};
+
+    #[test]
+    fn a_batch_holds_its_messages_in_order() {
+        let mut casts = Casts::starting_with(b"one");
+        casts.push(b"");
+        casts.push(b"three");
+        assert_eq!(casts.len(), 3);
+        assert_eq!(casts.message(0), Some(&b"one"[..]));
+        assert_eq!(casts.message(1), Some(&b""[..]));
+        assert_eq!(casts.message(2), Some(&b"three"[..]));
+        assert_eq!(casts.message(3), None);
+        assert_eq!(casts.parts(), (&b"onethree"[..], &[3, 3, 8][..]));
+    }
+
+    #[test]
+    fn a_batch_is_bounded_in_messages_and_bytes() {
+        let mut casts = Casts::starting_with(&[0; MAX_BATCH_BYTES - 10]);
+        assert!(casts.fits(&[0; 10]));
+        assert!(!casts.fits(&[0; 11]));
+        let mut many = Casts::starting_with(b"x");
+        while many.fits(b"x") {
+            many.push(b"x");
+        }
+        assert_eq!(many.len(), MAX_BATCH_LEN);
+        casts.push(&[0; 10]);
+        assert!(!casts.fits(b"x"), "full to the byte");
+    }
+
+    #[test]
+    fn a_batch_advances_once_per_message_after_the_first() {
+        let mut batch = CastBatch::new(3);
+        assert!(!batch.take_moved());
+        assert_eq!(batch.advance(), Some(1));
+        assert_eq!(batch.advance(), Some(2));
+        assert!(batch.take_moved(), "a new message began");
+        assert!(!batch.take_moved(), "seen once");
+        assert_eq!(batch.advance(), None, "no message after the last");
+        assert_eq!(batch.advance(), None);
+        assert_eq!(batch.index(), 2);
+    }
+
+    #[test]
+    fn outside_a_batch_nothing_advances() {
+        let mut batch = CastBatch::default();
+        assert_eq!(batch.advance(), None);
+        assert_eq!(batch.index(), 0);
+        assert!(!batch.take_moved());
+    }
+}
