@@ -105,6 +105,7 @@ mod registry;
 mod results;
 mod server;
 mod supervision;
+mod target_de;
 mod tasks;
 
 /// The raw bindings of the `gen-server-batched` world (the `gen-server`

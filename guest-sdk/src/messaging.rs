@@ -20,7 +20,7 @@ use crate::results::{ExitReason, wit_timeout};
 /// `impl Into<Target>`: a [`Pid`], a `&str` or a `String` name.
 /// Serialised as the bare pid number or name string, so that a target can be
 /// kept in the state or travel in a message.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum Target {
     /// The process with this pid.
