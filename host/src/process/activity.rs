@@ -226,6 +226,11 @@ impl Activity {
         self.doing.store(callback.code(), Ordering::Release);
     }
 
+    /// Quote `message` as the one being handled.
+    pub(crate) fn quote(&self, message: &[u8]) {
+        self.message.write(message);
+    }
+
     /// A batch of casts begins (its first cast counted by
     /// [`begin`](Self::begin)).
     pub(crate) fn cast_batch(&self) {

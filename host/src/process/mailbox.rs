@@ -5,9 +5,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::cast_run::{CastRun, SendOrder};
 use super::code_change::CodeChange;
 use super::config_change::ConfigChange;
 use super::{CallError, ExitReason, Pid};
+use crate::runtime::Casts;
 use crate::sandbox::{QuotaExceeded, Quotas};
 
 /// Where a call's answer goes: the reply, or why there is none.
@@ -26,8 +28,10 @@ pub enum Envelope {
         /// The calling process, if a process calls.
         from: Option<Pid>,
     },
-    /// A cast: `handle-cast`.
-    Cast(Vec<u8>),
+    /// Casts: `handle-cast` for each, in order. Casts posted one after
+    /// another with nothing between them share one envelope, which takes
+    /// more until the process opens it (see [`Mailbox::post_cast`]).
+    Casts(Arc<CastRun>),
     /// A plain message: `handle-info` as `info.message`.
     Info(Vec<u8>),
     /// A `send-after` timer fired; delivered as `info.message` unless it
@@ -73,7 +77,7 @@ impl Envelope {
     fn weight(&self) -> Option<u64> {
         match self {
             Envelope::Call { request, .. } => Some(request.len() as u64),
-            Envelope::Cast(msg) | Envelope::Info(msg) => Some(msg.len() as u64),
+            Envelope::Info(msg) => Some(msg.len() as u64),
             _ => None,
         }
     }
@@ -190,6 +194,7 @@ pub struct MailboxFill {
 pub struct Mailbox {
     sender: mpsc::UnboundedSender<Envelope>,
     gauge: Arc<Gauge>,
+    order: Arc<SendOrder>,
 }
 
 /// Why a message was not delivered.
@@ -202,12 +207,13 @@ pub(crate) enum Undelivered {
 }
 
 impl Mailbox {
-    /// Queue `envelope`.
+    /// Queue `envelope` (casts go through [`post_cast`](Self::post_cast)).
     pub(crate) fn post(&self, envelope: Envelope) -> Result<(), Undelivered> {
         let weight = envelope.weight();
         if let Some(bytes) = weight {
             self.gauge.take(bytes).map_err(Undelivered::Full)?;
         }
+        self.order.other();
         self.sender.send(envelope).map_err(|_| {
             if let Some(bytes) = weight {
                 self.gauge.untake(bytes);
@@ -231,7 +237,26 @@ impl Mailbox {
     }
 
     pub(crate) fn send(&self, envelope: Envelope) -> bool {
+        self.order.other();
         self.sender.send(envelope).is_ok()
+    }
+
+    /// Queue the cast `msg`: with the casts queued right before it if the
+    /// process has not taken them yet (see [`CastRun`]), else in an
+    /// envelope of its own.
+    pub(crate) fn post_cast(&self, msg: Vec<u8>) -> Result<(), Undelivered> {
+        let bytes = msg.len() as u64;
+        self.gauge.take(bytes).map_err(Undelivered::Full)?;
+        let queued = !self.sender.is_closed()
+            && self
+                .order
+                .cast(msg, |run| self.sender.send(Envelope::Casts(run)).is_ok());
+        if queued {
+            Ok(())
+        } else {
+            self.gauge.untake(bytes);
+            Err(Undelivered::Closed)
+        }
     }
 }
 
@@ -252,13 +277,14 @@ impl Inbox {
         Some(envelope)
     }
 
-    /// The next message if one is waiting, without waiting.
-    pub(crate) fn try_recv(&mut self) -> Option<Envelope> {
-        let envelope = self.receiver.try_recv().ok()?;
-        if let Some(bytes) = envelope.weight() {
-            self.gauge.release(bytes);
+    /// Take the casts out of `run`: from now on they no longer count
+    /// against the quotas, and later casts queue anew. None if taken already.
+    pub(crate) fn open(&self, run: &CastRun) -> Option<Casts> {
+        let casts = run.open()?;
+        for msg in casts.messages() {
+            self.gauge.release(msg.len() as u64);
         }
-        Some(envelope)
+        Some(casts)
     }
 }
 
@@ -270,6 +296,7 @@ pub(crate) fn mailbox(quotas: &Quotas) -> (Mailbox, Inbox) {
         Mailbox {
             sender,
             gauge: gauge.clone(),
+            order: Arc::default(),
         },
         Inbox { receiver, gauge },
     )
@@ -287,12 +314,25 @@ mod tests {
         }
     }
 
+    fn info(msg: Vec<u8>) -> Envelope {
+        Envelope::Info(msg)
+    }
+
+    /// The casts of the next envelope, which must be casts.
+    async fn next_casts(inbox: &mut Inbox) -> Vec<Vec<u8>> {
+        let Some(Envelope::Casts(run)) = inbox.recv().await else {
+            panic!("the next envelope holds casts");
+        };
+        let casts = inbox.open(&run).expect("not opened before");
+        casts.messages().map(<[u8]>::to_vec).collect()
+    }
+
     #[tokio::test]
     async fn a_full_mailbox_refuses_and_frees_as_it_is_read() {
         let (mailbox, mut inbox) = mailbox(&quotas(2, 1 << 20));
-        mailbox.post(Envelope::Cast(vec![1])).expect("first");
-        mailbox.post(Envelope::Info(vec![2])).expect("second");
-        let Err(Undelivered::Full(over)) = mailbox.post(Envelope::Cast(vec![3])) else {
+        mailbox.post(info(vec![1])).expect("first");
+        mailbox.post_cast(vec![2]).expect("second");
+        let Err(Undelivered::Full(over)) = mailbox.post_cast(vec![3]) else {
             panic!("a third message fits in a mailbox of two");
         };
         assert_eq!(over.to_string(), "quota: mailbox_len: at most 2 at once");
@@ -301,22 +341,58 @@ mod tests {
             timer: 1,
             msg: vec![]
         }));
-        assert!(matches!(inbox.recv().await, Some(Envelope::Cast(_))));
-        mailbox.post(Envelope::Cast(vec![3])).expect("room again");
+        assert!(matches!(inbox.recv().await, Some(Envelope::Info(_))));
+        mailbox.post(info(vec![3])).expect("room again");
     }
 
     #[tokio::test]
     async fn bytes_are_counted_too() {
         let (mailbox, mut inbox) = mailbox(&quotas(100, 10));
-        mailbox.post(Envelope::Cast(vec![0; 6])).expect("six bytes");
-        let Err(Undelivered::Full(over)) = mailbox.post(Envelope::Cast(vec![0; 6])) else {
+        mailbox.post(info(vec![0; 6])).expect("six bytes");
+        let Err(Undelivered::Full(over)) = mailbox.post_cast(vec![0; 6]) else {
             panic!("twelve bytes fit in ten");
         };
         assert_eq!(over.quota, "mailbox_bytes");
         inbox.recv().await.expect("the first");
-        mailbox
-            .post(Envelope::Cast(vec![0; 10]))
-            .expect("ten bytes fit");
+        mailbox.post_cast(vec![0; 10]).expect("ten bytes fit");
+    }
+
+    #[tokio::test]
+    async fn casts_in_one_envelope_count_one_by_one_until_opened() {
+        let (mailbox, mut inbox) = mailbox(&quotas(3, 100));
+        for n in 0..3 {
+            mailbox.post_cast(vec![n; 10]).expect("room");
+        }
+        assert!(
+            mailbox.post_cast(vec![3]).is_err(),
+            "three casts fill three places"
+        );
+        assert_eq!(mailbox.fill().messages, 3);
+        assert_eq!(mailbox.fill().bytes, 30);
+        assert_eq!(
+            next_casts(&mut inbox).await,
+            [vec![0; 10], vec![1; 10], vec![2; 10]]
+        );
+        assert_eq!(mailbox.gauge.held(), 0, "opened, they no longer count");
+    }
+
+    #[tokio::test]
+    async fn casts_and_other_messages_keep_their_order() {
+        let (mailbox, mut inbox) = mailbox(&quotas(100, 1000));
+        mailbox.post_cast(b"a".to_vec()).expect("a");
+        mailbox.post_cast(b"b".to_vec()).expect("b");
+        mailbox.post(info(b"i".to_vec())).expect("i");
+        mailbox.post_cast(b"c".to_vec()).expect("c");
+        assert!(mailbox.send(Envelope::Timer {
+            timer: 1,
+            msg: vec![]
+        }));
+        mailbox.post_cast(b"d".to_vec()).expect("d");
+        assert_eq!(next_casts(&mut inbox).await, [b"a", b"b"]);
+        assert!(matches!(inbox.recv().await, Some(Envelope::Info(m)) if m == b"i"));
+        assert_eq!(next_casts(&mut inbox).await, [b"c"]);
+        assert!(matches!(inbox.recv().await, Some(Envelope::Timer { .. })));
+        assert_eq!(next_casts(&mut inbox).await, [b"d"]);
     }
 
     #[tokio::test]
@@ -330,9 +406,9 @@ mod tests {
             .0
             .store(near_the_end, Ordering::Relaxed);
         for round in 0..5u8 {
-            mailbox.post(Envelope::Cast(vec![round; 40])).expect("one");
-            mailbox.post(Envelope::Cast(vec![round; 40])).expect("two");
-            assert!(mailbox.post(Envelope::Cast(vec![round])).is_err());
+            mailbox.post(info(vec![round; 40])).expect("one");
+            mailbox.post(info(vec![round; 40])).expect("two");
+            assert!(mailbox.post_cast(vec![round]).is_err());
             inbox.recv().await.expect("one back");
             inbox.recv().await.expect("two back");
             assert_eq!(mailbox.gauge.held(), 0);
@@ -344,7 +420,11 @@ mod tests {
         let (mailbox, inbox) = mailbox(&quotas(1, 100));
         drop(inbox);
         assert!(matches!(
-            mailbox.post(Envelope::Cast(vec![1])),
+            mailbox.post(info(vec![1])),
+            Err(Undelivered::Closed)
+        ));
+        assert!(matches!(
+            mailbox.post_cast(vec![1]),
             Err(Undelivered::Closed)
         ));
         assert_eq!(mailbox.gauge.held(), 0);

@@ -27,6 +27,7 @@
 //! registry keys are released before anyone is told.
 
 mod activity;
+mod cast_run;
 mod change_code;
 mod change_config;
 mod code_change;
@@ -57,6 +58,7 @@ mod watchers;
 mod wheel_anchor;
 
 pub use activity::{ActivityReport, Callback};
+pub use cast_run::CastRun;
 pub use change_code::PendingChange;
 pub use code_change::{CodeChange, CodeChangeError, CodeChanged};
 pub use config_change::ConfigChange;

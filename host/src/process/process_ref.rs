@@ -69,9 +69,7 @@ impl ProcessRef {
     /// [`CallError::NoProc`] if the process has exited,
     /// [`CallError::MailboxFull`] if its mailbox is at its quota.
     pub fn cast(&self, msg: Vec<u8>) -> Result<(), CallError> {
-        self.mailbox
-            .post(Envelope::Cast(msg))
-            .map_err(|e| self.undelivered(e))
+        self.mailbox.post_cast(msg).map_err(|e| self.undelivered(e))
     }
 
     /// A plain message to `handle-info`.

@@ -12,7 +12,7 @@ use super::table::{Processes, Shared};
 use super::{CallError, Event, ExitReason};
 use crate::runtime::bindings::server::{CallResult, CastResult};
 use crate::runtime::bindings::types::{Down, ExitSignal, Info, Timeout};
-use crate::runtime::{Casts, Crash, CrashCause, Instance, MAX_BATCH_BYTES, MAX_BATCH_LEN};
+use crate::runtime::{Casts, Crash, CrashCause, Instance};
 use crate::sandbox::QuotaExceeded;
 
 /// Longest message text quoted in a crash report.
@@ -25,9 +25,6 @@ pub(crate) struct Server {
     pub(crate) shared: Arc<Shared>,
     pub(crate) instance: Instance,
     pub(crate) mailbox: Inbox,
-    /// A message taken from the mailbox while gathering a batch of casts,
-    /// which was not a cast: the next one to handle.
-    pub(crate) next: Option<Envelope>,
     pub(crate) timeout: Option<Instant>,
 }
 
@@ -49,10 +46,9 @@ impl Server {
     /// Serve until the process exits; returns why.
     pub(crate) async fn run(mut self) -> ExitReason {
         loop {
-            let envelope = match (self.next.take(), self.timeout) {
-                (Some(envelope), _) => Some(envelope),
-                (None, None) => self.mailbox.recv().await,
-                (None, Some(at)) => tokio::select! {
+            let envelope = match self.timeout {
+                None => self.mailbox.recv().await,
+                Some(at) => tokio::select! {
                     biased;
                     envelope = self.mailbox.recv() => envelope,
                     () = tokio::time::sleep_until(at) => None,
@@ -113,7 +109,10 @@ impl Server {
                 reply,
                 from,
             } => self.call(request, reply, from).await,
-            Envelope::Cast(msg) => self.casts(msg).await,
+            Envelope::Casts(run) => match self.mailbox.open(&run) {
+                Some(casts) => self.casts(casts).await,
+                None => Step::Continue,
+            },
             Envelope::Info(msg) => {
                 let text = describe("info", &msg);
                 self.info(Info::Message(msg), || text).await
@@ -210,61 +209,47 @@ impl Server {
         }
     }
 
-    /// The cast `first`, with the casts right behind it in the mailbox
-    /// when the build takes them in batches.
-    async fn casts(&mut self, first: Vec<u8>) -> Step {
-        let batch = match self.gather(first) {
-            Ok(batch) => Arc::new(batch),
-            Err(msg) => {
-                return match self.instance.handle_cast(&msg).await {
-                    Ok(result) => self.after_cast(result).await,
-                    Err(crash) => self.crashed(crash, Some(describe("cast", &msg))),
-                };
-            }
+    /// The casts of one envelope, in order: in one guest entry if the
+    /// build takes batches, else one `handle-cast` each.
+    async fn casts(&mut self, casts: Casts) -> Step {
+        if let Some(first) = casts.message(0) {
+            self.shared.activity.quote(first);
+        }
+        let casts = match casts.into_single() {
+            Ok(msg) => return self.cast(&msg).await,
+            Err(casts) => casts,
         };
+        if !self.instance.takes_batches() {
+            for (index, msg) in casts.messages().enumerate() {
+                if index > 0 {
+                    self.shared.activity.next_cast(msg);
+                }
+                if let Step::Exit(reason) = self.cast(&msg.to_vec()).await {
+                    return Step::Exit(reason);
+                }
+            }
+            return Step::Continue;
+        }
+        let casts = Arc::new(casts);
         self.shared.activity.cast_batch();
-        self.host().batch = Some(batch.clone());
-        let result = self.instance.handle_casts(&batch).await;
+        self.host().batch = Some(casts.clone());
+        let result = self.instance.handle_casts(&casts).await;
         self.host().batch = None;
         match result {
             Ok(result) => self.after_cast(result).await,
             Err((crash, index)) => {
-                let msg = batch.message(index).map(|msg| describe("cast", msg));
+                let msg = casts.message(index).map(|msg| describe("cast", msg));
                 self.crashed(crash, msg)
             }
         }
     }
 
-    /// `first` and the casts waiting behind it, up to a batch's bounds, if
-    /// the build takes batches and one is waiting (else `first` back); a
-    /// message that is not a cast, or would make the batch too big, is
-    /// kept as the next to handle.
-    fn gather(&mut self, first: Vec<u8>) -> Result<Casts, Vec<u8>> {
-        if !self.instance.takes_batches() {
-            return Err(first);
+    /// One cast, `handle-cast(msg)`.
+    async fn cast(&mut self, msg: &Vec<u8>) -> Step {
+        match self.instance.handle_cast(msg).await {
+            Ok(result) => self.after_cast(result).await,
+            Err(crash) => self.crashed(crash, Some(describe("cast", msg))),
         }
-        let mut batch: Option<Casts> = None;
-        loop {
-            match self.mailbox.try_recv() {
-                Some(Envelope::Cast(msg))
-                    if batch
-                        .as_ref()
-                        .map_or(first.len() + msg.len() <= MAX_BATCH_BYTES, |b| b.fits(&msg)) =>
-                {
-                    let batch = batch.get_or_insert_with(|| Casts::starting_with(&first));
-                    batch.push(&msg);
-                    if batch.len() == MAX_BATCH_LEN {
-                        break;
-                    }
-                }
-                Some(other) => {
-                    self.next = Some(other);
-                    break;
-                }
-                None => break,
-            }
-        }
-        batch.ok_or(first)
     }
 
     async fn info(&mut self, info: Info, text: impl FnOnce() -> String) -> Step {
@@ -339,7 +324,8 @@ fn nanos(d: Duration) -> u64 {
 fn callback_of(envelope: &Envelope) -> (Callback, Option<&[u8]>) {
     match envelope {
         Envelope::Call { request, .. } => (Callback::HandleCall, Some(request)),
-        Envelope::Cast(msg) => (Callback::HandleCast, Some(msg)),
+        // Its casts are quoted once taken out.
+        Envelope::Casts(_) => (Callback::HandleCast, None),
         Envelope::Info(msg) | Envelope::Timer { msg, .. } => (Callback::HandleInfo, Some(msg)),
         Envelope::Exit { .. } | Envelope::Down { .. } => (Callback::HandleInfo, None),
         Envelope::GetState(_) => (Callback::GetState, None),

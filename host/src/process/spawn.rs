@@ -151,7 +151,6 @@ impl Processes {
             shared: shared.clone(),
             instance,
             mailbox: rx,
-            next: None,
             timeout: Server::deadline(timeout),
         };
         let guard = ExitGuard::new(self.clone(), shared.clone(), watchers);

@@ -44,6 +44,33 @@ impl Casts {
         casts
     }
 
+    /// A batch of `first` alone, its buffer taken as it is.
+    pub fn from_vec(first: Vec<u8>) -> Self {
+        let end = u32::try_from(first.len()).unwrap_or(u32::MAX);
+        Casts {
+            bytes: first,
+            ends: vec![end],
+        }
+    }
+
+    /// Its one message, if it holds one and only one; else itself.
+    ///
+    /// # Errors
+    ///
+    /// The batch itself, when it does not hold exactly one message.
+    pub fn into_single(self) -> Result<Vec<u8>, Casts> {
+        if self.ends.len() == 1 {
+            Ok(self.bytes)
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Its messages, in order.
+    pub fn messages(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len()).filter_map(|index| self.message(index))
+    }
+
     /// Whether `msg` still fits, within [`MAX_BATCH_LEN`] and
     /// [`MAX_BATCH_BYTES`].
     pub fn fits(&self, msg: &[u8]) -> bool {
@@ -147,6 +174,12 @@ mod tests {
         assert_eq!(casts.message(2), Some(&b"three"[..]));
         assert_eq!(casts.message(3), None);
         assert_eq!(casts.parts(), (&b"onethree"[..], &[3, 3, 8][..]));
+        let all: Vec<&[u8]> = casts.messages().collect();
+        assert_eq!(all, [&b"one"[..], b"", b"three"]);
+        assert!(casts.into_single().is_err(), "three messages");
+        let one = Casts::from_vec(b"solo".to_vec());
+        assert_eq!(one.message(0), Some(&b"solo"[..]));
+        assert_eq!(one.into_single().ok(), Some(b"solo".to_vec()));
     }
 
     #[test]
