@@ -87,3 +87,47 @@ async fn a_crash_in_a_batch_names_its_cast_and_drops_the_casts_after_it() {
     // as OTP drops a dead process's messages.
     assert_eq!(t.call("faulty", json!("notes")).await, Ok(json!([])));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_senders_casts_and_calls_arrive_in_the_order_sent() {
+    let t = start(FAULTY).await;
+    let target: overseer::process::Target = "faulty".into();
+    // Four senders at once, each casting a numbered note, with a call now
+    // and then: a cast may not join an envelope queued before its sender's
+    // call.
+    let mut senders = Vec::new();
+    for sender in 0..4u64 {
+        let node = t.node.clone();
+        let target = target.clone();
+        senders.push(tokio::spawn(async move {
+            for seq in 0..500u64 {
+                let note = json!({"note": sender * 1_000_000 + seq});
+                node.cast(&target, note.to_string().into_bytes())
+                    .expect("delivered");
+                if seq % 50 == 49 {
+                    node.call(
+                        &target,
+                        br#""ping""#.to_vec(),
+                        std::time::Duration::from_secs(5),
+                    )
+                    .await
+                    .expect("pong");
+                }
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await.expect("the sender finished");
+    }
+    let notes = t.call("faulty", json!("notes")).await.expect("notes");
+    let notes: Vec<u64> = serde_json::from_value(notes).expect("numbers");
+    assert_eq!(notes.len(), 2000);
+    for sender in 0..4u64 {
+        let own: Vec<u64> = notes
+            .iter()
+            .filter(|n| *n / 1_000_000 == sender)
+            .map(|n| n % 1_000_000)
+            .collect();
+        assert_eq!(own, (0..500).collect::<Vec<_>>(), "sender {sender}");
+    }
+}
