@@ -43,6 +43,41 @@ async fn a_cpu_hog_and_a_wasi_sleep_both_end_at_the_deadline() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_casts_cannot_stretch_its_cpu_deadline() {
+    let mut app = stage("", FAST, "").await;
+    let mut counted = 0;
+    let h = app.pid("h");
+    // Keep h busy so that the two casts wait together and go in as one
+    // batch; the first claims a new cast begins every 100 ms, a thousand
+    // times (100 s), but a batch of two restarts the deadline once.
+    let node = app.node.clone();
+    let busy = tokio::spawn(async move {
+        let target: Target = "h".into();
+        let sleep = json!({"sleep_ms": 100}).to_string().into_bytes();
+        node.call(&target, sleep, Duration::from_secs(5)).await
+    });
+    app.eventually("h is asleep in its call", async || {
+        app.node
+            .processes()
+            .details(h)
+            .and_then(|d| d.activity.message)
+            .is_some_and(|m| m.contains("sleep_ms"))
+    })
+    .await;
+    let target: Target = "h".into();
+    let stretch = json!({"stretch_deadline": 1000}).to_string().into_bytes();
+    app.node.cast(&target, stretch).expect("delivered");
+    app.node.cast(&target, b"1".to_vec()).expect("delivered");
+    assert_eq!(busy.await.expect("joined"), Ok(br#""slept""#.to_vec()));
+    assert_eq!(
+        app.wait_exit(h).await,
+        "cpu deadline: callback ran past its 200 ms deadline"
+    );
+    app.wait_restart("h").await;
+    assert_contained(&app, &mut counted).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_bomb_ends_at_the_memory_limit() {
     let mut app = stage("", FAST, "").await;
     let mut counted = 0;

@@ -17,6 +17,9 @@
 //!   of B bytes to T, stopping at the first refusal: `{"sent": K, "error":
 //!   null | "<line>"}`; `{"reply_mb": N}` replies N MiB; `{"log": {"n": N,
 //!   "bytes": B}}` logs N lines of B bytes, each with a forged line inside.
+//! - cast `{"stretch_deadline": N}` computes for 100 ms then tells the
+//!   host that the next cast of a batch begins (`cast-done`), N times, then
+//!   spins for ever; any other cast is ignored.
 //! - others: `{"start_child": {"sup": T, "spec": S}}`, `{"spawn": {"sup":
 //!   T, "spec": S, "n": N}}` (`{"started": K, "error": …}`),
 //!   `{"terminate_child": {"sup": T, "pid": P}}`, `{"which_children": T}`,
@@ -195,7 +198,7 @@ impl GenServer for Hostile {
     type Args = Option<Args>;
     type Call = Value;
     type Reply = Value;
-    type Cast = IgnoredAny;
+    type Cast = Value;
     type Info = IgnoredAny;
 
     fn init(args: Option<Args>) -> Init<Self> {
@@ -210,7 +213,22 @@ impl GenServer for Hostile {
         CallResult::reply(self.attack(&request))
     }
 
-    fn handle_cast(&mut self, _msg: IgnoredAny) -> CastResult {
+    fn handle_cast(&mut self, msg: Value) -> CastResult {
+        if let Some(n) = msg.get("stretch_deadline").and_then(Value::as_u64) {
+            // Compute for 100 ms, claim to have moved on to the next cast,
+            // and again: a fresh CPU deadline each time would never end.
+            for _ in 0..n {
+                let started = std::time::Instant::now();
+                while started.elapsed() < std::time::Duration::from_millis(100) {
+                    std::hint::black_box(started);
+                }
+                overseer_guest::bindings::overseer::plugin::host::cast_done();
+            }
+            let mut spins: u64 = 0;
+            loop {
+                spins = std::hint::black_box(spins.wrapping_add(1));
+            }
+        }
         CastResult::noreply()
     }
 }
