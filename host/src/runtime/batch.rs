@@ -34,16 +34,6 @@ pub struct Casts {
 }
 
 impl Casts {
-    /// A batch of `first` alone, to [`push`](Self::push) more to.
-    pub fn starting_with(first: &[u8]) -> Self {
-        let mut casts = Casts {
-            bytes: Vec::with_capacity(first.len() * 4),
-            ends: Vec::with_capacity(8),
-        };
-        casts.push(first);
-        casts
-    }
-
     /// A batch of `first` alone, its buffer taken as it is.
     pub fn from_vec(first: Vec<u8>) -> Self {
         let end = u32::try_from(first.len()).unwrap_or(u32::MAX);
@@ -165,7 +155,7 @@ mod tests {
 
     #[test]
     fn a_batch_holds_its_messages_in_order() {
-        let mut casts = Casts::starting_with(b"one");
+        let mut casts = Casts::from_vec(b"one".to_vec());
         casts.push(b"");
         casts.push(b"three");
         assert_eq!(casts.len(), 3);
@@ -184,10 +174,10 @@ mod tests {
 
     #[test]
     fn a_batch_is_bounded_in_messages_and_bytes() {
-        let mut casts = Casts::starting_with(&[0; MAX_BATCH_BYTES - 10]);
+        let mut casts = Casts::from_vec(vec![0; MAX_BATCH_BYTES - 10]);
         assert!(casts.fits(&[0; 10]));
         assert!(!casts.fits(&[0; 11]));
-        let mut many = Casts::starting_with(b"x");
+        let mut many = Casts::from_vec(b"x".to_vec());
         while many.fits(b"x") {
             many.push(b"x");
         }
