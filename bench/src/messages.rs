@@ -78,11 +78,17 @@ pub async fn casts_with(plugins: &Path, n: usize, metrics: bool) -> Result<Value
         .await?;
     let all = t.elapsed();
     let count: u64 = serde_json::from_slice(&value)?;
+    // How many guest entries the casts took (one per batch of casts).
+    let batches = node
+        .processes()
+        .details(server.pid())
+        .map_or(0, |d| d.activity.cast_batches);
     Ok(json!({
         "casts": n,
         "casts_per_s": (n as f64 / all.as_secs_f64()).round(),
         "sender_side_casts_per_s": (n as f64 / sent.as_secs_f64()).round(),
         "count_check_ok": count == n as u64,
+        "batches": batches,
     }))
 }
 
