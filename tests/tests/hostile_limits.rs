@@ -14,19 +14,25 @@ use serde_json::{Value, json};
 
 const FAST: &str = "limits = { cpu_ms = 200, memory_mb = 16 }";
 
+/// `h`, pid `pid`, ends at [`FAST`]'s CPU deadline, is restarted, and
+/// no one else paid: its new pid.
+async fn ends_at_the_deadline(app: &mut TestApp, pid: Pid, counted: &mut i64) -> Pid {
+    assert_eq!(
+        app.wait_exit(pid).await,
+        "cpu deadline: callback ran past its 200 ms deadline"
+    );
+    let h = app.wait_restart("h").await;
+    assert_contained(app, counted).await;
+    h
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cpu_hog_and_a_wasi_sleep_both_end_at_the_deadline() {
     let mut app = stage("", FAST, "").await;
     let mut counted = 0;
     let h = app.pid("h");
     assert!(attack(&app, json!("spin")).await.is_err());
-    let reason = app.wait_exit(h).await;
-    assert_eq!(
-        reason,
-        "cpu deadline: callback ran past its 200 ms deadline"
-    );
-    let h = app.wait_restart("h").await;
-    assert_contained(&app, &mut counted).await;
+    let h = ends_at_the_deadline(&mut app, h, &mut counted).await;
 
     // Attack 4: a sleep in WASI is not wasm running, so the epoch never
     // sees it; the watchdog does.
@@ -34,12 +40,7 @@ async fn a_cpu_hog_and_a_wasi_sleep_both_end_at_the_deadline() {
         .call_timeout("h", json!({"sleep_ms": 600_000}), Duration::from_secs(60))
         .await;
     assert!(slept.is_err(), "{slept:?}");
-    assert_eq!(
-        app.wait_exit(h).await,
-        "cpu deadline: callback ran past its 200 ms deadline"
-    );
-    app.wait_restart("h").await;
-    assert_contained(&app, &mut counted).await;
+    ends_at_the_deadline(&mut app, h, &mut counted).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,12 +74,7 @@ async fn a_batch_of_casts_cannot_stretch_its_cpu_deadline() {
     app.node.cast(&target, stretch).expect("delivered");
     app.node.cast(&target, b"1".to_vec()).expect("delivered");
     assert_eq!(busy.await.expect("joined"), Ok(br#""slept""#.to_vec()));
-    assert_eq!(
-        app.wait_exit(h).await,
-        "cpu deadline: callback ran past its 200 ms deadline"
-    );
-    app.wait_restart("h").await;
-    assert_contained(&app, &mut counted).await;
+    ends_at_the_deadline(&mut app, h, &mut counted).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

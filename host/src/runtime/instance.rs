@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{ComponentExportIndex, InstancePre, ResourceTable};
+use wasmtime::component::{ComponentExportIndex, InstancePre, ResourceTable, TypedFunc};
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -158,6 +158,9 @@ pub struct Instance {
     cpu_deadline: Duration,
 }
 
+/// `handle-casts(msgs, ends) -> cast-result`, as the host calls it.
+type HandleCasts<'a> = TypedFunc<(&'a [u8], &'a [u32]), (CastResult,)>;
+
 /// A plugin build linked against the host: what every instance of it is
 /// made from.
 pub(crate) struct Linked {
@@ -185,13 +188,14 @@ impl Instance {
         grants: &WasiGrants,
     ) -> Result<Instance, Crash> {
         let mut store = new_store(engine, host, limits, grants)?;
-        let instantiated = match linked.pre.instantiate_async(&mut store).await {
-            Ok(component) => linked
-                .indices
-                .load(&mut store, &component)
-                .map(|guest| (component, guest)),
-            Err(err) => Err(err),
-        };
+        let instantiated = linked
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .and_then(|component| {
+                let guest = linked.indices.load(&mut store, &component)?;
+                Ok((component, guest))
+            });
         match instantiated {
             Ok((component, guest)) => {
                 let (wall, cpu_deadline) = store.data().watchdog();
@@ -303,33 +307,29 @@ impl Instance {
     /// type the host calls it with: a build is refused at load, not at its
     /// first batch.
     pub(crate) fn check_handle_casts(&mut self) -> Result<(), String> {
-        let Some(export) = self.handle_casts else {
-            return Ok(());
-        };
-        let func = self
-            .component
-            .get_func(&mut self.store, export)
-            .ok_or("its batch interface exports no function handle-casts")?;
-        func.typed::<(&[u8], &[u32]), (CastResult,)>(&self.store)
-            .map(|_| ())
-            .map_err(|err| format!("handle-casts: {err}"))
+        match self.handle_casts {
+            Some(_) => self.handle_casts_func().map(|_| ()),
+            None => Ok(()),
+        }
     }
 
     async fn call_handle_casts(&mut self, msgs: &Casts) -> Result<CastResult, Crash> {
-        let Some(export) = self.handle_casts else {
-            return Err(Crash::host("this build has no handle-casts"));
-        };
-        let func = self
-            .component
-            .get_func(&mut self.store, export)
-            .ok_or_else(|| Crash::host("this build has no handle-casts"))?
-            .typed::<(&[u8], &[u32]), (CastResult,)>(&self.store)
-            .map_err(|err| self.crash(err))?;
+        let func = self.handle_casts_func().map_err(Crash::host)?;
         let call = func.call_async(&mut self.store, msgs.parts());
         bounded(call, &self.wall, self.cpu_deadline)
             .await
             .map(|(result,)| result)
             .map_err(|e| self.crash(e))
+    }
+
+    /// The build's `handle-casts`, typed as the host calls it; one line
+    /// if it has none or it has another type.
+    fn handle_casts_func<'a>(&mut self) -> Result<HandleCasts<'a>, String> {
+        self.handle_casts
+            .and_then(|export| self.component.get_func(&mut self.store, export))
+            .ok_or("its batch interface exports no function handle-casts")?
+            .typed(&self.store)
+            .map_err(|err| format!("handle-casts: {err}"))
     }
 
     /// `handle-info(info)`.
