@@ -35,6 +35,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
+/// The allocator the `overseer` binary uses (see host/src/main.rs), so
+/// that the bench measures what a user runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECTIONS: &[&str] = &[
     "call",
     "cast",

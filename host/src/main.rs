@@ -9,6 +9,15 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
+/// mimalloc rather than glibc's malloc: a host allocates and frees a
+/// process's bookkeeping (Store, instance, task, mailbox) at every start
+/// and exit. Measured with `cargo xtask bench`, one worker, interleaved
+/// runs: starts 21 k → 25 k/s, DynamicSupervisor `start_child` 16–18 k →
+/// 20 k/s, restart after a trap 25.6 → 24.4 µs, after a panic 28.5 →
+/// 26.6 µs; RSS per process and calls unchanged.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
