@@ -91,6 +91,7 @@ impl Node {
             runtime.config().max_processes,
             runtime.config().memory_budget(),
             runtime.map_limit(),
+            Some(runtime.next_tick().clone()),
         );
         let naming = Naming::install(&processes);
         let inner = Arc::new_cyclic(|me: &Weak<NodeInner>| {

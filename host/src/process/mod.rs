@@ -27,6 +27,7 @@
 //! registry keys are released before anyone is told.
 
 mod activity;
+mod call_timeout;
 mod cast_run;
 mod change_code;
 mod change_config;

@@ -1,11 +1,14 @@
 //! A resolved handle to one GenServer: call, cast, send, get its state.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use super::call_timeout::call_timeout;
 use super::mailbox::{Envelope, Mailbox, Undelivered};
 use super::{CallError, ExitReason, Pid, Target};
+use crate::runtime::NextTick;
 
 /// A resolved handle to a live GenServer's mailbox: the fast path for
 /// repeated calls (no name or table lookup per message).
@@ -13,11 +16,17 @@ use super::{CallError, ExitReason, Pid, Target};
 pub struct ProcessRef {
     pid: Pid,
     mailbox: Mailbox,
+    /// What a call's timeout waits for before it arms a timer.
+    next_tick: Option<Arc<NextTick>>,
 }
 
 impl ProcessRef {
-    pub(super) fn new(pid: Pid, mailbox: Mailbox) -> Self {
-        ProcessRef { pid, mailbox }
+    pub(super) fn new(pid: Pid, mailbox: Mailbox, next_tick: Option<Arc<NextTick>>) -> Self {
+        ProcessRef {
+            pid,
+            mailbox,
+            next_tick,
+        }
     }
 
     /// The process's pid.
@@ -112,7 +121,7 @@ impl ProcessRef {
         answer: oneshot::Receiver<Result<Vec<u8>, CallError>>,
         timeout: Duration,
     ) -> Result<Vec<u8>, CallError> {
-        match tokio::time::timeout(timeout, answer).await {
+        match call_timeout(self.next_tick.as_deref(), timeout, answer).await {
             Ok(Ok(result)) => result,
             // Dropped without an answer: the process was killed.
             Ok(Err(_)) => Err(CallError::Exited(ExitReason::Killed)),

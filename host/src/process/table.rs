@@ -17,7 +17,7 @@ use super::services::GuestServices;
 use super::watchers::Watchers;
 use super::{CallError, ExitReason, Pid, ProcessRef, Target};
 use crate::runtime::capacity::MapLimit;
-use crate::runtime::{Plugin, PluginVersion};
+use crate::runtime::{NextTick, Plugin, PluginVersion};
 use crate::sandbox::{Limits, Policy};
 
 /// The live processes of one host. Cheap to clone: every clone is the same
@@ -47,6 +47,9 @@ pub(super) struct TableInner {
     pub(super) tallies: Tallies,
     /// Whether calls are timed, for metrics.
     pub(super) time_calls: AtomicBool,
+    /// The epoch's ticks, which call timeouts wait for before arming a
+    /// timer. None (a table without an engine): every call arms one.
+    next_tick: Option<Arc<NextTick>>,
     /// Refusals already reported, by plugin and capability or quota key:
     /// each is reported once.
     pub(super) denials: DashMap<(String, &'static str), ()>,
@@ -207,15 +210,17 @@ impl Processes {
     /// bytes. It needs no wasm engine: supervisors can be run, and tested,
     /// on a table of their own.
     pub fn new(max_processes: u32, memory_budget: u64) -> Processes {
-        Self::limited(max_processes, memory_budget, None)
+        Self::limited(max_processes, memory_budget, None, None)
     }
 
     /// [`new`](Self::new), for a cap that the kernel's mapping limit set
-    /// (`map_limit`), which a start past the cap then names.
+    /// (`map_limit`), which a start past the cap then names, and with the
+    /// engine's ticks (`next_tick`), which make call timeouts cheap.
     pub fn limited(
         max_processes: u32,
         memory_budget: u64,
         map_limit: Option<MapLimit>,
+        next_tick: Option<Arc<NextTick>>,
     ) -> Processes {
         let processes = Processes {
             inner: Arc::new(TableInner {
@@ -229,6 +234,7 @@ impl Processes {
                 events: EventBus::default(),
                 tallies: Tallies::default(),
                 time_calls: AtomicBool::new(false),
+                next_tick,
                 denials: DashMap::new(),
                 names: OnceLock::new(),
                 services: OnceLock::new(),
@@ -448,7 +454,7 @@ impl Processes {
         let mailbox = entry
             .mailbox
             .ok_or_else(|| CallError::NotAServer(target.clone()))?;
-        Ok(ProcessRef::new(pid, mailbox))
+        Ok(ProcessRef::new(pid, mailbox, self.inner.next_tick.clone()))
     }
 
     /// Facts about a live process or supervisor.

@@ -13,6 +13,7 @@ use super::bindings::GenServer;
 use super::cache::CompileCache;
 use super::capacity::{self, MapLimit};
 use super::instance::StoreData;
+use super::next_tick::NextTick;
 
 /// Host-wide knobs, fixed when the host starts. Each says what it costs.
 #[derive(Debug, Clone)]
@@ -153,6 +154,7 @@ struct RuntimeInner {
     map_limit: Option<MapLimit>,
     cache: Option<CompileCache>,
     ticker_stop: Arc<AtomicBool>,
+    next_tick: Arc<NextTick>,
 }
 
 /// One engine (with its way of allocating instances) and its linker.
@@ -204,9 +206,10 @@ impl Runtime {
         let small = Backend::new(&small_builds(&config))?;
         let large = Backend::new(&large_builds(&config))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
+        let next_tick = Arc::new(NextTick::new(config.epoch_tick));
         spawn_epoch_ticker(
             [small.engine.clone(), large.engine.clone()],
-            config.epoch_tick,
+            next_tick.clone(),
             ticker_stop.clone(),
         );
         Ok(Runtime {
@@ -225,8 +228,15 @@ impl Runtime {
                 config,
                 map_limit,
                 ticker_stop,
+                next_tick,
             }),
         })
+    }
+
+    /// Wakers the epoch thread wakes at its next tick (for call timeouts
+    /// that cost nothing when the answer comes first).
+    pub fn next_tick(&self) -> &Arc<NextTick> {
+        &self.inner.next_tick
     }
 
     /// The wasmtime engine of small builds (Rust plugins).
@@ -352,18 +362,23 @@ fn large_builds(config: &HostConfig) -> Config {
 /// What a large build's memory reserves: all of wasm32's address space.
 const LARGE_MEMORY_RESERVATION: u64 = 4 << 30;
 
-fn spawn_epoch_ticker(engines: [Engine; 2], tick: Duration, stop: Arc<AtomicBool>) {
+fn spawn_epoch_ticker(engines: [Engine; 2], next_tick: Arc<NextTick>, stop: Arc<AtomicBool>) {
+    let ticking = next_tick.clone();
     let spawned = std::thread::Builder::new()
         .name("overseer-epoch".into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(tick);
+                std::thread::sleep(ticking.period());
                 for engine in &engines {
                     engine.increment_epoch();
                 }
+                ticking.tick();
             }
+            ticking.stop();
         });
     if let Err(err) = spawned {
+        // Nothing will tick: whoever waits for a tick must not wait.
+        next_tick.stop();
         // Without the ticker CPU deadlines never fire; say so loudly.
         tracing::error!("could not start the epoch thread: {err}; CPU deadlines are off");
     }

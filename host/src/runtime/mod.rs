@@ -24,6 +24,7 @@ mod engine;
 mod host;
 mod imports;
 mod instance;
+mod next_tick;
 mod output;
 mod plugin;
 mod probation;
@@ -45,6 +46,7 @@ pub use host::{
     PendingSupervisor, Timeout,
 };
 pub use instance::{HostCallsAny, Instance, StoreData};
+pub use next_tick::{NextTick, Ticket};
 pub use output::GuestOutput;
 pub use plugin::PluginVersion;
 pub use probation::ProbationPolicy;
