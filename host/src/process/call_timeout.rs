@@ -3,7 +3,7 @@
 //!
 //! Arming a tokio timer for every call and clearing it when the answer
 //! came cost 120–140 ns of a 1.1 µs round trip (measured: the call bench
-//! on one worker, 1.10 µs with the timer, 0.95–0.97 µs with none). So a
+//! on one worker, 1.09–1.10 µs with the timer, 0.96–0.98 µs with none). So a
 //! call first waits without a timer, its waker watched by the epoch thread
 //! ([`NextTick`]); if it is still waiting at the next tick, it arms a timer
 //! for the deadline it had from the start. A call answered before the tick
