@@ -12,9 +12,10 @@ use clap::error::ErrorKind;
 /// mimalloc rather than glibc's malloc: a host allocates and frees a
 /// process's bookkeeping (Store, instance, task, mailbox) at every start
 /// and exit. Measured with `cargo xtask bench`, one worker, interleaved
-/// runs: starts 21 k → 25 k/s, DynamicSupervisor `start_child` 16–18 k →
-/// 20 k/s, restart after a trap 25.6 → 24.4 µs, after a panic 28.5 →
-/// 26.6 µs; RSS per process and calls unchanged.
+/// runs: starts 20.8–22.3 k → 24.7–26.5 k/s, DynamicSupervisor
+/// `start_child` 18.6–18.8 k → 21.0–21.3 k/s, restart after a trap
+/// 25.6–25.8 → 24.0 µs, after a panic 28.4–29.6 → 25.8–26.7 µs; RSS per
+/// process, calls and casts unchanged.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

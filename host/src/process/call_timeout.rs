@@ -176,6 +176,19 @@ mod tests {
             .expect("the call ended (a tick or a timer woke it)")
     }
 
+    /// The call timed out, and not before `ms` after `began`.
+    fn timed_out_not_before<T: std::fmt::Debug>(
+        outcome: Result<T, Elapsed>,
+        began: Instant,
+        ms: u64,
+    ) {
+        assert!(outcome.is_err(), "timed out: {outcome:?}");
+        assert!(
+            began.elapsed() >= Duration::from_millis(ms),
+            "not before its deadline"
+        );
+    }
+
     #[tokio::test]
     async fn an_answer_before_the_tick_comes_back() {
         let never_ticked = NextTick::new(Duration::from_millis(10));
@@ -192,12 +205,7 @@ mod tests {
         let (_reply, answer) = oneshot::channel::<u8>();
         let began = Instant::now();
         let call = call_timeout(Some(&ticker.ticks), Duration::from_millis(200), answer);
-        let outcome = within_a_while(call).await;
-        assert!(outcome.is_err(), "timed out");
-        assert!(
-            began.elapsed() >= Duration::from_millis(200),
-            "not before its deadline"
-        );
+        timed_out_not_before(within_a_while(call).await, began, 200);
     }
 
     #[tokio::test]
@@ -225,11 +233,7 @@ mod tests {
             ticks.stop();
         };
         let (outcome, ()) = within_a_while(async { tokio::join!(call, stopping) }).await;
-        assert!(outcome.is_err(), "timed out");
-        assert!(
-            began.elapsed() >= Duration::from_millis(100),
-            "not before its deadline"
-        );
+        timed_out_not_before(outcome, began, 100);
     }
 
     #[tokio::test]

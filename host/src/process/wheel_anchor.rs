@@ -1,7 +1,10 @@
 //! One timer always pending in tokio's timer wheel while a host lives, so
 //! that a call's timeout does not wake a parked worker.
 //!
-//! Every call arms a timeout. When tokio's timer wheel is empty, the worker
+//! A call whose answer does not come before the epoch's next tick, or
+//! whose timeout is shorter than a few ticks, arms a timer (see
+//! `call_timeout`; every call did before); so do sleeps, send-after and
+//! the watchdog. When tokio's timer wheel is empty, the worker
 //! parked on the driver sleeps with no deadline, and arming any timer must
 //! wake it (a write to an eventfd, and on a VM an interrupt to another
 //! core) so that it sleeps again with the new deadline. Between two calls
