@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use wasmtime::{Trap, WasmBacktrace};
 
+use super::frame_names::readable_name;
 use crate::sandbox::{DeadlineExceeded, MemoryLimitExceeded, QuotaExceeded};
 
 /// A guest crash: the cause, the guest's call stack when it happened, and the
@@ -94,8 +95,7 @@ impl Crash {
                 innermost(
                     frames.len(),
                     frames.iter().map(|frame| match frame.func_name() {
-                        // Rust guests' names are mangled; `{:#}` drops the hash.
-                        Some(name) => format!("{:#}", rustc_demangle::demangle(name)),
+                        Some(name) => readable_name(name),
                         None => format!("<wasm function {}>", frame.func_index()),
                     }),
                 )

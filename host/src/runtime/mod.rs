@@ -21,6 +21,7 @@ pub mod capacity;
 mod crash;
 mod detached;
 mod engine;
+mod frame_names;
 mod host;
 mod imports;
 mod instance;
