@@ -3,6 +3,7 @@
 //! supervisor restarts the child. The host carries on.
 
 use overseer::process::{CallError, Event, ExitReason};
+use overseer::runtime::BACKTRACE_FRAMES;
 use overseer_tests::{TestApp, start};
 use serde_json::json;
 
@@ -117,8 +118,15 @@ async fn oom_hits_the_memory_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unbounded_recursion_overflows_the_stack() {
     let mut t = start(FAULTY).await;
-    let reason = crash_with(&mut t, "stack").await;
+    let (reason, backtrace) = crash_reported(&mut t, "stack").await;
     assert!(reason.starts_with("stack overflow"), "{reason}");
+    // Thousands of frames deep: the report names the innermost ones only,
+    // each the recursing function.
+    assert_eq!(backtrace.len(), BACKTRACE_FRAMES, "{backtrace:#?}");
+    assert!(
+        backtrace.iter().all(|frame| frame == "faulty::recurse"),
+        "{backtrace:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
 //! The one wasmtime `Engine` of a host, its knobs, and its epoch ticker.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +13,7 @@ use super::RuntimeError;
 use super::bindings::GenServer;
 use super::cache::CompileCache;
 use super::capacity::{self, MapLimit};
+use super::crash::BACKTRACE_FRAMES;
 use super::instance::StoreData;
 use super::next_tick::NextTick;
 
@@ -290,7 +292,8 @@ fn common(config: &HostConfig) -> Config {
         // names its frames' functions, never their offsets, and looking up
         // each frame's offset in the map cost about 2 µs of every crash
         // (a tenth of a restart, `perf`).
-        .generate_address_map(false);
+        .generate_address_map(false)
+        .wasm_backtrace_max_frames(NonZeroUsize::new(BACKTRACE_FRAMES));
     c
 }
 

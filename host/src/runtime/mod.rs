@@ -39,7 +39,7 @@ use std::path::PathBuf;
 
 pub use batch::{Casts, MAX_BATCH_BYTES, MAX_BATCH_LEN};
 pub use cache::{CompileCache, Compiled, content_hash};
-pub use crash::{Crash, CrashCause};
+pub use crash::{BACKTRACE_FRAMES, Crash, CrashCause};
 pub(crate) use detached::Detached;
 pub use engine::{HostConfig, Runtime};
 pub use host::{
