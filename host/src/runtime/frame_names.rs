@@ -6,6 +6,16 @@ use std::collections::HashMap;
 /// How many names each thread remembers before it forgets them all.
 const NAMES_KEPT: usize = 1024;
 
+/// The most of a readable name a crash report keeps (then `…`): a build's
+/// name section is its own to write, and a report, the crash log and this
+/// memory stay bounded whatever the names.
+const LONGEST_NAME: usize = 512;
+
+/// The longest mangled name a thread remembers (longer ones are demangled
+/// every time): with [`NAMES_KEPT`], what one thread keeps stays under
+/// about 3 MiB.
+const LONGEST_KEPT: usize = 4 * LONGEST_NAME;
+
 thread_local! {
     /// The names this thread has demangled, by mangled name.
     static NAMES: RefCell<HashMap<Box<str>, Box<str>>> = RefCell::new(HashMap::new());
@@ -22,7 +32,18 @@ pub(super) fn readable_name(mangled: &str) -> String {
         if let Some(name) = names.get(mangled) {
             return name.to_string();
         }
-        let name = format!("{:#}", rustc_demangle::demangle(mangled));
+        let mut name = format!("{:#}", rustc_demangle::demangle(mangled));
+        if name.len() > LONGEST_NAME {
+            let mut end = LONGEST_NAME;
+            while !name.is_char_boundary(end) {
+                end -= 1;
+            }
+            name.truncate(end);
+            name.push('…');
+        }
+        if mangled.len() > LONGEST_KEPT {
+            return name;
+        }
         if names.len() >= NAMES_KEPT {
             names.clear();
         }
@@ -42,6 +63,18 @@ mod tests {
         // Remembered: the same answer the second time.
         assert_eq!(readable_name(mangled), "faulty::boom");
         assert_eq!(readable_name("handle_call"), "handle_call");
+    }
+
+    #[test]
+    fn a_long_name_is_cut_and_a_very_long_one_not_remembered() {
+        let long = format!("é{}", "x".repeat(LONGEST_NAME));
+        let cut = readable_name(&long);
+        assert!(cut.len() <= LONGEST_NAME + '…'.len_utf8(), "{}", cut.len());
+        assert!(cut.starts_with("éxxx") && cut.ends_with("x…"), "{cut}");
+        assert!(NAMES.with_borrow(|names| names.contains_key(long.as_str())));
+        let very_long = "y".repeat(LONGEST_KEPT + 1);
+        assert!(readable_name(&very_long).ends_with('…'));
+        assert!(!NAMES.with_borrow(|names| names.contains_key(very_long.as_str())));
     }
 
     #[test]
