@@ -290,8 +290,8 @@ fn common(config: &HostConfig) -> Config {
         .max_wasm_stack(config.max_wasm_stack)
         // No map from native code back to wasm offsets: a crash report
         // names its frames' functions, never their offsets, and looking up
-        // each frame's offset in the map cost about 2 µs of every crash
-        // (a tenth of a restart, `perf`).
+        // each frame's offset in the map cost about 2.5 µs of every crash
+        // (a tenth of a restart after a panic, `perf`).
         .generate_address_map(false)
         .wasm_backtrace_max_frames(NonZeroUsize::new(BACKTRACE_FRAMES));
     c
