@@ -127,7 +127,8 @@ const STACK_KEEP_RESIDENT: usize = 4 << 10;
 /// the host, which a VM's hypervisor intercepts. One at a time, a code
 /// change of 100,000 processes (where a slot keeps 8 KiB and gives back the
 /// rest) spent 21 % of its time there and took 3.5–4.0 s a round; 16
-/// together: 2.4–3.3 s (with a client calling throughout: 10.3 → 5.8 s).
+/// together: 2.4–3.9 s over three runs (with a client calling throughout:
+/// 10.3 → 5.8 s).
 /// Until a batch fills, up to 15 regions wait, still resident, in each of
 /// the pool's queues (one per core): at most 15 slots' memory per core.
 const DECOMMIT_BATCH: usize = 16;

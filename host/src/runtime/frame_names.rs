@@ -34,11 +34,7 @@ pub(super) fn readable_name(mangled: &str) -> String {
         }
         let mut name = format!("{:#}", rustc_demangle::demangle(mangled));
         if name.len() > LONGEST_NAME {
-            let mut end = LONGEST_NAME;
-            while !name.is_char_boundary(end) {
-                end -= 1;
-            }
-            name.truncate(end);
+            name.truncate(name.floor_char_boundary(LONGEST_NAME));
             name.push('…');
         }
         if mangled.len() > LONGEST_KEPT {
