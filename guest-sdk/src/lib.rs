@@ -83,11 +83,12 @@
 //!   with `error("cannot decode call: <serde error> in <payload>")` (and the
 //!   same for `cast`, `info` and `init args`), so the supervisor's report says
 //!   what arrived. A reply that cannot be encoded stops it the same way.
-//! - **Panics stay loud.** A panic prints its message to stderr (Rust's
-//!   default hook runs first) and ends the instance through the host's
-//!   `panicked` import, which the SDK's panic hook calls: no hardware trap,
-//!   which on a VM costs a hypervisor exit and a signal. The host reads
-//!   stderr to name the panic, and its place, in the exit reason.
+//! - **Panics stay loud.** The SDK's panic hook ends the instance through
+//!   the host's `panicked` import with the panic's message and its place
+//!   (`attempt to divide by zero (at src/lib.rs:10:5)`), which the exit
+//!   reason names: no hardware trap, which on a VM costs a hypervisor exit
+//!   and a signal. Nothing is printed to stderr: Rust's own hook would
+//!   print the same through several WASI calls, a third of a restart.
 //!
 //! The crate also compiles for the host's target so that a workspace-wide
 //! `cargo clippy` or `cargo test` builds it; the host calls only work inside

@@ -75,6 +75,11 @@ async fn panic() {
         reason.starts_with("panic: faulty: asked to panic"),
         "{reason}"
     );
+    // The SDK names where it panicked.
+    assert!(
+        reason.ends_with(')') && reason.contains(" (at plugins/faulty/src/lib.rs:"),
+        "{reason}"
+    );
     // It ended through the host's `panicked` import, called by the SDK's
     // panic hook, not through a hardware trap; the plugin's frame is there.
     assert!(

@@ -173,9 +173,20 @@ impl GuestPanicked {
     /// Longest message kept, in bytes: the guest chooses it.
     const MAX_MESSAGE: usize = 1024;
 
-    /// `message`, cut to [`Self::MAX_MESSAGE`] bytes at a character
-    /// boundary.
-    pub(crate) fn new(mut message: String) -> GuestPanicked {
+    /// `message` on one line (its lines joined with spaces, as a panic
+    /// read from the guest's output is), cut to [`Self::MAX_MESSAGE`]
+    /// bytes at a character boundary.
+    pub(crate) fn new(message: String) -> GuestPanicked {
+        let mut message = if message.contains('\n') {
+            let lines: Vec<&str> = message
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            lines.join(" ")
+        } else {
+            message
+        };
         message.truncate(message.floor_char_boundary(Self::MAX_MESSAGE));
         GuestPanicked { message }
     }
@@ -255,6 +266,13 @@ mod tests {
             CrashCause::Panic("boom (at src/lib.rs:10:5)".into())
         );
         assert_eq!(classify(&panicked, ""), CrashCause::Panic("boom".into()));
+        // What the SDK passes: the message and its place, on one line.
+        let panicked =
+            wasmtime::Error::new(GuestPanicked::new("two\nlines (at src/lib.rs:10:5)".into()));
+        assert_eq!(
+            classify(&panicked, ""),
+            CrashCause::Panic("two lines (at src/lib.rs:10:5)".into())
+        );
         // The guest chooses the message: it is cut, never split inside a
         // character.
         let long = GuestPanicked::new("é".repeat(1000));
