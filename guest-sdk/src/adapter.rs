@@ -105,8 +105,8 @@ fn call_result<R: Serialize>(result: CallResult<R>) -> wit::CallResult {
 ///
 /// Rust's own hook is not run: it would print the same to stderr, after
 /// looking up `RUST_BACKTRACE` in the environment, through several WASI
-/// calls that cost a third of a restart (measured: restart after a panic
-/// 22.3 → 15.8 µs median).
+/// calls that cost a quarter of a restart (measured: restart after a panic
+/// 22.0–22.4 → 16.3–16.7 µs median).
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn panics_through_the_host() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();

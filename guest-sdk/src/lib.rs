@@ -88,7 +88,7 @@
 //!   (`attempt to divide by zero (at src/lib.rs:10:5)`), which the exit
 //!   reason names: no hardware trap, which on a VM costs a hypervisor exit
 //!   and a signal. Nothing is printed to stderr: Rust's own hook would
-//!   print the same through several WASI calls, a third of a restart.
+//!   print the same through several WASI calls, a quarter of a restart.
 //!
 //! The crate also compiles for the host's target so that a workspace-wide
 //! `cargo clippy` or `cargo test` builds it; the host calls only work inside
