@@ -12,11 +12,13 @@ use crate::host::{app, node, worker};
 use crate::stats::{rss_bytes, stats};
 
 /// A client calls `m`, which calls `c` and replies: the wasm → wasm leg is
-/// that round trip minus a plain call to `m` (medians).
+/// that round trip minus a plain call to `m` (medians). `m` is granted
+/// `c` (without the grant every call would be a refusal, and the figure
+/// that of the refusal), and every reply is checked.
 pub async fn wasm_to_wasm(plugins: &Path, n: usize) -> Result<Value> {
     let node = node(16)?;
     let children = format!(
-        "{}{}",
+        "{}{}[plugin.messenger]\nmessage = [\"c\"]\n",
         worker("m", "messenger", ""),
         worker("c", "counter", "")
     );
@@ -25,6 +27,20 @@ pub async fn wasm_to_wasm(plugins: &Path, n: usize) -> Result<Value> {
     let timeout = Duration::from_secs(5);
     let nested = br#"{"call": {"to": "c", "msg": "get"}}"#.to_vec();
     let echo = br#"{"echo": 1}"#.to_vec();
+    // The counter starts at 0 and `get` does not change it.
+    let answered = |reply: &[u8], expected: &[u8]| {
+        if reply == expected {
+            Ok(())
+        } else {
+            Err(anyhow!(
+                "m answered {} where {} was expected",
+                String::from_utf8_lossy(reply),
+                String::from_utf8_lossy(expected)
+            ))
+        }
+    };
+    answered(&m.call(nested.clone(), timeout).await?, br#"{"ok":0}"#)?;
+    answered(&m.call(echo.clone(), timeout).await?, b"1")?;
     for _ in 0..n / 10 {
         m.call(nested.clone(), timeout).await?;
         m.call(echo.clone(), timeout).await?;
@@ -33,11 +49,13 @@ pub async fn wasm_to_wasm(plugins: &Path, n: usize) -> Result<Value> {
     let mut direct = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        m.call(nested.clone(), timeout).await?;
+        let reply = m.call(nested.clone(), timeout).await?;
         through.push(t.elapsed());
+        answered(&reply, br#"{"ok":0}"#)?;
         let t = Instant::now();
-        m.call(echo.clone(), timeout).await?;
+        let reply = m.call(echo.clone(), timeout).await?;
         direct.push(t.elapsed());
+        answered(&reply, b"1")?;
     }
     let median = |v: &[Duration]| {
         let mut v = v.to_vec();
