@@ -173,17 +173,12 @@ impl GuestPanicked {
     /// Longest message kept, in bytes: the guest chooses it.
     const MAX_MESSAGE: usize = 1024;
 
-    /// `message` on one line (its lines joined with spaces, as a panic
-    /// read from the guest's output is), cut to [`Self::MAX_MESSAGE`]
-    /// bytes at a character boundary.
+    /// `message` on one line, as a panic read from the guest's output is
+    /// ([`on_one_line`]), cut to [`Self::MAX_MESSAGE`] bytes at a
+    /// character boundary.
     pub(crate) fn new(message: String) -> GuestPanicked {
         let mut message = if message.contains('\n') {
-            let lines: Vec<&str> = message
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            lines.join(" ")
+            on_one_line(message.lines())
         } else {
             message
         };
@@ -207,11 +202,18 @@ fn panic_message(output: &str) -> Option<String> {
     let start = output.rfind("panicked at ")?;
     let rest = &output[start + "panicked at ".len()..];
     let (location, message) = rest.split_once(":\n")?;
-    let message: Vec<&str> = message
-        .lines()
-        .take_while(|line| !line.starts_with("note: "))
-        .collect();
-    Some(format!("{} (at {location})", message.join(" ").trim()))
+    let message = on_one_line(
+        message
+            .lines()
+            .take_while(|line| !line.starts_with("note: ")),
+    );
+    Some(format!("{message} (at {location})"))
+}
+
+/// A panic message's `lines` joined with spaces, trimmed: how a crash
+/// reason carries a message on one line, however the guest reported it.
+fn on_one_line<'a>(lines: impl Iterator<Item = &'a str>) -> String {
+    lines.collect::<Vec<_>>().join(" ").trim().to_owned()
 }
 
 /// The exception line (`RuntimeError: message`) of the last Python
