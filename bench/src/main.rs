@@ -4,12 +4,16 @@
 //!
 //! ```text
 //! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes|polyglot|scale|metrics]
-//!                   [--no-beam] [--markdown] [--workers N]
+//!                   [--no-beam] [--markdown] [--workers N] [--swap N]
 //! ```
 //!
 //! `--workers N` runs Overseer's sections on N tokio workers (default 2,
 //! this machine's cores): on a VM, one worker saves the cross-thread
 //! wake-ups a chain of dependent work pays between two.
+//!
+//! `--swap N` upgrades N processes in the `upgrade` section (rounds
+//! without a client, and one round under calls) instead of the plan's
+//! sizes: `--only upgrade --swap 100000` is the 100,000-process round.
 //!
 //! `--markdown` prints the comparison as the README's table instead of
 //! JSON.
@@ -149,7 +153,16 @@ fn main() -> Result<()> {
         .copied()
         .filter(|s| only.as_deref().is_none_or(|o| o == *s))
         .collect();
-    let plan = Plan::new(quick);
+    let mut plan = Plan::new(quick);
+    if let Some(i) = args.iter().position(|a| a == "--swap") {
+        let n: usize = args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| anyhow::anyhow!("--swap takes a number of processes, at least 1"))?;
+        plan.swap_sizes = vec![n];
+        plan.swap_under_calls = n;
+    }
     let root = workspace_root();
     let plugins = root.join("target/wasm32-wasip2/release");
     let ours = measure(&plugins, &sections, plan.clone(), workers)?;
