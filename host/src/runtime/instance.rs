@@ -14,14 +14,16 @@ use super::bindings::{GenServer, GenServerIndices};
 use super::crash::Crash;
 use super::host::HostCalls;
 use super::output::GuestOutput;
-use super::wasi_ctx::wasi_ctx;
+use super::wasi_ctx::{ungranted_wasi_ctx, wasi_ctx};
 use super::watchdog::{WallDeadline, bounded};
 use crate::sandbox::{DeadlineExceeded, Limits, MemoryLimiter, WasiGrants};
 
 /// The data of one Store: the process's host side, WASI, limits.
 pub struct StoreData {
     pub(crate) host: Box<dyn HostCallsAny>,
-    wasi: WasiCtx,
+    /// None until the guest first calls WASI, for a plugin granted nothing
+    /// (see [`new_store`]).
+    wasi: Option<WasiCtx>,
     table: ResourceTable,
     limiter: MemoryLimiter,
     output: GuestOutput,
@@ -64,8 +66,9 @@ impl StoreData {
 
 impl WasiView for StoreData {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let output = &self.output;
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: self.wasi.get_or_insert_with(|| ungranted_wasi_ctx(output)),
             table: &mut self.table,
         }
     }
@@ -81,7 +84,16 @@ pub(crate) fn new_store(
     grants: &WasiGrants,
 ) -> Result<Store<StoreData>, Crash> {
     let output = GuestOutput::default();
-    let wasi = wasi_ctx(grants, &output).map_err(Crash::host)?;
+    // Most processes never call WASI (a Rust plugin's calls, casts, panics
+    // and code changes do not), and building a context costs a CSPRNG
+    // seeded from the thread's and a few allocations: a plugin granted
+    // nothing gets its context when its guest first asks. One with grants
+    // builds it here, where a folder that cannot be opened is an error.
+    let wasi = if grants.is_empty() {
+        None
+    } else {
+        Some(wasi_ctx(grants, &output).map_err(Crash::host)?)
+    };
     let data = StoreData {
         host,
         wasi,

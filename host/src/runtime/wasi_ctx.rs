@@ -16,11 +16,11 @@ use crate::sandbox::{Protocol, WasiGrants};
 ///
 /// One line if a granted folder cannot be opened.
 pub(crate) fn wasi_ctx(grants: &WasiGrants, output: &GuestOutput) -> Result<WasiCtx, String> {
+    if grants.is_empty() {
+        return Ok(ungranted_wasi_ctx(output));
+    }
     let mut builder = WasiCtxBuilder::new();
     builder.stdout(output.clone()).stderr(output.clone());
-    if grants.is_empty() {
-        return Ok(builder.build());
-    }
     for dir in &grants.dirs {
         let perms = if dir.write {
             FsPerms::ReadWrite
@@ -56,4 +56,13 @@ pub(crate) fn wasi_ctx(grants: &WasiGrants, output: &GuestOutput) -> Result<Wasi
         Box::pin(async move { allowed })
     });
     Ok(builder.build())
+}
+
+/// The WASI context of a plugin granted nothing: its output to the tail, no
+/// folders, variables or addresses. Cannot fail, so a process can make it
+/// when its guest first calls WASI rather than when it starts.
+pub(crate) fn ungranted_wasi_ctx(output: &GuestOutput) -> WasiCtx {
+    let mut builder = WasiCtxBuilder::new();
+    builder.stdout(output.clone()).stderr(output.clone());
+    builder.build()
 }
