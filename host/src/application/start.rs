@@ -58,13 +58,18 @@ pub struct ArgsError(String);
 /// Starts a GenServer process from a [`ProcessSpec`].
 pub struct WorkerStart {
     processes: Processes,
-    spec: ProcessSpec,
+    /// Shared with every start it makes: a restart copies the spec only
+    /// when its supervisor adds extra args.
+    spec: Arc<ProcessSpec>,
 }
 
 impl WorkerStart {
     /// A start function for `spec` on `processes`.
     pub fn new(processes: Processes, spec: ProcessSpec) -> Arc<Self> {
-        Arc::new(WorkerStart { processes, spec })
+        Arc::new(WorkerStart {
+            processes,
+            spec: Arc::new(spec),
+        })
     }
 }
 
@@ -74,7 +79,8 @@ impl StartChild for WorkerStart {
         let mut spec = self.spec.clone();
         Box::pin(async move {
             if let Some(extra) = &ctx.extra_args {
-                spec.args = merge_args(&spec.args, extra).map_err(StartChildError::other)?;
+                let args = merge_args(&spec.args, extra).map_err(StartChildError::other)?;
+                Arc::make_mut(&mut spec).args = args;
             }
             match processes
                 .spawn(&spec, Some(ctx.parent), vec![ctx.exits])

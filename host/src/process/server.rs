@@ -280,7 +280,7 @@ impl Server {
         if let Err(crash) = self.instance.terminate(&reason.to_wit()).await {
             self.report_crash(
                 &ExitReason::Crash(crash.cause.clone()),
-                &crash,
+                crash,
                 Some("terminate".into()),
             );
         }
@@ -288,7 +288,7 @@ impl Server {
 
     pub(crate) fn crashed(&mut self, crash: Crash, message: Option<String>) -> Step {
         let reason = ExitReason::Crash(crash.cause.clone());
-        self.report_crash(&reason, &crash, message);
+        self.report_crash(&reason, crash, message);
         self.processes.note_crash(&self.shared, &reason.to_string());
         Step::Exit(reason)
     }
@@ -297,21 +297,22 @@ impl Server {
     /// without a stack.
     fn report_stop(&self, reason: &ExitReason, message: Option<String>) {
         if !reason.is_normal() {
-            self.report_crash(reason, &Crash::host(reason.to_string()), message);
+            self.report_crash(reason, Crash::host(reason.to_string()), message);
             self.processes.note_crash(&self.shared, &reason.to_string());
         }
     }
 
-    fn report_crash(&self, reason: &ExitReason, crash: &Crash, message: Option<String>) {
+    /// Publish a crash report; it takes the crash's backtrace and output.
+    fn report_crash(&self, reason: &ExitReason, crash: Crash, message: Option<String>) {
         self.processes.events().publish(Event::CrashReport {
             pid: self.shared.pid,
             id: self.shared.id.clone(),
             plugin: self.shared.plugin.clone(),
             vsn: self.shared.vsn(),
             reason: reason.clone(),
-            backtrace: crash.backtrace.clone(),
+            backtrace: crash.backtrace,
             message,
-            output: crash.output.clone(),
+            output: crash.output,
         });
     }
 }

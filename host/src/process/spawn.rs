@@ -291,7 +291,9 @@ impl Drop for ExitGuard {
                 .take()
                 .unwrap_or(ExitReason::Killed)
         });
-        self.processes.fold_counts(&self.shared, &self.shared.vsn());
+        let version = self.shared.version();
+        let vsn = version.as_ref().map_or("", |v| v.vsn());
+        self.processes.fold_counts(&self.shared, vsn);
         self.processes.forget(&self.shared);
         // The event before the notices: a supervisor reacts to a notice by
         // stopping or starting others, whose events must come after this one.
