@@ -22,7 +22,7 @@ use crate::sandbox::{DeadlineExceeded, Limits, MemoryLimiter, WasiGrants};
 pub struct StoreData {
     pub(crate) host: Box<dyn HostCallsAny>,
     /// None until the guest first calls WASI, for a plugin granted nothing
-    /// (see [`new_store`]).
+    /// (see [`wasi_ctx`]).
     wasi: Option<WasiCtx>,
     table: ResourceTable,
     limiter: MemoryLimiter,
@@ -84,16 +84,9 @@ pub(crate) fn new_store(
     grants: &WasiGrants,
 ) -> Result<Store<StoreData>, Crash> {
     let output = GuestOutput::default();
-    // Most processes never call WASI (a Rust plugin's calls, casts, panics
-    // and code changes do not), and building a context costs a CSPRNG
-    // seeded from the thread's and a few allocations: a plugin granted
-    // nothing gets its context when its guest first asks. One with grants
-    // builds it here, where a folder that cannot be opened is an error.
-    let wasi = if grants.is_empty() {
-        None
-    } else {
-        Some(wasi_ctx(grants, &output).map_err(Crash::host)?)
-    };
+    // A plugin with grants builds its context here, where a folder that
+    // cannot be opened is an error; one granted nothing when first asked.
+    let wasi = wasi_ctx(grants, &output).map_err(Crash::host)?;
     let data = StoreData {
         host,
         wasi,

@@ -10,17 +10,23 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 use super::output::GuestOutput;
 use crate::sandbox::{Protocol, WasiGrants};
 
-/// The WASI context for one process of a plugin granted `grants`.
+/// The WASI context for one process of a plugin granted `grants`, or None
+/// for a plugin granted nothing: most processes never call WASI, and
+/// building a context costs a CSPRNG seeded from the thread's and a few
+/// allocations, so theirs is made by [`ungranted_wasi_ctx`] when their
+/// guest first asks.
 ///
 /// # Errors
 ///
 /// One line if a granted folder cannot be opened.
-pub(crate) fn wasi_ctx(grants: &WasiGrants, output: &GuestOutput) -> Result<WasiCtx, String> {
+pub(crate) fn wasi_ctx(
+    grants: &WasiGrants,
+    output: &GuestOutput,
+) -> Result<Option<WasiCtx>, String> {
     if grants.is_empty() {
-        return Ok(ungranted_wasi_ctx(output));
+        return Ok(None);
     }
-    let mut builder = WasiCtxBuilder::new();
-    builder.stdout(output.clone()).stderr(output.clone());
+    let mut builder = writing_to(output);
     for dir in &grants.dirs {
         let perms = if dir.write {
             FsPerms::ReadWrite
@@ -55,14 +61,19 @@ pub(crate) fn wasi_ctx(grants: &WasiGrants, output: &GuestOutput) -> Result<Wasi
         };
         Box::pin(async move { allowed })
     });
-    Ok(builder.build())
+    Ok(Some(builder.build()))
 }
 
 /// The WASI context of a plugin granted nothing: its output to the tail, no
 /// folders, variables or addresses. Cannot fail, so a process can make it
 /// when its guest first calls WASI rather than when it starts.
 pub(crate) fn ungranted_wasi_ctx(output: &GuestOutput) -> WasiCtx {
+    writing_to(output).build()
+}
+
+/// A builder whose stdout and stderr go to the process's output tail.
+fn writing_to(output: &GuestOutput) -> WasiCtxBuilder {
     let mut builder = WasiCtxBuilder::new();
     builder.stdout(output.clone()).stderr(output.clone());
-    builder.build()
+    builder
 }
