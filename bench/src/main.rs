@@ -130,14 +130,7 @@ fn main() -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
     let with_beam = !args.iter().any(|a| a == "--no-beam");
     let markdown = args.iter().any(|a| a == "--markdown");
-    let workers: usize = match args.iter().position(|a| a == "--workers") {
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|n| n.parse().ok())
-            .filter(|n| *n > 0)
-            .ok_or_else(|| anyhow::anyhow!("--workers takes a number of threads, at least 1"))?,
-        None => 2,
-    };
+    let workers = count_flag(&args, "--workers", "threads")?.unwrap_or(2);
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -154,12 +147,7 @@ fn main() -> Result<()> {
         .filter(|s| only.as_deref().is_none_or(|o| o == *s))
         .collect();
     let mut plan = Plan::new(quick);
-    if let Some(i) = args.iter().position(|a| a == "--swap") {
-        let n: usize = args
-            .get(i + 1)
-            .and_then(|n| n.parse().ok())
-            .filter(|n| *n > 0)
-            .ok_or_else(|| anyhow::anyhow!("--swap takes a number of processes, at least 1"))?;
+    if let Some(n) = count_flag(&args, "--swap", "processes")? {
         plan.swap_sizes = vec![n];
         plan.swap_under_calls = n;
     }
@@ -201,6 +189,19 @@ fn main() -> Result<()> {
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+/// The number after `flag`, if the flag is there: `what` it counts, at
+/// least 1.
+fn count_flag(args: &[String], flag: &str, what: &str) -> Result<Option<usize>> {
+    let Some(i) = args.iter().position(|a| a == flag) else {
+        return Ok(None);
+    };
+    args.get(i + 1)
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .map(Some)
+        .ok_or_else(|| anyhow::anyhow!("{flag} takes a number of {what}, at least 1"))
 }
 
 fn workspace_root() -> PathBuf {
