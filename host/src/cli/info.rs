@@ -81,6 +81,7 @@ fn render(info: &Value) -> String {
         );
         let batches = match field("cast_batches").as_u64() {
             Some(0) | None => String::new(),
+            Some(1) => " (1 batch)".to_string(),
             Some(n) => format!(" ({n} batches)"),
         };
         line(
