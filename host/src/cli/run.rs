@@ -139,9 +139,7 @@ pub async fn execute(args: RunArgs) -> anyhow::Result<()> {
         resident_budget_bytes: manifest
             .host
             .resident_budget_mb
-            .map_or(defaults.resident_budget_bytes, |mb| {
-                mb.saturating_mul(1 << 20)
-            }),
+            .map(|mb| mb.saturating_mul(1 << 20)),
         ..defaults
     })?;
     if let Some(limit) = runtime.map_limit() {

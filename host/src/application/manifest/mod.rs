@@ -97,7 +97,7 @@ pub struct HostDecl {
     /// The most processes alive at once (default 10,000).
     pub max_processes: Option<u32>,
     /// What freed pool slots may keep resident, all together, in MiB
-    /// (default 1024).
+    /// (default 1024, or 20 KiB a slot where that is more).
     pub resident_budget_mb: Option<u64>,
 }
 
