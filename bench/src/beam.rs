@@ -67,8 +67,8 @@ pub fn run(dir: &Path, sections: &[&str], sizes: &Sizes) -> Value {
     }
     let mut benches = Map::new();
     let mut failed = Map::new();
-    for (section, script, env) in scripts(sizes) {
-        if !sections.contains(&section) {
+    for (beside, script, env) in scripts(sizes) {
+        if !beside.iter().any(|section| sections.contains(section)) {
             continue;
         }
         eprintln!("bench: the BEAM's {script} …");
@@ -90,15 +90,19 @@ pub fn run(dir: &Path, sections: &[&str], sizes: &Sizes) -> Value {
     })
 }
 
-/// A BEAM benchmark: the section it stands beside, its script, and the
+/// A BEAM benchmark: the sections it stands beside, its script, and the
 /// environment that sizes it.
-type Script = (&'static str, &'static str, Vec<(&'static str, String)>);
+type Script = (
+    &'static [&'static str],
+    &'static str,
+    Vec<(&'static str, String)>,
+);
 
 /// Every BEAM benchmark, sized as `s` says.
 fn scripts(s: &Sizes) -> Vec<Script> {
     vec![
         (
-            "call",
+            &["call", "floor"],
             "bench_call.exs",
             vec![
                 ("CALLS", s.calls.to_string()),
@@ -106,22 +110,22 @@ fn scripts(s: &Sizes) -> Vec<Script> {
             ],
         ),
         (
-            "cast",
+            &["cast"],
             "bench_cast.exs",
             vec![("CASTS", s.casts.to_string())],
         ),
         (
-            "restart",
+            &["restart", "floor"],
             "bench_restart.exs",
             vec![("ITERS", s.restarts.to_string())],
         ),
         (
-            "dynamic",
+            &["dynamic", "floor"],
             "bench_dynsup.exs",
             vec![("N", s.children.to_string())],
         ),
         (
-            "dynamic",
+            &["dynamic"],
             "bench_registry.exs",
             vec![
                 ("KEYS", s.keys.to_string()),
@@ -129,7 +133,7 @@ fn scripts(s: &Sizes) -> Vec<Script> {
             ],
         ),
         (
-            "upgrade",
+            &["upgrade", "floor"],
             "bench_hotswap.exs",
             vec![
                 ("PROCS", s.swap.0.to_string()),

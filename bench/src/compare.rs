@@ -201,7 +201,79 @@ pub fn rows(ours: &Value, beam: &Value) -> Vec<Value> {
             rolling["round_total_ms"]["median"].as_f64(),
         ));
     }
+    rows.extend(floor_rows(&ours["floor"], b));
     rows
+}
+
+/// wasmtime alone beside the BEAM: where a row's ratio is over a target,
+/// no host built on wasmtime meets that target on this machine.
+fn floor_rows(floor: &Value, b: &Value) -> Vec<Value> {
+    if floor.is_null() {
+        return Vec::new();
+    }
+    let one = find(&b["genserver_call"]["results"]["configs"], |c| {
+        c["clients"] == 1 && c["servers"] == 1
+    });
+    let fresh = find(&b["supervisor_restart"]["results"]["variants"], |v| {
+        v["variant"] == "call_raise" && !v["fresh_sup_every"].is_null()
+    });
+    let dynsup = &b["dynsup_start_child"]["results"];
+    let rolling = find(&b["hot_code_swap"]["results"]["scenarios"], |s| {
+        s["mode"] == "rolling" && s["clients"] == 0
+    });
+    let restart =
+        |kind: &str| floor[kind]["crash_to_fresh_instance_answering"]["median_us"].as_f64();
+    vec![
+        row(
+            "wasmtime alone: starts per second (Store, instantiate, init; BEAM: start_child)",
+            "starts/s",
+            "higher",
+            floor["starts"]["starts_per_s"].as_f64(),
+            dynsup["start_child_per_s"].as_f64(),
+        ),
+        row(
+            "wasmtime alone: memory per live instance (RSS; BEAM: erlang:memory total per child)",
+            "bytes",
+            "lower",
+            floor["starts"]["rss_per_instance_bytes"].as_f64(),
+            dynsup["memory_total_delta_per_child_bytes"].as_f64(),
+        ),
+        row(
+            "wasmtime alone: a trap in a call to a fresh instance answering, median; the BEAM with a fresh supervisor",
+            "µs",
+            "lower",
+            restart("restart"),
+            us(&fresh["latency"]["median_ns"]),
+        ),
+        row(
+            "wasmtime alone: a Rust panic in a call to a fresh instance answering, median; the BEAM with a fresh supervisor",
+            "µs",
+            "lower",
+            restart("restart_after_a_panic"),
+            us(&fresh["latency"]["median_ns"]),
+        ),
+        row(
+            "wasmtime alone: call through a channel to a task that owns the instance, median",
+            "µs",
+            "lower",
+            floor["call"]["round_trip"]["median_us"].as_f64(),
+            us(&one["latency"]["median_ns"]),
+        ),
+        row(
+            "wasmtime alone: calls per second, one client",
+            "calls/s",
+            "higher",
+            floor["call"]["calls_per_s_one_client"].as_f64(),
+            one["calls_per_s"]["median"].as_f64(),
+        ),
+        row(
+            "wasmtime alone: 1,000 instances moved to a new build one after another (instantiate, get-state, code-change); the BEAM's rolling round",
+            "ms",
+            "lower",
+            floor["swap"]["round_ms"].as_f64(),
+            rolling["round_total_ms"]["median"].as_f64(),
+        ),
+    ]
 }
 
 /// `rows` as a Markdown table, as the README shows them.

@@ -9,7 +9,7 @@ use overseer::process::Target;
 use serde_json::{Value, json};
 
 use crate::host::{app, node, worker};
-use crate::stats::{rss_bytes, stats};
+use crate::stats::{collected_rss, settled_rss, stats};
 
 /// A client calls `m`, which calls `c` and replies: the wasm → wasm leg is
 /// that round trip minus a plain call to `m` (medians). `m` is granted
@@ -166,7 +166,7 @@ pub async fn start_children(plugins: &Path, wanted: usize) -> Result<Value> {
     )
     .await?;
     let sup = Target::Name("dyn".into());
-    let before = rss_bytes()?;
+    let before = settled_rss().await?;
     let t = Instant::now();
     for i in 0..n {
         match node
@@ -179,7 +179,7 @@ pub async fn start_children(plugins: &Path, wanted: usize) -> Result<Value> {
         }
     }
     let elapsed = t.elapsed();
-    let after = rss_bytes()?;
+    let after = collected_rss()?;
     let count = node
         .supervisor(&sup)
         .context("dyn runs")?

@@ -3,7 +3,7 @@
 //! (`../shared/peers/beam/`), and their ratio.
 //!
 //! ```text
-//! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes|polyglot|scale|metrics]
+//! cargo xtask bench [--quick] [--only call|cast|restart|upgrade|dynamic|processes|floor|scale|polyglot|metrics]
 //!                   [--no-beam] [--markdown] [--workers N] [--swap N]
 //! ```
 //!
@@ -18,12 +18,17 @@
 //! `--markdown` prints the comparison as the README's table instead of
 //! JSON.
 //!
+//! `floor` measures wasmtime alone with the same builds (no Overseer
+//! around it): the least a start, a live instance, a restart and a call
+//! cost on this machine, beside the BEAM's.
+//!
 //! Overseer's sections run first, then the BEAM's (one at a time, so that
 //! neither competes with the other for the two cores).
 
 mod beam;
 mod compare;
 mod dynamic;
+mod floor;
 mod host;
 mod messages;
 mod pick;
@@ -51,6 +56,7 @@ const SECTIONS: &[&str] = &[
     "upgrade",
     "dynamic",
     "processes",
+    "floor",
     "scale",
     "polyglot",
     "metrics",
@@ -71,6 +77,7 @@ struct Plan {
     children: usize,
     processes: usize,
     polyglot: polyglot::Sizes,
+    floor: floor::Sizes,
     scale: Vec<usize>,
     metric_rounds: usize,
 }
@@ -92,6 +99,12 @@ impl Plan {
                 processes: 2_000,
                 scale: vec![1_000, 10_000],
                 metric_rounds: 3,
+                floor: floor::Sizes {
+                    starts: 2_000,
+                    restarts: 500,
+                    calls: 10_000,
+                    swaps: 1_000,
+                },
                 polyglot: polyglot::Sizes {
                     calls: 2_000,
                     starts: 200,
@@ -114,6 +127,12 @@ impl Plan {
                 processes: 10_000,
                 scale: vec![1_000, 10_000, 100_000, 250_000],
                 metric_rounds: 5,
+                floor: floor::Sizes {
+                    starts: 10_000,
+                    restarts: 5_000,
+                    calls: 100_000,
+                    swaps: 1_000,
+                },
                 polyglot: polyglot::Sizes {
                     calls: 20_000,
                     starts: 1_000,
@@ -247,6 +266,7 @@ fn measure(plugins: &Path, sections: &[&str], plan: Plan, workers: usize) -> Res
                         "dynamic_supervisor": dynamic::start_children(&plugins, plan.children).await?,
                     }),
                     "processes" => processes::start_and_memory(&plugins, plan.processes).await?,
+                    "floor" => floor::floors(&plugins, &plan.floor).await?,
                     "polyglot" => polyglot::languages(&plugins, &plan.polyglot).await?,
                     "scale" => scale::curve(&plugins, &plan.scale).await?,
                     "metrics" => {

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::host::{app, node, worker};
 use crate::processes::{spec, stop_all};
 use crate::restart::restarts_of;
-use crate::stats::{private_bytes, rss_bytes, stats};
+use crate::stats::{collected_rss, private_bytes, settled_rss, stats};
 
 /// Each language's name and the suffix of its ports' names.
 const LANGUAGES: &[(&str, &str)] = &[("rust", ""), ("python", "_py"), ("javascript", "_js")];
@@ -133,7 +133,7 @@ async fn memory(plugins: &Path, plugin: &str, n: usize) -> Result<Value> {
     let version =
         PluginVersion::load(node.runtime(), &plugins.join(format!("{plugin}.wasm"))).await?;
     let spec = spec(version);
-    let before = (rss_bytes()?, private_bytes()?);
+    let before = (settled_rss().await?, private_bytes()?);
     let mut pids = Vec::with_capacity(n);
     for _ in 0..n {
         match node.processes().spawn(&spec, None, Vec::new()).await {
@@ -153,7 +153,7 @@ async fn memory(plugins: &Path, plugin: &str, n: usize) -> Result<Value> {
         )
         .await?;
     }
-    let after = (rss_bytes()?, private_bytes()?);
+    let after = (collected_rss()?, private_bytes()?);
     stop_all(&node, &pids).await;
     Ok(json!({
         "processes": n,

@@ -13,7 +13,7 @@ use overseer::sandbox::Limits;
 use serde_json::{Value, json};
 
 use crate::host::node;
-use crate::stats::rss_bytes;
+use crate::stats::{collected_rss, settled_rss};
 
 /// Start `n` counters, then call each once (so each holds the fiber stack
 /// a live process keeps).
@@ -22,7 +22,7 @@ pub async fn start_and_memory(plugins: &Path, n: usize) -> Result<Value> {
     let plugin: Arc<PluginVersion> =
         PluginVersion::load(node.runtime(), &plugins.join("counter.wasm")).await?;
     let spec = spec(plugin);
-    let before = rss_bytes()?;
+    let before = settled_rss().await?;
     let t = Instant::now();
     let mut pids = Vec::with_capacity(n);
     for _ in 0..n {
@@ -40,7 +40,7 @@ pub async fn start_and_memory(plugins: &Path, n: usize) -> Result<Value> {
         )
         .await?;
     }
-    let after = rss_bytes()?;
+    let after = collected_rss()?;
     let live = node.live_processes();
     stop_all(&node, &pids).await;
     Ok(json!({

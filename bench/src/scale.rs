@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::host::{app, node};
 use crate::pick::Picker;
 use crate::restart::replacement;
-use crate::stats::{ms, rss_bytes, stats};
+use crate::stats::{collected_rss, ms, rss_bytes, settled_rss, stats};
 
 /// Calls and restarts timed at each size.
 const CALLS: usize = 2_000;
@@ -39,7 +39,7 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
     node.load_plugin(&plugins.join("faulty.wasm")).await?;
     let sup_target = Target::Name("dyn".into());
     let sup = node.supervisor(&sup_target).context("dyn runs")?;
-    let base_rss = rss_bytes()?;
+    let base_rss = settled_rss().await?;
     let mut pids: Vec<Pid> = Vec::with_capacity(largest);
     let mut points = Vec::new();
     let mut picker = Picker::new(0x2545_f491_4f6c_dd1d);
@@ -91,7 +91,7 @@ pub async fn curve(plugins: &Path, sizes: &[usize]) -> Result<Value> {
             node.call(&Target::Pid(*pid), b"\"ping\"".to_vec(), timeout)
                 .await?;
         }
-        let rss = rss_bytes()?.saturating_sub(base_rss);
+        let rss = collected_rss()?.saturating_sub(base_rss);
         rss_per_process = rss / size as u64;
         let mut calls = Vec::with_capacity(CALLS);
         for _ in 0..CALLS {
