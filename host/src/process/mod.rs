@@ -70,7 +70,7 @@ pub use events::{Event, EventBus};
 pub use exit::{ExitNotice, ExitReason, ExitSender, TaskOutcome};
 pub use mailbox::{Envelope, Mailbox, MailboxFill, ReplySender};
 pub use names::{NameError, Names, ViaName};
-pub use pid::{Pid, Target};
+pub use pid::{Pid, PidHasher, PidMap, Target};
 pub use process_ref::ProcessRef;
 pub use sample::ProcessSample;
 pub use services::{GuestServices, NoServices, ServiceError, ServiceFuture};

@@ -3,7 +3,17 @@
 use std::fmt;
 use std::str::FromStr;
 
+use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
+
+/// How maps keyed by pid hash: a pid is the host's own number (a guest
+/// may look one up, never choose one to insert), so a fast hash with a
+/// random seed is enough. std's SipHash cost about 100 instructions a
+/// lookup, and a restart makes about ten.
+pub type PidHasher = foldhash::fast::RandomState;
+
+/// A concurrent map keyed by pid, hashed with [`PidHasher`].
+pub type PidMap<V> = DashMap<Pid, V, PidHasher>;
 
 /// A process identifier: unique within one host run, never reused. Copy it
 /// freely; it is a number.

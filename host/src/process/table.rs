@@ -15,7 +15,7 @@ use super::mailbox::{Envelope, Mailbox};
 use super::names::{NameError, Names};
 use super::services::GuestServices;
 use super::watchers::Watchers;
-use super::{CallError, ExitReason, Pid, ProcessRef, Target};
+use super::{CallError, ExitReason, Pid, PidMap, ProcessRef, Target};
 use crate::runtime::capacity::MapLimit;
 use crate::runtime::{NextTick, Plugin, PluginVersion};
 use crate::sandbox::{Limits, Policy};
@@ -32,7 +32,7 @@ pub struct Processes {
 }
 
 pub(super) struct TableInner {
-    pub(super) entries: DashMap<Pid, Entry>,
+    pub(super) entries: PidMap<Entry>,
     next_pid: AtomicU64,
     /// Live GenServers and tasks (not supervisors).
     pub(super) live: AtomicUsize,
@@ -224,7 +224,7 @@ impl Processes {
     ) -> Processes {
         let processes = Processes {
             inner: Arc::new(TableInner {
-                entries: DashMap::new(),
+                entries: PidMap::default(),
                 next_pid: AtomicU64::new(1),
                 live: AtomicUsize::new(0),
                 max_processes,

@@ -7,7 +7,7 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
 use super::table::{HeldBy, Keys, Registry};
-use crate::process::{NameError, Names, Pid, Processes, Target, ViaName};
+use crate::process::{NameError, Names, Pid, PidMap, Processes, Target, ViaName};
 
 /// Why a registry operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,7 +67,7 @@ pub struct Naming {
     names: DashMap<String, Pid>,
     registries: DashMap<String, Arc<Registry>>,
     /// What each process holds, so that an exit releases it without a scan.
-    held: DashMap<Pid, Vec<Held>>,
+    held: PidMap<Vec<Held>>,
     /// Names kept for the manifest's children.
     reserved: DashMap<String, ()>,
 }
@@ -79,7 +79,7 @@ impl Naming {
             processes: processes.clone(),
             names: DashMap::new(),
             registries: DashMap::new(),
-            held: DashMap::new(),
+            held: PidMap::default(),
             reserved: DashMap::new(),
         });
         let weak: Weak<Naming> = Arc::downgrade(&naming);

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use dashmap::DashMap;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
@@ -16,14 +15,14 @@ use super::machine::{Machine, MachineContext};
 use super::pool::{PoolRef, PoolSpec, PoolSup, Pools};
 use super::spec::{DynamicSupervisorSpec, SupervisorSpec};
 use super::static_sup::StaticSup;
-use crate::process::{Event, ExitNotice, ExitReason, ExitSender, Pid, Processes, Target};
+use crate::process::{Event, ExitNotice, ExitReason, ExitSender, Pid, PidMap, Processes, Target};
 
 /// The supervisors and pools of one host, on its process table. Cheap to
 /// clone: every clone is the same.
 #[derive(Clone)]
 pub struct Supervision {
     processes: Processes,
-    supervisors: Arc<DashMap<Pid, SupervisorRef>>,
+    supervisors: Arc<PidMap<SupervisorRef>>,
     pools: Pools,
     clock: Clock,
     /// The supervisor that starts the next one launched through this
