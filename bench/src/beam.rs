@@ -125,7 +125,7 @@ fn scripts(s: &Sizes) -> Vec<Script> {
             vec![("N", s.children.to_string())],
         ),
         (
-            &["dynamic"],
+            &["dynamic", "floor"],
             "bench_registry.exs",
             vec![
                 ("KEYS", s.keys.to_string()),

@@ -267,6 +267,13 @@ fn floor_rows(floor: &Value, b: &Value) -> Vec<Value> {
             one["calls_per_s"]["median"].as_f64(),
         ),
         row(
+            "wasmtime alone: process to process call (the messenger calls a counter through its call import; BEAM: call by pid), median",
+            "µs",
+            "lower",
+            floor["wasm_to_wasm"]["wasm_to_wasm_median_us"].as_f64(),
+            us(&b["registry"]["results"]["call_pid_vs_via"]["pid"]["latency"]["median_ns"]),
+        ),
+        row(
             "wasmtime alone: 1,000 instances moved to a new build one after another (instantiate, get-state, code-change); the BEAM's rolling round",
             "ms",
             "lower",

@@ -1,31 +1,35 @@
 //! What wasmtime alone costs on this machine, with the same plugin builds:
-//! the floor under Overseer's start, memory, restart, call and hot-swap
-//! figures. Where this floor already misses a target beside the BEAM,
-//! Overseer cannot meet it on wasmtime with these builds: all it adds
-//! comes on top.
+//! the floor under Overseer's start, memory, restart, call, wasm → wasm
+//! and hot-swap figures. Where this floor already misses a target beside
+//! the BEAM, Overseer cannot meet it on wasmtime with these builds: all it
+//! adds comes on top.
 //!
 //! Each instance is a bare `Store` on wasmtime's pooling allocator, set up
 //! as a careful embedder would for many small instances (async calls,
 //! epoch interruption, no copy-on-write image, slots reset in place, no
-//! backtraces), with WASI from wasmtime-wasi, `log` writing nowhere, and
-//! the plugin's other Overseer imports defined as traps (a counter's init
-//! and calls make none; a panic in `faulty` ends in one, as it ends in the
+//! backtraces), with WASI from wasmtime-wasi, `log` writing nowhere, `call`
+//! reaching the one other instance a store is given, and the plugin's
+//! other Overseer imports defined as traps (a counter's init and calls
+//! make none; a panic in `faulty` ends in one, as it ends in the
 //! `panicked` import under Overseer). Left out, and what Overseer adds on
 //! top: the process table, mailbox quotas, supervisors, links and
 //! monitors, events, crash reports, per-callback CPU deadlines, the memory
-//! limiter, and zeroing freed fiber stacks.
+//! limiter, grants, and zeroing freed fiber stacks.
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use overseer::runtime::LogLevel;
-use overseer::runtime::bindings::types::{CallResult, Caller, InitResult, VsnChange};
+use overseer::runtime::bindings::types::{
+    CallError as GuestCallError, CallResult, Caller, InitResult, Target as GuestTarget, Timeout,
+    VsnChange,
+};
 use overseer::runtime::bindings::{GenServer, GenServerPre};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
@@ -45,6 +49,8 @@ pub struct Sizes {
     pub calls: usize,
     /// Instances moved to another build, one after another.
     pub swaps: usize,
+    /// Calls from one instance to another, and as many plain ones.
+    pub wasm_calls: usize,
 }
 
 /// The floor of starts and memory, restarts, and calls.
@@ -54,12 +60,14 @@ pub async fn floors(plugins: &Path, sizes: &Sizes) -> Result<Value> {
     let counter = Bare::load(&engine, &plugins.join("counter.wasm"))?;
     let counter_v2 = Arc::new(Bare::load(&engine, &plugins.join("counter_v2.wasm"))?);
     let faulty = Bare::load(&engine, &plugins.join("faulty.wasm"))?;
+    let messenger = Bare::load(&engine, &plugins.join("messenger.wasm"))?;
     Ok(json!({
         "starts": starts(&counter, sizes.starts).await?,
         "swap": swaps(&counter, &counter_v2, sizes.swaps).await?,
         "restart": restarts(&faulty, "trap", sizes.restarts).await?,
         "restart_after_a_panic": restarts(&faulty, "panic", sizes.restarts).await?,
         "call": calls(&counter, sizes.calls).await?,
+        "wasm_to_wasm": wasm_to_wasm(&messenger, &counter, sizes.wasm_calls).await?,
     }))
 }
 
@@ -93,10 +101,12 @@ fn wt<T>(result: wasmtime::Result<T>) -> Result<T> {
     result.map_err(|err| anyhow!("{err:#}"))
 }
 
-/// What a bare store holds: WASI, nothing else.
+/// What a bare store holds: WASI, and the mailbox its `call` import
+/// reaches (the only callee there is).
 struct BareData {
     wasi: WasiCtx,
     table: ResourceTable,
+    peer: Option<Mailbox>,
 }
 
 impl WasiView for BareData {
@@ -124,11 +134,27 @@ impl Bare {
     fn load(engine: &Engine, path: &Path) -> Result<Bare> {
         let component = wt(Component::from_file(engine, path))
             .with_context(|| format!("compiling {}", path.display()))?;
-        let mut linker = Linker::new(engine);
+        let mut linker: Linker<BareData> = Linker::new(engine);
         wt(wasmtime_wasi::p2::add_to_linker_async(&mut linker))?;
-        // A log line (counter_v2 logs its code change) goes nowhere.
+        // A log line (counter_v2 logs its code change) goes nowhere; a
+        // call goes to the store's peer, whatever the target.
         let mut host = wt(linker.instance("overseer:plugin/host@0.1.0"))?;
         wt(host.func_wrap("log", |_, (_, _): (LogLevel, String)| Ok(())))?;
+        wt(host.func_wrap_async(
+            "call",
+            |store, (_, request, _): (GuestTarget, Vec<u8>, Timeout)| {
+                let peer = store.data().peer.clone();
+                Box::new(async move {
+                    let reply = match peer {
+                        Some(peer) => call_through(&peer, &request)
+                            .await
+                            .map_err(|_| GuestCallError::Noproc),
+                        None => Err(GuestCallError::Noproc),
+                    };
+                    Ok((reply,))
+                })
+            },
+        ))?;
         wt(linker.define_unknown_imports_as_traps(&component))?;
         let pre = wt(GenServerPre::new(wt(linker.instantiate_pre(&component))?))?;
         Ok(Bare {
@@ -142,6 +168,7 @@ impl Bare {
         let data = BareData {
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
+            peer: None,
         };
         let mut store = Store::new(&self.engine, data);
         // No epoch ticker runs: the deadline is checked and never reached.
@@ -302,37 +329,47 @@ async fn move_all(share: Vec<Live>, to: &Bare) -> Result<Vec<Live>> {
 /// A request and where its reply goes.
 type Request = (Vec<u8>, oneshot::Sender<Result<Vec<u8>>>);
 
-/// `n` calls from a client task to a task that owns one counter, through
-/// an unbounded channel and a oneshot reply: the least a mailbox call can
-/// cost with tokio and wasmtime.
-async fn calls(counter: &Bare, n: usize) -> Result<Value> {
-    let mut instance = counter.start(&b"null".to_vec()).await?;
+/// Where requests to a served instance go.
+type Mailbox = mpsc::UnboundedSender<Request>;
+
+/// A task that owns `instance` and answers what comes to the returned
+/// mailbox, one request after another, until the mailbox is dropped.
+fn serve(mut instance: Live) -> (Mailbox, JoinHandle<()>) {
     let (mailbox, mut inbox) = mpsc::unbounded_channel::<Request>();
     let server = tokio::spawn(async move {
         while let Some((request, reply)) = inbox.recv().await {
             let _ = reply.send(instance.call(&request).await);
         }
     });
-    let call = |request: &[u8]| {
-        let (reply, answer) = oneshot::channel();
-        let sent = mailbox.send((request.to_vec(), reply));
-        async move {
-            sent.map_err(|_| anyhow!("the server task is gone"))?;
-            answer.await.map_err(|_| anyhow!("no reply"))?
-        }
-    };
+    (mailbox, server)
+}
+
+/// `request` through `mailbox`, and the reply.
+async fn call_through(mailbox: &Mailbox, request: &[u8]) -> Result<Vec<u8>> {
+    let (reply, answer) = oneshot::channel();
+    mailbox
+        .send((request.to_vec(), reply))
+        .map_err(|_| anyhow!("the server task is gone"))?;
+    answer.await.map_err(|_| anyhow!("no reply"))?
+}
+
+/// `n` calls from a client task to a task that owns one counter, through
+/// an unbounded channel and a oneshot reply: the least a mailbox call can
+/// cost with tokio and wasmtime.
+async fn calls(counter: &Bare, n: usize) -> Result<Value> {
+    let (mailbox, server) = serve(counter.start(&b"null".to_vec()).await?);
     for _ in 0..n.min(10_000) {
-        call(b"\"increment\"").await?;
+        call_through(&mailbox, b"\"increment\"").await?;
     }
     let mut samples = Vec::with_capacity(n);
     let all = Instant::now();
     for _ in 0..n {
         let t = Instant::now();
-        call(b"\"increment\"").await?;
+        call_through(&mailbox, b"\"increment\"").await?;
         samples.push(t.elapsed());
     }
     let calls_per_s = n as f64 / all.elapsed().as_secs_f64();
-    let count: u64 = serde_json::from_slice(&call(b"\"get\"").await?)?;
+    let count: u64 = serde_json::from_slice(&call_through(&mailbox, b"\"get\"").await?)?;
     let expected = (n + n.min(10_000)) as u64;
     drop(mailbox);
     server.await?;
@@ -345,5 +382,58 @@ async fn calls(counter: &Bare, n: usize) -> Result<Value> {
         "calls": n,
         "round_trip": stats(samples),
         "calls_per_s_one_client": calls_per_s.round(),
+    }))
+}
+
+/// A client calls `m` (the messenger), which calls `c` (a counter) through
+/// its `call` import and replies; the wasm → wasm leg is that round trip
+/// minus a plain call to `m` (medians), as the dynamic section measures
+/// it under Overseer, with the same requests.
+async fn wasm_to_wasm(messenger: &Bare, counter: &Bare, n: usize) -> Result<Value> {
+    let null = b"null".to_vec();
+    let (c, c_server) = serve(counter.start(&null).await?);
+    let mut m = messenger.start(&null).await?;
+    m.store.data_mut().peer = Some(c.clone());
+    let (m, m_server) = serve(m);
+    let nested = br#"{"call": {"to": "c", "msg": "get"}}"#;
+    let echo = br#"{"echo": 1}"#;
+    let answered = |reply: Vec<u8>, expected: &[u8]| {
+        if reply == expected {
+            Ok(())
+        } else {
+            Err(anyhow!(
+                "m answered {} where {} was expected",
+                String::from_utf8_lossy(&reply),
+                String::from_utf8_lossy(expected)
+            ))
+        }
+    };
+    for _ in 0..n / 10 {
+        answered(call_through(&m, nested).await?, br#"{"ok":0}"#)?;
+        answered(call_through(&m, echo).await?, b"1")?;
+    }
+    let (mut through, mut direct) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let t = Instant::now();
+        let reply = call_through(&m, nested).await?;
+        through.push(t.elapsed());
+        answered(reply, br#"{"ok":0}"#)?;
+        let t = Instant::now();
+        let reply = call_through(&m, echo).await?;
+        direct.push(t.elapsed());
+        answered(reply, b"1")?;
+    }
+    drop((m, c));
+    m_server.await?;
+    c_server.await?;
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e6
+    };
+    let leg = median(&mut through) - median(&mut direct);
+    Ok(json!({
+        "client_to_m_to_c": stats(through),
+        "client_to_m": stats(direct),
+        "wasm_to_wasm_median_us": leg,
     }))
 }

@@ -104,6 +104,7 @@ impl Plan {
                     restarts: 500,
                     calls: 10_000,
                     swaps: 1_000,
+                    wasm_calls: 1_000,
                 },
                 polyglot: polyglot::Sizes {
                     calls: 2_000,
@@ -132,6 +133,7 @@ impl Plan {
                     restarts: 5_000,
                     calls: 100_000,
                     swaps: 1_000,
+                    wasm_calls: 10_000,
                 },
                 polyglot: polyglot::Sizes {
                     calls: 20_000,
