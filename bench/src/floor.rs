@@ -47,13 +47,14 @@ pub struct Sizes {
     pub restarts: usize,
     /// Calls through a mailbox to one instance.
     pub calls: usize,
-    /// Instances moved to another build, one after another.
+    /// Instances moved to another build (one lane per worker).
     pub swaps: usize,
     /// Calls from one instance to another, and as many plain ones.
     pub wasm_calls: usize,
 }
 
-/// The floor of starts and memory, restarts, and calls.
+/// The floor of starts and memory, a hot-swap round, restarts, calls and
+/// a call from one instance to another.
 pub async fn floors(plugins: &Path, sizes: &Sizes) -> Result<Value> {
     let slots = sizes.starts as u32 + 16;
     let engine = engine(slots)?;
