@@ -18,7 +18,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use overseer::runtime::LogLevel;
@@ -36,6 +36,7 @@ use wasmtime::{
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::dynamic::nested_against_direct;
 use crate::stats::{collected_rss, ms, settled_rss, stats};
 
 /// The sizes of one floor run.
@@ -388,53 +389,24 @@ async fn calls(counter: &Bare, n: usize) -> Result<Value> {
 
 /// A client calls `m` (the messenger), which calls `c` (a counter) through
 /// its `call` import and replies; the wasm → wasm leg is that round trip
-/// minus a plain call to `m` (medians), as the dynamic section measures
-/// it under Overseer, with the same requests.
+/// minus a plain call to `m`, measured as the dynamic section measures it
+/// under Overseer ([`nested_against_direct`]).
 async fn wasm_to_wasm(messenger: &Bare, counter: &Bare, n: usize) -> Result<Value> {
     let null = b"null".to_vec();
     let (c, c_server) = serve(counter.start(&null).await?);
     let mut m = messenger.start(&null).await?;
     m.store.data_mut().peer = Some(c.clone());
     let (m, m_server) = serve(m);
-    let nested = br#"{"call": {"to": "c", "msg": "get"}}"#;
-    let echo = br#"{"echo": 1}"#;
-    let answered = |reply: Vec<u8>, expected: &[u8]| {
-        if reply == expected {
-            Ok(())
-        } else {
-            Err(anyhow!(
-                "m answered {} where {} was expected",
-                String::from_utf8_lossy(&reply),
-                String::from_utf8_lossy(expected)
-            ))
-        }
+    let leg = {
+        let m = &m;
+        nested_against_direct(
+            n,
+            move |request| async move { call_through(m, &request).await },
+        )
+        .await?
     };
-    for _ in 0..n / 10 {
-        answered(call_through(&m, nested).await?, br#"{"ok":0}"#)?;
-        answered(call_through(&m, echo).await?, b"1")?;
-    }
-    let (mut through, mut direct) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for _ in 0..n {
-        let t = Instant::now();
-        let reply = call_through(&m, nested).await?;
-        through.push(t.elapsed());
-        answered(reply, br#"{"ok":0}"#)?;
-        let t = Instant::now();
-        let reply = call_through(&m, echo).await?;
-        direct.push(t.elapsed());
-        answered(reply, b"1")?;
-    }
     drop((m, c));
     m_server.await?;
     c_server.await?;
-    let median = |v: &mut Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2].as_secs_f64() * 1e6
-    };
-    let leg = median(&mut through) - median(&mut direct);
-    Ok(json!({
-        "client_to_m_to_c": stats(through),
-        "client_to_m": stats(direct),
-        "wasm_to_wasm_median_us": leg,
-    }))
+    Ok(leg)
 }
