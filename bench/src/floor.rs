@@ -57,7 +57,7 @@ pub struct Sizes {
 /// The floor of starts and memory, a hot-swap round, restarts, calls and
 /// a call from one instance to another.
 pub async fn floors(plugins: &Path, sizes: &Sizes) -> Result<Value> {
-    let slots = sizes.starts as u32 + 16;
+    let slots = sizes.starts.max(sizes.swaps) as u32 + 16;
     let engine = engine(slots)?;
     let counter = Bare::load(&engine, &plugins.join("counter.wasm"))?;
     let counter_v2 = Arc::new(Bare::load(&engine, &plugins.join("counter_v2.wasm"))?);

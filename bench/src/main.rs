@@ -13,7 +13,8 @@
 //!
 //! `--swap N` upgrades N processes in the `upgrade` section (rounds
 //! without a client, and one round under calls) instead of the plan's
-//! sizes: `--only upgrade --swap 100000` is the 100,000-process round.
+//! sizes: `--only upgrade --swap 100000` is the 100,000-process round
+//! (`--only floor --swap 100000`: wasmtime alone moving as many).
 //!
 //! `--markdown` prints the comparison as the README's table instead of
 //! JSON.
@@ -171,6 +172,7 @@ fn main() -> Result<()> {
     if let Some(n) = count_flag(&args, "--swap", "processes")? {
         plan.swap_sizes = vec![n];
         plan.swap_under_calls = n;
+        plan.floor.swaps = n;
     }
     let root = workspace_root();
     let plugins = root.join("target/wasm32-wasip2/release");
