@@ -18,6 +18,7 @@ use std::sync::{Mutex, OnceLock};
 use serde::Serialize;
 
 use super::counts::{BUCKETS, CALL_BUCKETS_NS, Counts};
+use crate::runtime::coarse_clock::now_ns as coarse_now_ns;
 
 /// The longest part of a message kept for `info` to show.
 pub(crate) const QUOTED_BYTES: usize = 256;
@@ -340,23 +341,6 @@ impl Activity {
             uptime_ms: now.saturating_sub(self.born_ns) / 1_000_000,
         }
     }
-}
-
-/// Now on the kernel's coarse monotonic clock, in nanoseconds: read from
-/// the vDSO without a syscall, and cheaper than a precise clock read.
-fn coarse_now_ns() -> u64 {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `now` is a valid timespec for the call to fill in.
-    let status = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut now) };
-    if status != 0 {
-        return 0;
-    }
-    let secs = u64::try_from(now.tv_sec).unwrap_or(0);
-    let nanos = u64::try_from(now.tv_nsec).unwrap_or(0);
-    secs.saturating_mul(1_000_000_000).saturating_add(nanos)
 }
 
 #[cfg(test)]

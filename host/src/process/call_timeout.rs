@@ -7,18 +7,21 @@
 //! call first waits without a timer, its waker watched by the epoch thread
 //! ([`NextTick`]); if it is still waiting at the next tick, it arms a timer
 //! for the deadline it had from the start. A call answered before the tick
-//! (microseconds, against a 10 ms tick) never arms one. The deadline is
-//! exact either way: the timer is armed for the instant the call began
-//! plus its timeout. Timeouts too short to be sure a tick comes before
-//! them get their timer at once.
+//! (microseconds, against a 10 ms tick) never arms one. The call's start
+//! is read from the coarse clock (a few ns, against tens for a precise
+//! reading), so the timer is armed for the instant the call began plus its
+//! timeout, or up to one step of that clock (4 ms here) later: never
+//! before. Timeouts too short to be sure a tick comes before them get
+//! their timer at once.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::time::Sleep;
 
+use crate::runtime::coarse_clock;
 use crate::runtime::{NextTick, Ticket};
 
 /// How many ticks a timeout must span to wait for a tick before arming
@@ -61,7 +64,8 @@ enum Waiting<'a> {
     ForATick {
         ticks: &'a NextTick,
         ticket: Option<Ticket>,
-        began: Instant,
+        /// When the call began, on the coarse clock.
+        began_ns: u64,
     },
     /// Waiting for the answer or the deadline.
     Timed(Pin<Box<Sleep>>),
@@ -93,28 +97,28 @@ impl<F: Future + Unpin> Future for CallTimeout<'_, F> {
             this.unwatch();
             return Poll::Ready(Ok(answer));
         }
-        let deadline = match &mut this.waiting {
+        let began_ns = match &mut this.waiting {
             Waiting::NotYet(ticks) => {
                 let ticks = *ticks;
                 this.waiting = Waiting::ForATick {
                     ticks,
                     ticket: Some(ticks.watch(cx.waker())),
-                    began: Instant::now(),
+                    began_ns: coarse_clock::now_ns(),
                 };
                 return Poll::Pending;
             }
             Waiting::ForATick {
                 ticks,
                 ticket: Some(ticket),
-                began,
+                began_ns,
             } => {
                 if !ticks.passed(ticket) {
                     ticks.update(ticket, cx.waker());
                     return Poll::Pending;
                 }
-                *began + this.timeout
+                *began_ns
             }
-            Waiting::ForATick { began, .. } => *began + this.timeout,
+            Waiting::ForATick { began_ns, .. } => *began_ns,
             Waiting::Timed(sleep) => {
                 return match sleep.as_mut().poll(cx) {
                     Poll::Ready(()) => Poll::Ready(Err(Elapsed)),
@@ -124,7 +128,8 @@ impl<F: Future + Unpin> Future for CallTimeout<'_, F> {
         };
         // A tick came and the answer did not: a timer takes over.
         this.unwatch();
-        let mut sleep = Box::pin(tokio::time::sleep_until(deadline.into()));
+        let deadline = coarse_clock::deadline_after(began_ns, this.timeout);
+        let mut sleep = Box::pin(tokio::time::sleep(coarse_clock::until(deadline)));
         if sleep.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Err(Elapsed));
         }
@@ -136,6 +141,7 @@ impl<F: Future + Unpin> Future for CallTimeout<'_, F> {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::time::Instant;
 
     use tokio::sync::oneshot;
 

@@ -58,15 +58,19 @@ impl Server {
                 Some(envelope) => {
                     let (callback, message) = callback_of(&envelope);
                     self.shared.activity.begin(callback, message);
+                    // A precise clock reading costs tens of ns on a VM:
+                    // only when metrics want call durations.
+                    let timed = (callback == Callback::HandleCall && self.processes.times_calls())
+                        .then(std::time::Instant::now);
                     let step = self.handle(envelope).await;
-                    self.ended(callback);
+                    self.ended(timed);
                     step
                 }
                 None => {
                     self.timeout = None;
                     self.shared.activity.begin(Callback::HandleInfo, None);
                     let step = self.info(Info::Timeout, || "timeout".to_string()).await;
-                    self.ended(Callback::HandleInfo);
+                    self.ended(None);
                     step
                 }
             };
@@ -77,14 +81,11 @@ impl Server {
         }
     }
 
-    /// A message was handled: its time and the memory now, for `info`
-    /// and metrics.
-    fn ended(&self, callback: Callback) {
-        // A precise clock reading costs tens of ns on a VM: only when
-        // metrics want call durations.
-        if callback == Callback::HandleCall && self.processes.times_calls() {
-            let elapsed = self.instance.callback_elapsed();
-            self.shared.activity.time_call(nanos(elapsed));
+    /// A message was handled: the memory now, for `info`, and for a call
+    /// whose time metrics want (`timed`: when it began), its duration.
+    fn ended(&self, timed: Option<std::time::Instant>) {
+        if let Some(began) = timed {
+            self.shared.activity.time_call(nanos(began.elapsed()));
         }
         self.shared.activity.end(self.instance.memory_bytes());
     }

@@ -1,7 +1,7 @@
 //! One live instance of a plugin in its own Store, and typed calls into it.
 
 use std::any::Any;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmtime::component::{ComponentExportIndex, InstancePre, ResourceTable, TypedFunc};
 use wasmtime::{Store, UpdateDeadline};
@@ -11,6 +11,7 @@ use super::batch::{CastBatch, Casts};
 use super::bindings::server::{CallResult, CastResult, InitResult};
 use super::bindings::types::{Caller, ExitReason, Info, Payload, VsnChange};
 use super::bindings::{GenServer, GenServerIndices};
+use super::coarse_clock;
 use super::crash::Crash;
 use super::host::HostCalls;
 use super::output::GuestOutput;
@@ -27,9 +28,9 @@ pub struct StoreData {
     table: ResourceTable,
     limiter: MemoryLimiter,
     output: GuestOutput,
-    callback_started: Instant,
-    /// When the running (or last) callback began, not moved by waits.
-    callback_armed: Instant,
+    /// When the running callback's CPU time began, on the coarse clock
+    /// (moved on by the waits it does not count).
+    callback_started_ns: u64,
     cpu_deadline: Duration,
     /// The running callback's wall-clock end, for the watchdog.
     wall: WallDeadline,
@@ -53,8 +54,10 @@ impl StoreData {
     /// Push the running callback's CPU deadline back by `waited`: time the
     /// guest spent blocked in a host call, not computing.
     pub(crate) fn exclude_from_deadline(&mut self, waited: Duration) {
-        self.callback_started += waited;
-        self.wall.set(self.callback_started + self.cpu_deadline);
+        self.callback_started_ns = self
+            .callback_started_ns
+            .saturating_add(coarse_clock::nanos(waited));
+        self.set_wall();
     }
 
     /// The guest waits on the host's own business (a reply, a supervisor):
@@ -93,8 +96,7 @@ pub(crate) fn new_store(
         table: ResourceTable::new(),
         limiter: MemoryLimiter::new(limits),
         output,
-        callback_started: Instant::now(),
-        callback_armed: Instant::now(),
+        callback_started_ns: coarse_clock::now_ns(),
         cpu_deadline: limits.cpu_deadline,
         wall: WallDeadline::default(),
         batch: CastBatch::default(),
@@ -106,7 +108,8 @@ pub(crate) fn new_store(
         if data.batch.take_moved() {
             data.restart_deadline();
         }
-        if data.callback_started.elapsed() > data.cpu_deadline {
+        let deadline = coarse_clock::deadline_after(data.callback_started_ns, data.cpu_deadline);
+        if coarse_clock::now_ns() >= deadline {
             Err(wasmtime::Error::new(DeadlineExceeded {
                 deadline: data.cpu_deadline,
             }))
@@ -127,16 +130,22 @@ impl StoreData {
 
     /// Start the CPU deadline of a callback now.
     pub(crate) fn arm(&mut self) {
-        self.callback_started = Instant::now();
-        self.callback_armed = self.callback_started;
-        self.wall.set(self.callback_started + self.cpu_deadline);
+        self.callback_started_ns = coarse_clock::now_ns();
+        self.set_wall();
     }
 
     /// A new message of a batch began (since the last epoch tick): its CPU
     /// deadline starts now.
     fn restart_deadline(&mut self) {
-        self.callback_started = Instant::now();
-        self.wall.set(self.callback_started + self.cpu_deadline);
+        self.arm();
+    }
+
+    /// Tell the watchdog when the running callback must be over.
+    fn set_wall(&self) {
+        self.wall.set(coarse_clock::deadline_after(
+            self.callback_started_ns,
+            self.cpu_deadline,
+        ));
     }
 
     /// The watchdog's view of the deadline, and the deadline itself.
@@ -224,12 +233,6 @@ impl Instance {
     /// (See also `StoreData::exclude_from_deadline`.)
     pub fn host_mut<H: 'static>(&mut self) -> Option<&mut H> {
         self.store.data_mut().host.as_any_mut().downcast_mut::<H>()
-    }
-
-    /// How long the last callback has run (from its start, waits
-    /// included): for the call-duration histogram.
-    pub fn callback_elapsed(&self) -> Duration {
-        self.store.data().callback_armed.elapsed()
     }
 
     /// Bytes of linear memory the instance holds, all its memories

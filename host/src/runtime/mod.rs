@@ -18,6 +18,7 @@ mod batch;
 pub mod bindings;
 mod cache;
 pub mod capacity;
+pub(crate) mod coarse_clock;
 mod crash;
 mod detached;
 mod engine;

@@ -6,11 +6,11 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::coarse_clock;
 use crate::sandbox::DeadlineExceeded;
 
 /// Past the deadline, how long the watchdog leaves the epoch (which ends a
@@ -31,18 +31,10 @@ impl Default for WallDeadline {
     }
 }
 
-fn base() -> Instant {
-    static BASE: OnceLock<Instant> = OnceLock::new();
-    *BASE.get_or_init(Instant::now)
-}
-
 impl WallDeadline {
-    /// The callback must be over at `at`.
-    pub(crate) fn set(&self, at: Instant) {
-        let nanos = at
-            .checked_duration_since(base())
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(PAUSED - 1));
-        self.0.store(nanos.min(PAUSED - 1), Ordering::Relaxed);
+    /// The callback must be over at `at_ns`, on the coarse clock.
+    pub(crate) fn set(&self, at_ns: u64) {
+        self.0.store(at_ns.min(PAUSED - 1), Ordering::Relaxed);
     }
 
     /// The guest waits on something the deadline does not count.
@@ -50,10 +42,12 @@ impl WallDeadline {
         self.0.store(PAUSED, Ordering::Relaxed);
     }
 
-    fn get(&self) -> Option<Instant> {
+    /// When the callback must be over, on the coarse clock; None while
+    /// paused.
+    fn get(&self) -> Option<u64> {
         match self.0.load(Ordering::Relaxed) {
             PAUSED => None,
-            nanos => base().checked_add(Duration::from_nanos(nanos)),
+            at_ns => Some(at_ns),
         }
     }
 }
@@ -78,14 +72,18 @@ pub(crate) async fn bounded<T>(
     }
     loop {
         // Paused: look again a deadline's length later.
-        let check_at = deadline
+        let check_in = deadline
             .get()
-            .map_or_else(|| Instant::now() + limit, |at| at + GRACE);
+            .map_or(limit, |at| coarse_clock::until(at) + GRACE);
         tokio::select! {
             biased;
             out = &mut call => return out,
-            () = tokio::time::sleep_until(check_at.into()) => {
-                if deadline.get().is_some_and(|at| Instant::now() >= at + GRACE) {
+            () = tokio::time::sleep(check_in) => {
+                let grace = coarse_clock::nanos(GRACE);
+                if deadline
+                    .get()
+                    .is_some_and(|at| coarse_clock::now_ns() >= at.saturating_add(grace))
+                {
                     return Err(wasmtime::Error::new(DeadlineExceeded { deadline: limit }));
                 }
             }
@@ -100,7 +98,10 @@ mod tests {
     #[tokio::test]
     async fn a_blocked_callback_ends_at_its_deadline() {
         let deadline = WallDeadline::default();
-        deadline.set(Instant::now() + Duration::from_millis(20));
+        deadline.set(coarse_clock::deadline_after(
+            coarse_clock::now_ns(),
+            Duration::from_millis(20),
+        ));
         let never = std::future::pending::<wasmtime::Result<()>>();
         let err = bounded(never, &deadline, Duration::from_millis(20))
             .await
@@ -123,7 +124,7 @@ mod tests {
     #[tokio::test]
     async fn a_quick_callback_is_untouched() {
         let deadline = WallDeadline::default();
-        deadline.set(Instant::now());
+        deadline.set(coarse_clock::now_ns());
         let out = bounded(async { Ok(1) }, &deadline, Duration::ZERO).await;
         assert_eq!(out.ok(), Some(1));
     }
