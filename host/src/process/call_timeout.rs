@@ -9,8 +9,8 @@
 //! for the deadline it had from the start. A call answered before the tick
 //! (microseconds, against a 10 ms tick) never arms one. The call's start
 //! is read from the coarse clock (a few ns, against tens for a precise
-//! reading), so the timer is armed for the instant the call began plus its
-//! timeout, or up to one step of that clock (4 ms here) later: never
+//! reading), so the timer fires at the instant the call began plus its
+//! timeout, or up to two steps of that clock (8 ms here) later: never
 //! before. Timeouts too short to be sure a tick comes before them get
 //! their timer at once.
 

@@ -5,7 +5,8 @@
 //! for the caller's timeout. Both deadlines are checked a tick (10 ms) at a
 //! time or later anyway, so the coarse clock's step (4 ms here) costs them
 //! nothing: a deadline built with [`deadline_after`] never passes early,
-//! and at most one step late.
+//! and, read on the coarse clock, at most two steps late (the start may
+//! lag by one, the reading that finds it passed by another).
 
 use std::sync::OnceLock;
 use std::time::Duration;
