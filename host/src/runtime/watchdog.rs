@@ -42,12 +42,12 @@ impl WallDeadline {
         self.0.store(PAUSED, Ordering::Relaxed);
     }
 
-    /// When the callback must be over, on the coarse clock; None while
-    /// paused.
-    fn get(&self) -> Option<u64> {
+    /// When the epoch's grace past the deadline is over, on the coarse
+    /// clock; None while paused.
+    fn grace_over(&self) -> Option<u64> {
         match self.0.load(Ordering::Relaxed) {
             PAUSED => None,
-            at_ns => Some(at_ns),
+            at_ns => Some(at_ns.saturating_add(coarse_clock::nanos(GRACE))),
         }
     }
 }
@@ -72,17 +72,16 @@ pub(crate) async fn bounded<T>(
     }
     loop {
         // Paused: look again a deadline's length later.
-        let check_in = deadline
-            .get()
-            .map_or(limit, |at| coarse_clock::until(at) + GRACE);
+        let check_in = deadline.grace_over().map_or(limit, coarse_clock::until);
         tokio::select! {
             biased;
             out = &mut call => return out,
             () = tokio::time::sleep(check_in) => {
-                let grace = coarse_clock::nanos(GRACE);
+                // Not yet if the deadline moved on meanwhile (a wait was
+                // excluded) or paused: look again.
                 if deadline
-                    .get()
-                    .is_some_and(|at| coarse_clock::now_ns() >= at.saturating_add(grace))
+                    .grace_over()
+                    .is_some_and(|over| coarse_clock::now_ns() >= over)
                 {
                     return Err(wasmtime::Error::new(DeadlineExceeded { deadline: limit }));
                 }
