@@ -12,6 +12,7 @@ use super::table::{Processes, Shared};
 use super::{CallError, Event, ExitReason};
 use crate::runtime::bindings::server::{CallResult, CastResult};
 use crate::runtime::bindings::types::{Down, ExitSignal, Info, Timeout};
+use crate::runtime::coarse_clock;
 use crate::runtime::{Casts, Crash, CrashCause, Instance};
 use crate::sandbox::QuotaExceeded;
 
@@ -85,7 +86,9 @@ impl Server {
     /// whose time metrics want (`timed`: when it began), its duration.
     fn ended(&self, timed: Option<std::time::Instant>) {
         if let Some(began) = timed {
-            self.shared.activity.time_call(nanos(began.elapsed()));
+            self.shared
+                .activity
+                .time_call(coarse_clock::nanos(began.elapsed()));
         }
         self.shared.activity.end(self.instance.memory_bytes());
     }
@@ -316,10 +319,6 @@ impl Server {
             output: crash.output,
         });
     }
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The callback an envelope runs, and the message it hands the guest.

@@ -14,7 +14,16 @@ use std::time::Duration;
 /// Now on `CLOCK_MONOTONIC_COARSE`, in nanoseconds. It lags the precise
 /// clock by up to one [`step`].
 pub(crate) fn now_ns() -> u64 {
-    read(libc::CLOCK_MONOTONIC_COARSE)
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec for the call to fill in.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut now) };
+    if status != 0 {
+        return 0;
+    }
+    to_ns(&now)
 }
 
 /// How far apart the coarse clock's readings are: the kernel's tick.
@@ -53,19 +62,6 @@ pub(crate) fn until(at_ns: u64) -> Duration {
 /// `d` in nanoseconds, saturating.
 pub(crate) fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-fn read(clock: libc::clockid_t) -> u64 {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `now` is a valid timespec for the call to fill in.
-    let status = unsafe { libc::clock_gettime(clock, &mut now) };
-    if status != 0 {
-        return 0;
-    }
-    to_ns(&now)
 }
 
 fn to_ns(t: &libc::timespec) -> u64 {

@@ -105,8 +105,10 @@ pub(crate) fn new_store(
     store.limiter(|data| &mut data.limiter);
     store.epoch_deadline_callback(|mut ctx| {
         let data = ctx.data_mut();
+        // A new message of the batch began since the last tick: its CPU
+        // deadline starts now.
         if data.batch.take_moved() {
-            data.restart_deadline();
+            data.arm();
         }
         let deadline = coarse_clock::deadline_after(data.callback_started_ns, data.cpu_deadline);
         if coarse_clock::now_ns() >= deadline {
@@ -132,12 +134,6 @@ impl StoreData {
     pub(crate) fn arm(&mut self) {
         self.callback_started_ns = coarse_clock::now_ns();
         self.set_wall();
-    }
-
-    /// A new message of a batch began (since the last epoch tick): its CPU
-    /// deadline starts now.
-    fn restart_deadline(&mut self) {
-        self.arm();
     }
 
     /// Tell the watchdog when the running callback must be over.
